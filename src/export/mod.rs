@@ -1,0 +1,3 @@
+//! Writers: volume → bytes.
+
+pub mod nifti;

@@ -1,0 +1,1 @@
+//! Pixel data decoding per transfer syntax.

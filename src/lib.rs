@@ -1,0 +1,31 @@
+//! voxdrop: a privacy-first medical-image workbench.
+//!
+//! One core, three faces: the browser app (through [`wasm`]), the native CLI
+//! (`src/bin/voxdrop.rs`) and this library. Data flow:
+//!
+//! ```text
+//! bytes + name ─► formats::detect ─► formats::<format>::read ─► Volume
+//!   (DICOM: per-file Slice ─► series::assemble)
+//! Volume ─► ops (modality/HU, window) ─► render (RGBA slice)
+//! Volume ─► export::nifti ─► bytes
+//! ```
+//! Everything in LPS patient space; see [`geometry`].
+
+pub mod error;
+pub mod export;
+pub mod formats;
+pub mod geometry;
+pub mod limits;
+pub mod ops;
+pub mod render;
+pub mod volume;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use error::{Error, ErrorKind, Result};
+pub use geometry::Geometry;
+pub use limits::Limits;
+pub use volume::{Meta, SampleType, Volume, Voxels, Window};
+
+/// Crate version, written into exports as the converting software's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

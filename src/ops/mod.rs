@@ -1,0 +1,4 @@
+//! Pure operations on volumes.
+
+pub mod modality;
+pub mod window;

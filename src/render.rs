@@ -1,0 +1,1 @@
+//! Slice extraction and windowing to RGBA.

@@ -1,0 +1,196 @@
+//! The in-memory volume: voxels in x-fastest order, its geometry and metadata.
+
+use crate::geometry::Geometry;
+use serde::Serialize;
+
+/// Sample type of stored voxels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SampleType {
+    U8,
+    I8,
+    U16,
+    I16,
+    U32,
+    I32,
+    F32,
+    F64,
+}
+
+impl SampleType {
+    pub fn size(self) -> usize {
+        match self {
+            SampleType::U8 | SampleType::I8 => 1,
+            SampleType::U16 | SampleType::I16 => 2,
+            SampleType::U32 | SampleType::I32 | SampleType::F32 => 4,
+            SampleType::F64 => 8,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            SampleType::U8 => "uint8",
+            SampleType::I8 => "int8",
+            SampleType::U16 => "uint16",
+            SampleType::I16 => "int16",
+            SampleType::U32 => "uint32",
+            SampleType::I32 => "int32",
+            SampleType::F32 => "float32",
+            SampleType::F64 => "float64",
+        }
+    }
+}
+
+/// Voxel storage. The stored type is kept as long as it is exact.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Voxels {
+    U8(Vec<u8>),
+    I8(Vec<i8>),
+    U16(Vec<u16>),
+    I16(Vec<i16>),
+    U32(Vec<u32>),
+    I32(Vec<i32>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+/// Calls `$body` with `$v` bound to the inner `Vec` of any `Voxels` variant.
+#[macro_export]
+macro_rules! with_voxels {
+    ($voxels:expr, $v:ident => $body:expr) => {
+        match $voxels {
+            $crate::volume::Voxels::U8($v) => $body,
+            $crate::volume::Voxels::I8($v) => $body,
+            $crate::volume::Voxels::U16($v) => $body,
+            $crate::volume::Voxels::I16($v) => $body,
+            $crate::volume::Voxels::U32($v) => $body,
+            $crate::volume::Voxels::I32($v) => $body,
+            $crate::volume::Voxels::F32($v) => $body,
+            $crate::volume::Voxels::F64($v) => $body,
+        }
+    };
+}
+
+impl Voxels {
+    pub fn len(&self) -> usize {
+        with_voxels!(self, v => v.len())
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn sample_type(&self) -> SampleType {
+        match self {
+            Voxels::U8(_) => SampleType::U8,
+            Voxels::I8(_) => SampleType::I8,
+            Voxels::U16(_) => SampleType::U16,
+            Voxels::I16(_) => SampleType::I16,
+            Voxels::U32(_) => SampleType::U32,
+            Voxels::I32(_) => SampleType::I32,
+            Voxels::F32(_) => SampleType::F32,
+            Voxels::F64(_) => SampleType::F64,
+        }
+    }
+    /// Value at flat index `i` as f64 (None when out of range).
+    pub fn get_f64(&self, i: usize) -> Option<f64> {
+        with_voxels!(self, v => v.get(i).map(|&x| x as f64))
+    }
+    /// Minimum and maximum over finite values (None when empty or all NaN).
+    pub fn min_max(&self) -> Option<(f64, f64)> {
+        let mut lo = f64::INFINITY;
+        let mut hi = f64::NEG_INFINITY;
+        with_voxels!(self, v => {
+            for &x in v.iter() {
+                let x = x as f64;
+                if x < lo { lo = x; }
+                if x > hi { hi = x; }
+            }
+        });
+        if lo <= hi {
+            Some((lo, hi))
+        } else {
+            None
+        }
+    }
+    /// Raw little-endian bytes of the samples.
+    pub fn to_le_bytes(&self) -> Vec<u8> {
+        with_voxels!(self, v => v.iter().flat_map(|x| x.to_le_bytes()).collect())
+    }
+}
+
+/// Patient-identifying fields. Shown only on the user's machine; exports drop
+/// them unless the user asks to keep them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Patient {
+    pub name: Option<String>,
+    pub id: Option<String>,
+    pub birth_date: Option<String>,
+    pub sex: Option<String>,
+}
+
+/// A VOI window (DICOM Window Center / Width).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Window {
+    pub center: f64,
+    pub width: f64,
+}
+
+/// Descriptive metadata carried from the source file(s).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Meta {
+    /// "DICOM", "NIfTI-1", "NIfTI-2", ...
+    pub format: String,
+    pub modality: Option<String>,
+    pub series_description: Option<String>,
+    pub series_number: Option<i64>,
+    pub protocol_name: Option<String>,
+    pub series_uid: Option<String>,
+    pub study_date: Option<String>,
+    pub study_time: Option<String>,
+    pub study_id: Option<String>,
+    pub institution: Option<String>,
+    pub manufacturer: Option<String>,
+    pub transfer_syntax: Option<String>,
+    pub patient: Patient,
+    /// Windows the file carries (first is the default).
+    pub windows: Vec<Window>,
+    /// Unit of the voxel values after rescale ("HU" for CT), if known.
+    pub units: Option<String>,
+    pub slice_thickness: Option<f64>,
+    /// Seconds between frames of the 4th dimension (TR), if known.
+    pub time_step: Option<f64>,
+    /// ImageOrientationPatient as found in the files (DICOM only).
+    pub image_orientation_dicom: Option<[f64; 6]>,
+    /// Plain-language warnings from reading and series assembly.
+    pub warnings: Vec<String>,
+}
+
+/// A 3-D (or 4-D) image. Voxels are in x-fastest order:
+/// index = ((t·nz + z)·ny + y)·nx + x, times `components` for colour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Volume {
+    pub voxels: Voxels,
+    /// [nx, ny, nz, nt]; nt = 1 for a 3-D volume.
+    pub dims: [usize; 4],
+    /// Samples per voxel (1, or 3 for RGB).
+    pub components: usize,
+    pub geometry: Geometry,
+    pub meta: Meta,
+}
+
+impl Volume {
+    pub fn voxel_count(&self) -> usize {
+        self.dims.iter().product()
+    }
+    /// Voxels in one 3-D frame.
+    pub fn frame_len(&self) -> usize {
+        self.dims[0] * self.dims[1] * self.dims[2]
+    }
+    /// Flat index of (x, y, z, t), or None when outside.
+    pub fn index(&self, x: usize, y: usize, z: usize, t: usize) -> Option<usize> {
+        let [nx, ny, nz, nt] = self.dims;
+        (x < nx && y < ny && z < nz && t < nt).then(|| ((t * nz + z) * ny + y) * nx + x)
+    }
+    /// Value at (x, y, z, t) as f64 (first component).
+    pub fn value_at(&self, x: usize, y: usize, z: usize, t: usize) -> Option<f64> {
+        self.index(x, y, z, t).and_then(|i| self.voxels.get_f64(i * self.components))
+    }
+}

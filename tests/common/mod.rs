@@ -1,0 +1,137 @@
+//! Shared helpers for golden tests: corpus paths and a small .npy reader.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// `../shared/corpus`, relative to the crate root.
+pub fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+}
+
+/// Skips (returns false) with a message when the corpus is absent, unless
+/// VOXDROP_REQUIRE_CORPUS=1 (set in CI), where absence is a failure.
+pub fn corpus_present() -> bool {
+    let ok = corpus().join("MANIFEST.tsv").exists();
+    if !ok {
+        if std::env::var("VOXDROP_REQUIRE_CORPUS").as_deref() == Ok("1") {
+            panic!("../shared/corpus is required but missing");
+        }
+        eprintln!("../shared/corpus not found: skipping corpus tests");
+    }
+    ok
+}
+
+/// A loaded .npy array: shape, and values as f64 (exact for every integer
+/// type up to 32 bits and for f32/f64), in C order as stored.
+#[derive(Debug, Clone)]
+pub struct Npy {
+    pub shape: Vec<usize>,
+    pub descr: String,
+    pub fortran_order: bool,
+    pub values: Vec<f64>,
+}
+
+/// Minimal .npy reader (format versions 1–3; numeric dtypes '<' '>' '|').
+pub fn read_npy(path: &Path) -> Npy {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(&bytes[..6], b"\x93NUMPY", "{}: not .npy", path.display());
+    let major = bytes[6];
+    let (hlen, start) = if major == 1 {
+        (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10)
+    } else {
+        (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+    };
+    let header = std::str::from_utf8(&bytes[start..start + hlen]).unwrap();
+    let field = |key: &str| -> String {
+        let i = header.find(key).unwrap_or_else(|| panic!("no {key} in {header}"));
+        header[i + key.len()..].trim_start_matches([':', ' ']).to_string()
+    };
+    let descr_s = field("'descr'");
+    let descr = descr_s.split('\'').nth(1).unwrap().to_string();
+    let fortran_order = field("'fortran_order'").starts_with("True");
+    let shape_s = field("'shape'");
+    let inner = &shape_s[shape_s.find('(').unwrap() + 1..shape_s.find(')').unwrap()];
+    let shape: Vec<usize> = inner.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
+    let data = &bytes[start + hlen..];
+    let n: usize = shape.iter().product();
+    let big = descr.starts_with('>');
+    let kind = &descr[1..];
+    let size: usize = kind[1..].parse().unwrap();
+    assert!(data.len() >= n * size, "{}: short data", path.display());
+    let mut values = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut b = data[i * size..(i + 1) * size].to_vec();
+        if big {
+            b.reverse();
+        }
+        let v = match kind {
+            "u1" => b[0] as f64,
+            "i1" => b[0] as i8 as f64,
+            "b1" => b[0] as f64,
+            "u2" => u16::from_le_bytes([b[0], b[1]]) as f64,
+            "i2" => i16::from_le_bytes([b[0], b[1]]) as f64,
+            "u4" => u32::from_le_bytes(b[..4].try_into().unwrap()) as f64,
+            "i4" => i32::from_le_bytes(b[..4].try_into().unwrap()) as f64,
+            "u8" => u64::from_le_bytes(b[..8].try_into().unwrap()) as f64,
+            "i8" => i64::from_le_bytes(b[..8].try_into().unwrap()) as f64,
+            "f4" => f32::from_le_bytes(b[..4].try_into().unwrap()) as f64,
+            "f8" => f64::from_le_bytes(b[..8].try_into().unwrap()),
+            other => panic!("{}: unsupported npy dtype {other}", path.display()),
+        };
+        values.push(v);
+    }
+    Npy { shape, descr, fortran_order, values }
+}
+
+/// Reads a JSON file.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The big-series cache: unpacks `../shared/corpus/big/NAME.tar.gz` once
+/// into `$VOXDROP_CACHE` (default: the system temp dir) and returns the folder.
+pub fn big_series(name: &str) -> Option<PathBuf> {
+    let tarball = corpus().join("big").join(format!("{name}.tar.gz"));
+    if !tarball.exists() {
+        return None;
+    }
+    let cache = std::env::var_os("VOXDROP_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("voxdrop-cache"));
+    let dest = cache.join(name);
+    let marker = dest.join(".unpacked");
+    if !marker.exists() {
+        std::fs::create_dir_all(&dest).unwrap();
+        let status = std::process::Command::new("tar")
+            .arg("-xzf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(&dest)
+            .status()
+            .expect("tar");
+        assert!(status.success(), "unpacking {}", tarball.display());
+        std::fs::write(&marker, b"ok").unwrap();
+    }
+    Some(dest)
+}
+
+/// All files under `dir`, recursively, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        if let Ok(rd) = std::fs::read_dir(&d) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.starts_with('.')) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
