@@ -262,9 +262,25 @@ mod tests {
     fn bad_requests_are_errors() {
         let vol = ramp(2, 2, 2, Geometry::default());
         let mut out = vec![0u8; 16];
-        assert!(render_rgba(&vol, View::Axial, 5, 0, Window { center: 0.0, width: 1.0 }, VoiFunction::Linear, &mut out)
-            .is_err());
-        assert!(render_rgba(&vol, View::Axial, 0, 0, Window { center: 0.0, width: 1.0 }, VoiFunction::Linear, &mut out[..3])
-            .is_err());
+        assert!(render_rgba(
+            &vol,
+            View::Axial,
+            5,
+            0,
+            Window { center: 0.0, width: 1.0 },
+            VoiFunction::Linear,
+            &mut out
+        )
+        .is_err());
+        assert!(render_rgba(
+            &vol,
+            View::Axial,
+            0,
+            0,
+            Window { center: 0.0, width: 1.0 },
+            VoiFunction::Linear,
+            &mut out[..3]
+        )
+        .is_err());
     }
 }

@@ -145,8 +145,10 @@ impl Loader {
                     match nifti::read_nifti(&hbytes, &hname, &self.limits) {
                         Ok(v) => self.volumes.push(v),
                         Err(_) => self.errors.push(
-                            Error::bad_input(format!("the image file {stem}.img that goes with this header is missing"))
-                                .in_file(&hname),
+                            Error::bad_input(format!(
+                                "the image file {stem}.img that goes with this header is missing"
+                            ))
+                            .in_file(&hname),
                         ),
                     }
                 }
@@ -155,8 +157,11 @@ impl Loader {
         for ((iname, _), u) in images.iter().zip(used) {
             if !u {
                 self.errors.push(
-                    Error::bad_input(format!("the header file {}.hdr that goes with this image is missing", pair_stem(iname)))
-                        .in_file(iname),
+                    Error::bad_input(format!(
+                        "the header file {}.hdr that goes with this image is missing",
+                        pair_stem(iname)
+                    ))
+                    .in_file(iname),
                 );
             }
         }
