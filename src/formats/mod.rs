@@ -128,7 +128,16 @@ impl Loader {
         let mut used = vec![false; images.len()];
         for (hname, hbytes) in std::mem::take(&mut self.headers) {
             let stem = pair_stem(&hname);
-            let found = images.iter().position(|(iname, _)| pair_stem(iname) == stem);
+            // Prefer an unused image with the same compression as the header.
+            let gz = hname.to_ascii_lowercase().ends_with(".gz");
+            let candidates = |same_gz: bool| {
+                images.iter().enumerate().position(|(i, (iname, _))| {
+                    !used.get(i).copied().unwrap_or(true)
+                        && pair_stem(iname) == stem
+                        && (iname.to_ascii_lowercase().ends_with(".gz") == gz) == same_gz
+                })
+            };
+            let found = candidates(true).or_else(|| candidates(false));
             match found {
                 Some(i) => {
                     if let Some(u) = used.get_mut(i) {
