@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use voxdrop::geometry::apply_affine;
+use voxdrop::Volume;
 
 /// `../shared/corpus`, relative to the crate root.
 pub fn corpus() -> PathBuf {
@@ -130,4 +132,48 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// Compares `ours` with `reference` voxel by voxel in world space: every
+/// reference voxel centre must land on one of our voxel centres (within
+/// `tol_mm`) holding the same value. Returns a description of the first
+/// difference.
+pub fn compare_world(ours: &Volume, reference: &Volume, tol_mm: f64) -> Result<(), String> {
+    if ours.dims[3] != reference.dims[3] {
+        return Err(format!("frames: ours {:?}, reference {:?}", ours.dims, reference.dims));
+    }
+    if ours.voxel_count() != reference.voxel_count() {
+        return Err(format!("voxel count: ours {:?}, reference {:?}", ours.dims, reference.dims));
+    }
+    let ref_affine = reference.geometry.world_from_voxel();
+    let ours_inv = ours.geometry.voxel_from_world().ok_or("our affine is singular")?;
+    let [rx, ry, rz, nt] = reference.dims;
+    for k in 0..rz {
+        for j in 0..ry {
+            for i in 0..rx {
+                let world = apply_affine(&ref_affine, [i as f64, j as f64, k as f64]);
+                let idx = apply_affine(&ours_inv, world);
+                let r = idx.map(|v| v.round());
+                let back = ours.geometry.point(r);
+                let err =
+                    ((back[0] - world[0]).powi(2) + (back[1] - world[1]).powi(2) + (back[2] - world[2]).powi(2)).sqrt();
+                if err > tol_mm || r.iter().any(|v| *v < 0.0) {
+                    return Err(format!(
+                        "reference voxel ({i},{j},{k}) at {world:?} mm is {err:.5} mm from our nearest voxel {r:?}"
+                    ));
+                }
+                let (oi, oj, ok) = (r[0] as usize, r[1] as usize, r[2] as usize);
+                for t in 0..nt {
+                    let a = ours.value_at(oi, oj, ok, t);
+                    let b = reference.value_at(i, j, k, t);
+                    if a != b || a.is_none() {
+                        return Err(format!(
+                            "value at reference voxel ({i},{j},{k},{t}) = {b:?}, ours at ({oi},{oj},{ok},{t}) = {a:?}"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
