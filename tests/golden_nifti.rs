@@ -504,3 +504,59 @@ fn written_qform_and_sform_match_dcm2niix() {
         println!("{}: qform/sform match dcm2niix (qfac {})", p.display(), theirs.pixdim[0]);
     }
 }
+
+/// Every header byte (and the extension flag) set to 0x00, 0x7F, 0x80 and
+/// 0xFF in turn: NIfTI-1 LE and BE, NIfTI-2, a pair header and an Analyze
+/// header. Only Ok or a clean Err is acceptable.
+#[test]
+fn header_byte_flips_never_panic() {
+    if !common::corpus_present() {
+        return;
+    }
+    use std::io::Read;
+    let data = common::corpus().join("data");
+    let single = ["nifti/nifti-rs/27/int16.nii", "nifti/nibabel/anatomical.nii", "nifti/nibabel/example_nifti2.nii.gz"];
+    let pairs = [
+        ("nifti/nifti-rs/minimal.hdr", "nifti/nifti-rs/minimal.img"),
+        ("analyze/nibabel-written/anatomical_analyze75.hdr", "analyze/nibabel-written/anatomical_analyze75.img"),
+    ];
+    let gunzip = |b: Vec<u8>| {
+        if b.starts_with(&[0x1f, 0x8b]) {
+            let mut out = Vec::new();
+            flate2::read::MultiGzDecoder::new(&b[..]).read_to_end(&mut out).unwrap();
+            out
+        } else {
+            b
+        }
+    };
+    let limits = Limits::default();
+    let mut panics = Vec::new();
+    let mut run = |what: &str, hdr: &[u8], img: Option<&[u8]>| {
+        let (mut ok, mut err) = (0, 0);
+        for off in 0..hdr.len().min(544) {
+            for v in [0x00u8, 0x7f, 0x80, 0xff] {
+                let mut h = hdr.to_vec();
+                h[off] = v;
+                match no_panic(&format!("{what} byte {off} = {v:#x}"), || match img {
+                    Some(img) => read_pair(&h, img, what, &limits).is_ok(),
+                    None => read_nifti(&h, what, &limits).is_ok(),
+                }) {
+                    Ok(true) => ok += 1,
+                    Ok(false) => err += 1,
+                    Err(e) => panics.push(e),
+                }
+            }
+        }
+        println!("{what:60} {ok} read, {err} refused");
+    };
+    for s in single {
+        let bytes = gunzip(std::fs::read(data.join(s)).unwrap());
+        run(s, &bytes, None);
+    }
+    for (h, i) in pairs {
+        let hb = std::fs::read(data.join(h)).unwrap();
+        let ib = std::fs::read(data.join(i)).unwrap();
+        run(h, &hb, Some(&ib));
+    }
+    assert!(panics.is_empty(), "{panics:?}");
+}
