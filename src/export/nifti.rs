@@ -21,6 +21,28 @@ pub const HEADER_LEN: usize = 352;
 pub struct NiftiOptions {
     /// gzip the output (.nii.gz).
     pub gzip: bool,
+    /// Store rows bottom-up (the j axis reversed, affine adjusted), as
+    /// dcm2niix does for DICOM, so the file matches dcm2niix's index order.
+    /// `None`: do so for volumes read from DICOM, keep the order otherwise.
+    pub flip_rows: Option<bool>,
+}
+
+impl NiftiOptions {
+    fn flips(&self, vol: &Volume) -> bool {
+        self.flip_rows.unwrap_or(vol.meta.format == "DICOM") && vol.dims[1] > 1
+    }
+}
+
+/// The geometry of `vol` with its j axis reversed: voxel (i, ny−1−j, k)
+/// of the original sits at (i, j, k) of the result.
+fn flipped_rows(g: &crate::geometry::Geometry, ny: usize) -> crate::geometry::Geometry {
+    let mut out = *g;
+    let shift = (ny.saturating_sub(1)) as f64 * g.spacing[1];
+    for r in 0..3 {
+        out.origin[r] += g.direction[r][1] * shift;
+        out.direction[r][1] = -g.direction[r][1];
+    }
+    out
 }
 
 /// The quaternion form of an affine's rotation, as stored in a NIfTI-1 header.
@@ -190,7 +212,7 @@ fn put(h: &mut [u8], off: usize, bytes: &[u8]) {
 /// Fails when the volume cannot be described by a NIfTI-1 header
 /// (a dimension above 32767, components other than 1, 3 (RGB) or 4 (RGBA),
 /// or voxel data that does not match the dimensions).
-pub fn nifti_header(vol: &Volume, _opts: NiftiOptions) -> Result<[u8; HEADER_LEN]> {
+pub fn nifti_header(vol: &Volume, opts: NiftiOptions) -> Result<[u8; HEADER_LEN]> {
     let (code, bitpix) = datatype(vol.voxels.sample_type(), vol.components)?;
     let expected = vol.dims.iter().try_fold(vol.components, |acc, &d| acc.checked_mul(d));
     if expected != Some(vol.voxels.len()) {
@@ -209,7 +231,8 @@ pub fn nifti_header(vol: &Volume, _opts: NiftiOptions) -> Result<[u8; HEADER_LEN
             .ok_or_else(|| Error::unsupported(format!("dimension {d} cannot be stored in NIfTI-1 (1 to 32767)")))?;
     }
     let ndim: i16 = if vol.dims[3] > 1 { 4 } else { 3 };
-    let ras = vol.geometry.ras_from_voxel();
+    let geometry = if opts.flips(vol) { flipped_rows(&vol.geometry, vol.dims[1]) } else { vol.geometry };
+    let ras = geometry.ras_from_voxel();
     let q = quatern_from_affine(&ras);
     let time_step = vol.meta.time_step.filter(|t| t.is_finite() && *t > 0.0).unwrap_or(0.0);
 
@@ -254,9 +277,23 @@ pub fn write_nifti(vol: &Volume, opts: NiftiOptions) -> Result<Vec<u8>> {
     raw.try_reserve_exact(HEADER_LEN + data_len)
         .map_err(|_| Error::limit(format!("could not allocate {} bytes for the NIfTI file", HEADER_LEN + data_len)))?;
     raw.extend_from_slice(&header);
+    let row = vol.dims[0] * vol.components;
+    let ny = vol.dims[1];
+    let flip = opts.flips(vol);
     crate::with_voxels!(&vol.voxels, v => {
-        for x in v.iter() {
-            raw.extend_from_slice(&x.to_le_bytes());
+        if flip && row > 0 {
+            // Each (z, t) plane's rows in reverse order.
+            for plane in v.chunks(row * ny) {
+                for r in plane.chunks(row).rev() {
+                    for x in r {
+                        raw.extend_from_slice(&x.to_le_bytes());
+                    }
+                }
+            }
+        } else {
+            for x in v.iter() {
+                raw.extend_from_slice(&x.to_le_bytes());
+            }
         }
     });
     if !opts.gzip {
@@ -265,4 +302,49 @@ pub fn write_nifti(vol: &Volume, opts: NiftiOptions) -> Result<Vec<u8>> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(&raw).map_err(|e| Error::io(format!("gzip: {e}")))?;
     enc.finish().map_err(|e| Error::io(format!("gzip: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::nifti::read_nifti;
+    use crate::geometry::Geometry;
+    use crate::limits::Limits;
+    use crate::volume::{Meta, Voxels};
+
+    #[test]
+    fn dicom_volumes_are_written_rows_bottom_up_like_dcm2niix() {
+        let (c, s) = (0.4f64.cos(), 0.4f64.sin());
+        // Oblique plane: rows rotated about z, columns tilted toward I.
+        let g = Geometry::from_dicom([c, s, 0.0, -s * c, c * c, -s], [12.0, -7.5, 30.0], [0.9, 0.6], 2.0);
+        let dims = [4usize, 3, 2, 2];
+        let n: usize = dims.iter().product();
+        let vol = Volume {
+            voxels: Voxels::I16((0..n as i16).collect()),
+            dims,
+            components: 1,
+            geometry: g,
+            meta: Meta { format: "DICOM".into(), ..Meta::default() },
+        };
+        for (flip, gzip) in [(None, false), (Some(false), true)] {
+            let bytes = write_nifti(&vol, NiftiOptions { gzip, flip_rows: flip }).unwrap();
+            let back = read_nifti(&bytes, "x.nii", &Limits::default()).unwrap();
+            let flipped = flip.is_none();
+            for t in 0..2 {
+                for k in 0..2 {
+                    for j in 0..3 {
+                        for i in 0..4 {
+                            let bj = if flipped { 2 - j } else { j };
+                            assert_eq!(back.value_at(i, bj, k, t), vol.value_at(i, j, k, t));
+                            let p = vol.geometry.point([i as f64, j as f64, k as f64]);
+                            let q = back.geometry.point([i as f64, bj as f64, k as f64]);
+                            for r in 0..3 {
+                                assert!((p[r] - q[r]).abs() < 1e-4, "{p:?} vs {q:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
