@@ -8,6 +8,9 @@
 //! NIfTI is RAS: the first two rows of the affine are negated on the way in
 //! and out ([`Geometry::ras_from_voxel`], [`Geometry::from_ras_affine`]).
 
+// Small fixed-size matrix code reads best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use serde::Serialize;
 
 pub type Mat3 = [[f64; 3]; 3];

@@ -11,6 +11,10 @@
 //! ```
 //! Everything in LPS patient space; see [`geometry`].
 
+// `with_voxels!` expands one body for every sample type, so `x as f64` is a
+// no-op cast for the f64 variant; that is intended.
+#![allow(clippy::unnecessary_cast)]
+
 pub mod error;
 pub mod export;
 pub mod formats;

@@ -57,9 +57,9 @@ impl Limits {
 
 /// Product of dimensions with overflow checking.
 pub fn checked_product(dims: &[usize]) -> Result<u64> {
-    dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64)).ok_or_else(|| {
-        Error::limit(format!("dimensions {dims:?} overflow"))
-    })
+    dims.iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+        .ok_or_else(|| Error::limit(format!("dimensions {dims:?} overflow")))
 }
 
 /// Refuses a header that claims more data than the bytes present.
@@ -77,8 +77,7 @@ pub fn check_present(needed: u64, present: u64, what: &str) -> Result<()> {
 pub fn try_zeroed<T: Copy + Default>(count: usize, limits: &Limits, what: &str) -> Result<Vec<T>> {
     limits.check(count as u64, std::mem::size_of::<T>() as u64, what)?;
     let mut v: Vec<T> = Vec::new();
-    v.try_reserve_exact(count)
-        .map_err(|_| Error::limit(format!("{what}: could not allocate {count} elements")))?;
+    v.try_reserve_exact(count).map_err(|_| Error::limit(format!("{what}: could not allocate {count} elements")))?;
     v.resize(count, T::default());
     Ok(v)
 }
@@ -87,8 +86,7 @@ pub fn try_zeroed<T: Copy + Default>(count: usize, limits: &Limits, what: &str) 
 pub fn try_with_capacity<T>(count: usize, limits: &Limits, what: &str) -> Result<Vec<T>> {
     limits.check(count as u64, std::mem::size_of::<T>() as u64, what)?;
     let mut v: Vec<T> = Vec::new();
-    v.try_reserve_exact(count)
-        .map_err(|_| Error::limit(format!("{what}: could not allocate {count} elements")))?;
+    v.try_reserve_exact(count).map_err(|_| Error::limit(format!("{what}: could not allocate {count} elements")))?;
     Ok(v)
 }
 

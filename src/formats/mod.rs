@@ -128,7 +128,16 @@ impl Loader {
         let mut used = vec![false; images.len()];
         for (hname, hbytes) in std::mem::take(&mut self.headers) {
             let stem = pair_stem(&hname);
-            let found = images.iter().position(|(iname, _)| pair_stem(iname) == stem);
+            // Prefer an unused image with the same compression as the header.
+            let gz = hname.to_ascii_lowercase().ends_with(".gz");
+            let candidates = |same_gz: bool| {
+                images.iter().enumerate().position(|(i, (iname, _))| {
+                    !used.get(i).copied().unwrap_or(true)
+                        && pair_stem(iname) == stem
+                        && (iname.to_ascii_lowercase().ends_with(".gz") == gz) == same_gz
+                })
+            };
+            let found = candidates(true).or_else(|| candidates(false));
             match found {
                 Some(i) => {
                     if let Some(u) = used.get_mut(i) {
@@ -145,8 +154,10 @@ impl Loader {
                     match nifti::read_nifti(&hbytes, &hname, &self.limits) {
                         Ok(v) => self.volumes.push(v),
                         Err(_) => self.errors.push(
-                            Error::bad_input(format!("the image file {stem}.img that goes with this header is missing"))
-                                .in_file(&hname),
+                            Error::bad_input(format!(
+                                "the image file {stem}.img that goes with this header is missing"
+                            ))
+                            .in_file(&hname),
                         ),
                     }
                 }
@@ -155,8 +166,11 @@ impl Loader {
         for ((iname, _), u) in images.iter().zip(used) {
             if !u {
                 self.errors.push(
-                    Error::bad_input(format!("the header file {}.hdr that goes with this image is missing", pair_stem(iname)))
-                        .in_file(iname),
+                    Error::bad_input(format!(
+                        "the header file {}.hdr that goes with this image is missing",
+                        pair_stem(iname)
+                    ))
+                    .in_file(iname),
                 );
             }
         }

@@ -51,7 +51,8 @@ pub fn read_npy(path: &Path) -> Npy {
     let fortran_order = field("'fortran_order'").starts_with("True");
     let shape_s = field("'shape'");
     let inner = &shape_s[shape_s.find('(').unwrap() + 1..shape_s.find(')').unwrap()];
-    let shape: Vec<usize> = inner.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
+    let shape: Vec<usize> =
+        inner.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
     let data = &bytes[start + hlen..];
     let n: usize = shape.iter().product();
     let big = descr.starts_with('>');
@@ -103,13 +104,8 @@ pub fn big_series(name: &str) -> Option<PathBuf> {
     let marker = dest.join(".unpacked");
     if !marker.exists() {
         std::fs::create_dir_all(&dest).unwrap();
-        let status = std::process::Command::new("tar")
-            .arg("-xzf")
-            .arg(&tarball)
-            .arg("-C")
-            .arg(&dest)
-            .status()
-            .expect("tar");
+        let status =
+            std::process::Command::new("tar").arg("-xzf").arg(&tarball).arg("-C").arg(&dest).status().expect("tar");
         assert!(status.success(), "unpacking {}", tarball.display());
         std::fs::write(&marker, b"ok").unwrap();
     }

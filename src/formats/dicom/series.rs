@@ -1,24 +1,489 @@
 //! Series grouping, sorting and assembly into volumes.
+//!
+//! Slices are grouped by SeriesInstanceUID, then by image size and
+//! orientation inside one series. Each group is sorted by the projection of
+//! ImagePositionPatient onto the slice normal (the cross product of the
+//! ImageOrientationPatient rows, PS3.3 C.7.6.2.1.1) — not by the z
+//! coordinate and not by InstanceNumber — and the slice spacing comes from
+//! those projected positions, not from SliceThickness. Repeated positions
+//! make a 4-D volume (several volumes in one series). Uneven spacing,
+//! missing slices, gantry tilt and mixed sizes are reported in
+//! `meta.warnings`, never hidden.
 
 use super::Slice;
-use crate::error::Error;
-use crate::limits::Limits;
-use crate::volume::Volume;
+use crate::error::{Error, Result};
+use crate::geometry::{cross, dot, normalize, Geometry};
+use crate::limits::{checked_product, try_with_capacity, Limits};
+use crate::volume::{Volume, Voxels};
+use std::collections::BTreeMap;
 
-/// One assembled series and what assembly noticed about it.
+/// One assembled series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     pub volume: Volume,
-    /// Files that went into the volume, in volume order.
+    /// Files that went into the volume, in volume order (z fastest, then t).
     pub files: Vec<String>,
 }
 
+/// Positions closer than this along the normal (mm) are the same slice position.
+const SAME_POSITION_MM: f64 = 0.01;
+
+type GroupKey = (String, usize, usize, usize, [i64; 6]);
+
+fn group_key(s: &Slice) -> GroupKey {
+    let iop = s.orientation.unwrap_or([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    // Orientation rounded to 1e-3 so float noise does not split a series.
+    let r = iop.map(|v| (v * 1000.0).round() as i64);
+    (s.series_uid.clone().unwrap_or_default(), s.rows, s.columns, s.samples_per_pixel, r)
+}
+
 /// Groups slices into series and builds one volume per group.
-/// Slices that cannot be placed are returned as errors; the rest go on.
+/// Groups that cannot be built are returned as errors; the rest go on.
 pub fn assemble(slices: Vec<Slice>, limits: &Limits) -> (Vec<Series>, Vec<Error>) {
-    let _ = limits;
-    if slices.is_empty() {
-        return (Vec::new(), Vec::new());
+    let mut groups: BTreeMap<GroupKey, Vec<Slice>> = BTreeMap::new();
+    let mut multiframe = Vec::new();
+    for s in slices {
+        if s.frames > 1 {
+            multiframe.push(s);
+        } else {
+            groups.entry(group_key(&s)).or_default().push(s);
+        }
     }
-    (Vec::new(), vec![Error::unsupported("series assembly is not implemented yet")])
+    // How many size/orientation groups each series was split into.
+    let mut per_uid: BTreeMap<String, usize> = BTreeMap::new();
+    for k in groups.keys() {
+        *per_uid.entry(k.0.clone()).or_default() += 1;
+    }
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (key, group) in groups {
+        let first_file = group.first().map(|s| s.file.clone()).unwrap_or_default();
+        let split = per_uid.get(&key.0).copied().unwrap_or(1);
+        match assemble_group(group, limits) {
+            Ok(mut series) => {
+                if split > 1 {
+                    series.volume.meta.warnings.push(format!(
+                        "this series mixes image sizes or orientations; it was split into {split} volumes"
+                    ));
+                }
+                out.push(series);
+            }
+            Err(e) => errors.push(e.in_file(first_file)),
+        }
+    }
+    for s in multiframe {
+        let name = s.file.clone();
+        match assemble_multiframe(s) {
+            Ok(series) => out.push(series),
+            Err(e) => errors.push(e.in_file(name)),
+        }
+    }
+    // Stable, readable order: by series number, then description.
+    out.sort_by(|a, b| {
+        let ka = (a.volume.meta.series_number.unwrap_or(i64::MAX), a.volume.meta.series_description.clone());
+        let kb = (b.volume.meta.series_number.unwrap_or(i64::MAX), b.volume.meta.series_description.clone());
+        ka.cmp(&kb)
+    });
+    (out, errors)
+}
+
+/// A multi-frame file as one volume (frames along the normal). Per-frame
+/// functional groups (enhanced multi-frame) are read by the formats work.
+fn assemble_multiframe(s: Slice) -> Result<Series> {
+    let iop = s.orientation.unwrap_or([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    let spacing = s.spacing_between_slices.or(s.slice_thickness).filter(|v| *v > 0.0).unwrap_or(1.0);
+    let geometry =
+        Geometry::from_dicom(iop, s.position.unwrap_or([0.0; 3]), s.pixel_spacing.unwrap_or([1.0, 1.0]), spacing);
+    let mut meta = s.meta;
+    meta.warnings.push(format!(
+        "multi-frame file: {} frames stacked {spacing} mm apart along the slice normal; per-frame positions are not read yet",
+        s.frames
+    ));
+    meta.image_orientation_dicom = Some(iop);
+    Ok(Series {
+        volume: Volume {
+            voxels: s.pixels,
+            dims: [s.columns, s.rows, s.frames, 1],
+            components: s.samples_per_pixel.max(1),
+            geometry,
+            meta,
+        },
+        files: vec![s.file],
+    })
+}
+
+fn median(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    Some(v[v.len() / 2])
+}
+
+fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
+    let first = group.first().ok_or_else(|| Error::bad_input("empty series"))?;
+    let (rows, cols, comps) = (first.rows, first.columns, first.samples_per_pixel.max(1));
+    let (header_spacing, header_thickness) = (first.spacing_between_slices, first.slice_thickness);
+    let first_type = first.pixels.sample_type();
+    let mut warnings: Vec<String> = Vec::new();
+    let iop = first.orientation;
+    let normal = iop.and_then(|o| normalize(cross([o[0], o[1], o[2]], [o[3], o[4], o[5]]))).unwrap_or([0.0, 0.0, 1.0]);
+    if iop.is_none() {
+        warnings.push("no ImageOrientationPatient: the images are assumed to be axial".into());
+    }
+    let all_positions = group.iter().all(|s| s.position.is_some());
+    if !all_positions && group.len() > 1 {
+        warnings.push("some images have no ImagePositionPatient: slices are ordered by InstanceNumber".into());
+    }
+    let proj = |s: &Slice| -> f64 {
+        match (all_positions, s.position) {
+            (true, Some(p)) => dot(p, normal),
+            _ => s.instance_number.unwrap_or(0) as f64,
+        }
+    };
+    // Sort by position along the normal, ties by acquisition then instance number.
+    group.sort_by(|a, b| {
+        proj(a)
+            .total_cmp(&proj(b))
+            .then(a.acquisition_number.cmp(&b.acquisition_number))
+            .then(a.instance_number.cmp(&b.instance_number))
+            .then(a.file.cmp(&b.file))
+    });
+    // Distinct positions and how many images sit at each.
+    let mut positions: Vec<(f64, usize)> = Vec::new();
+    for s in &group {
+        let d = proj(s);
+        match positions.last_mut() {
+            Some((p, n)) if all_positions && (d - *p).abs() < SAME_POSITION_MM => *n += 1,
+            _ => positions.push((d, 1)),
+        }
+    }
+    let nz = positions.len();
+    let repeats = positions.first().map(|p| p.1).unwrap_or(1);
+    let uniform = positions.iter().all(|p| p.1 == repeats);
+    // Order of images: volume t takes the t-th image at each position.
+    let mut order: Vec<usize> = Vec::with_capacity(group.len());
+    let nt;
+    if uniform {
+        nt = repeats;
+        let mut starts = Vec::with_capacity(nz);
+        let mut acc = 0;
+        for p in &positions {
+            starts.push(acc);
+            acc += p.1;
+        }
+        for t in 0..nt {
+            for &s in &starts {
+                order.push(s + t);
+            }
+        }
+    } else {
+        nt = 1;
+        let mut acc = 0;
+        let mut dropped = 0;
+        for p in &positions {
+            order.push(acc);
+            acc += p.1;
+            dropped += p.1 - 1;
+        }
+        warnings.push(format!(
+            "some slice positions repeat and others do not; {dropped} repeated image(s) were left out of the volume"
+        ));
+    }
+    // Spacing from projected positions.
+    let steps: Vec<f64> = positions.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    let mut sorted_steps = steps.clone();
+    let spacing = if all_positions { median(&mut sorted_steps).filter(|v| *v > 1e-6) } else { None }
+        .or(header_spacing)
+        .or(header_thickness)
+        .filter(|v| *v > 0.0)
+        .unwrap_or(1.0);
+    if all_positions && steps.len() > 1 {
+        let mut odd = 0usize;
+        for (i, &st) in steps.iter().enumerate() {
+            let ratio = st / spacing;
+            let k = ratio.round();
+            if (st - spacing).abs() <= 0.01 * spacing.max(1e-3) {
+                continue;
+            }
+            if k >= 2.0 && (ratio - k).abs() < 0.1 {
+                warnings.push(format!(
+                    "{} missing slice(s): a gap of {st:.3} mm between slices {} and {} where {spacing:.3} mm is the usual step",
+                    k as usize - 1,
+                    i + 1,
+                    i + 2
+                ));
+            } else {
+                odd += 1;
+            }
+        }
+        if odd > 0 {
+            let lo = steps.iter().cloned().fold(f64::INFINITY, f64::min);
+            let hi = steps.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            warnings.push(format!(
+                "uneven slice spacing: steps between slices range from {lo:.3} to {hi:.3} mm ({odd} differ from {spacing:.3} mm)"
+            ));
+        }
+    }
+    // Gantry tilt: the line through the slice positions is not along the normal.
+    if all_positions && nz > 1 {
+        if let (Some(a), Some(b)) = (group.get(order[0]).and_then(|s| s.position), {
+            let last = order.get(nz - 1).copied().unwrap_or(0);
+            group.get(last).and_then(|s| s.position)
+        }) {
+            if let Some(dir) = normalize([b[0] - a[0], b[1] - a[1], b[2] - a[2]]) {
+                let cosang = dot(dir, normal).abs().min(1.0);
+                let deg = cosang.acos().to_degrees();
+                if deg > 0.1 {
+                    warnings.push(format!(
+                        "gantry tilt or sheared stack: slices are offset {deg:.2}° from the slice normal; the volume is shown unsheared"
+                    ));
+                }
+            }
+        }
+    }
+    if nt > 1 {
+        warnings.push(format!("{nt} images at each of {nz} positions: read as {nt} volumes (4-D)"));
+    }
+
+    let frame = rows * cols * comps;
+    let total = checked_product(&[frame, nz, nt])?;
+    limits.check_voxels(total, "series volume")?;
+    let all_i16 = group.iter().all(|s| matches!(s.pixels, Voxels::I16(_)));
+    let all_same = group.iter().all(|s| s.pixels.sample_type() == first_type);
+    let mut files = Vec::with_capacity(order.len());
+    let mut items: Vec<Option<Slice>> = group.into_iter().map(Some).collect();
+    let first_idx = order.first().copied().unwrap_or(0);
+    let template =
+        items.get(first_idx).and_then(|s| s.as_ref()).ok_or_else(|| Error::bad_input("empty series"))?.clone_header();
+    let voxels = if all_i16 || all_same {
+        gather_same(&mut items, &order, frame, total as usize, limits, &mut files)?
+    } else {
+        gather_f32(&mut items, &order, frame, total as usize, limits, &mut files)?
+    };
+    let geometry = Geometry::from_dicom(
+        template.orientation.unwrap_or([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]),
+        template.position.unwrap_or([0.0; 3]),
+        template.pixel_spacing.unwrap_or([1.0, 1.0]),
+        spacing,
+    );
+    if template.pixel_spacing.is_none() {
+        warnings.push("no PixelSpacing: 1 mm pixels assumed".into());
+    }
+    let mut meta = template.meta;
+    meta.image_orientation_dicom = template.orientation;
+    meta.warnings.extend(warnings);
+    Ok(Series { volume: Volume { voxels, dims: [cols, rows, nz, nt], components: comps, geometry, meta }, files })
+}
+
+impl Slice {
+    /// A copy of everything but the pixels.
+    fn clone_header(&self) -> Slice {
+        Slice { pixels: Voxels::U8(Vec::new()), ..self.clone_without_pixels() }
+    }
+    fn clone_without_pixels(&self) -> Slice {
+        Slice {
+            file: self.file.clone(),
+            rows: self.rows,
+            columns: self.columns,
+            frames: self.frames,
+            samples_per_pixel: self.samples_per_pixel,
+            series_uid: self.series_uid.clone(),
+            sop_instance_uid: self.sop_instance_uid.clone(),
+            instance_number: self.instance_number,
+            acquisition_number: self.acquisition_number,
+            echo_number: self.echo_number,
+            position: self.position,
+            orientation: self.orientation,
+            pixel_spacing: self.pixel_spacing,
+            slice_thickness: self.slice_thickness,
+            spacing_between_slices: self.spacing_between_slices,
+            pixels: Voxels::U8(Vec::new()),
+            meta: self.meta.clone(),
+        }
+    }
+}
+
+macro_rules! gather_variant {
+    ($items:expr, $order:expr, $frame:expr, $total:expr, $limits:expr, $files:expr, $variant:ident) => {{
+        let mut out = try_with_capacity($total, $limits, "series volume")?;
+        for &i in $order {
+            let s = $items.get_mut(i).and_then(Option::take).ok_or_else(|| Error::bad_input("slice used twice"))?;
+            match s.pixels {
+                Voxels::$variant(v) if v.len() == $frame => out.extend_from_slice(&v),
+                other => {
+                    return Err(Error::bad_input(format!(
+                        "slice {} has {} samples of type {}, expected {}",
+                        s.file,
+                        other.len(),
+                        other.sample_type().name(),
+                        $frame
+                    )))
+                }
+            }
+            $files.push(s.file);
+        }
+        Voxels::$variant(out)
+    }};
+}
+
+fn gather_same(
+    items: &mut [Option<Slice>],
+    order: &[usize],
+    frame: usize,
+    total: usize,
+    limits: &Limits,
+    files: &mut Vec<String>,
+) -> Result<Voxels> {
+    let kind = items
+        .iter()
+        .flatten()
+        .next()
+        .map(|s| s.pixels.sample_type())
+        .ok_or_else(|| Error::bad_input("empty series"))?;
+    use crate::volume::SampleType as T;
+    Ok(match kind {
+        T::U8 => gather_variant!(items, order, frame, total, limits, files, U8),
+        T::I8 => gather_variant!(items, order, frame, total, limits, files, I8),
+        T::U16 => gather_variant!(items, order, frame, total, limits, files, U16),
+        T::I16 => gather_variant!(items, order, frame, total, limits, files, I16),
+        T::U32 => gather_variant!(items, order, frame, total, limits, files, U32),
+        T::I32 => gather_variant!(items, order, frame, total, limits, files, I32),
+        T::F32 => gather_variant!(items, order, frame, total, limits, files, F32),
+        T::F64 => gather_variant!(items, order, frame, total, limits, files, F64),
+    })
+}
+
+/// Mixed sample types across slices (e.g. per-slice rescale): everything as f32.
+fn gather_f32(
+    items: &mut [Option<Slice>],
+    order: &[usize],
+    frame: usize,
+    total: usize,
+    limits: &Limits,
+    files: &mut Vec<String>,
+) -> Result<Voxels> {
+    let mut out: Vec<f32> = try_with_capacity(total, limits, "series volume")?;
+    for &i in order {
+        let s = items.get_mut(i).and_then(Option::take).ok_or_else(|| Error::bad_input("slice used twice"))?;
+        if s.pixels.len() != frame {
+            return Err(Error::bad_input(format!("slice {} has {} samples, expected {frame}", s.file, s.pixels.len())));
+        }
+        crate::with_voxels!(&s.pixels, v => out.extend(v.iter().map(|&x| x as f32)));
+        files.push(s.file);
+    }
+    Ok(Voxels::F32(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::volume::Meta;
+
+    fn slice(file: &str, iop: [f64; 6], ipp: [f64; 3], inst: i64, value: i16) -> Slice {
+        Slice {
+            file: file.into(),
+            rows: 2,
+            columns: 3,
+            frames: 1,
+            samples_per_pixel: 1,
+            series_uid: Some("1.2.3".into()),
+            sop_instance_uid: None,
+            instance_number: Some(inst),
+            acquisition_number: None,
+            echo_number: None,
+            position: Some(ipp),
+            orientation: Some(iop),
+            pixel_spacing: Some([0.5, 0.8]),
+            slice_thickness: Some(9.0),
+            spacing_between_slices: None,
+            pixels: Voxels::I16(vec![value; 6]),
+            meta: Meta { format: "DICOM".into(), ..Meta::default() },
+        }
+    }
+
+    fn oblique() -> [f64; 6] {
+        let (c, s) = (20f64.to_radians().cos(), 20f64.to_radians().sin());
+        // Rows tilted in the x–z plane, columns along y: a double-oblique-ish plane.
+        [c, 0.0, s, 0.0, 1.0, 0.0]
+    }
+
+    #[test]
+    fn sorts_by_projection_on_normal_not_z_or_instance() {
+        let iop = oblique();
+        let n = cross([iop[0], iop[1], iop[2]], [iop[3], iop[4], iop[5]]);
+        // Positions along the normal at 0, 2, 4 mm, plus an in-plane offset.
+        let p = |d: f64| [5.0 + d * n[0], -3.0 + d * n[1], 1.0 + d * n[2]];
+        let slices = vec![slice("b", iop, p(2.0), 1, 2), slice("c", iop, p(4.0), 2, 3), slice("a", iop, p(0.0), 3, 1)];
+        let (series, errs) = assemble(slices, &Limits::default());
+        assert!(errs.is_empty(), "{errs:?}");
+        let v = &series[0].volume;
+        assert_eq!(v.dims, [3, 2, 3, 1]);
+        assert_eq!(series[0].files, ["a", "b", "c"]);
+        assert!((v.geometry.spacing[2] - 2.0).abs() < 1e-9);
+        assert_eq!(v.geometry.spacing[..2], [0.8, 0.5]);
+        assert_eq!(v.geometry.origin, p(0.0));
+        let k = v.geometry.axis(2);
+        for r in 0..3 {
+            assert!((k[r] - n[r]).abs() < 1e-12);
+        }
+        assert_eq!(v.value_at(0, 0, 2, 0), Some(3.0));
+        assert!(v.meta.warnings.is_empty(), "{:?}", v.meta.warnings);
+    }
+
+    #[test]
+    fn repeated_positions_make_4d() {
+        let iop = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+        let mut slices = Vec::new();
+        for t in 0..3 {
+            for z in 0..2 {
+                slices.push(slice(
+                    &format!("t{t}z{z}"),
+                    iop,
+                    [0.0, 0.0, z as f64 * 5.0],
+                    (t * 2 + z) as i64,
+                    (10 * t + z) as i16,
+                ));
+            }
+        }
+        slices.reverse();
+        let (series, _) = assemble(slices, &Limits::default());
+        let v = &series[0].volume;
+        assert_eq!(v.dims, [3, 2, 2, 3]);
+        assert_eq!(v.value_at(0, 0, 1, 2), Some(21.0));
+        assert_eq!(v.value_at(0, 0, 0, 1), Some(10.0));
+    }
+
+    #[test]
+    fn missing_slice_and_mixed_sizes_are_reported() {
+        let iop = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+        let mut slices: Vec<Slice> = [0.0, 2.5, 5.0, 10.0, 12.5]
+            .iter()
+            .enumerate()
+            .map(|(i, &z)| slice(&format!("s{i}"), iop, [0.0, 0.0, z], i as i64, 0))
+            .collect();
+        let mut odd = slice("big", iop, [0.0, 0.0, 0.0], 9, 0);
+        odd.rows = 1;
+        odd.pixels = Voxels::I16(vec![0; 3]);
+        slices.push(odd);
+        let (series, errs) = assemble(slices, &Limits::default());
+        assert!(errs.is_empty());
+        assert_eq!(series.len(), 2);
+        let main = series.iter().find(|s| s.volume.dims[2] == 5).unwrap();
+        assert!((main.volume.geometry.spacing[2] - 2.5).abs() < 1e-9);
+        let w = main.volume.meta.warnings.join("\n");
+        assert!(w.contains("1 missing slice"), "{w}");
+        assert!(w.contains("split into 2 volumes"), "{w}");
+    }
+
+    #[test]
+    fn mixed_sample_types_become_f32() {
+        let iop = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+        let a = slice("a", iop, [0.0; 3], 1, 7);
+        let mut b = slice("b", iop, [0.0, 0.0, 1.0], 2, 0);
+        b.pixels = Voxels::F32(vec![0.5; 6]);
+        let (series, _) = assemble(vec![a, b], &Limits::default());
+        assert!(matches!(series[0].volume.voxels, Voxels::F32(_)));
+        assert_eq!(series[0].volume.value_at(0, 0, 1, 0), Some(0.5));
+    }
 }
