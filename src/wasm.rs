@@ -16,10 +16,9 @@ use crate::error::Error;
 use crate::export::nifti::{write_nifti, NiftiOptions};
 use crate::formats::Loader;
 use crate::limits::Limits;
-// TEMPORARY until main's src/render.rs + src/ops/window.rs are merged.
+use crate::ops::window::VoiFunction;
+use crate::render::{self, View};
 use crate::volume::{Meta, Volume, Window};
-use shim::VoiFunction;
-use shim::{self as render, View};
 
 #[wasm_bindgen]
 extern "C" {
@@ -64,14 +63,12 @@ fn parse_view(view: &str) -> Result<View, JsError> {
         "axial" => Ok(View::Axial),
         "coronal" => Ok(View::Coronal),
         "sagittal" => Ok(View::Sagittal),
-        other => Err(JsError::new(&format!(
-            "unknown view {other:?} (axial, coronal or sagittal)"
-        ))),
+        other => Err(JsError::new(&format!("unknown view {other:?} (axial, coronal or sagittal)"))),
     }
 }
 
 fn parse_func(func: &str) -> Result<VoiFunction, JsError> {
-    VoiFunction::from_str(func).map_err(|_| JsError::new(&format!("unknown VOI function {func:?}")))
+    VoiFunction::from_str(func).map_err(js_err)
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -106,10 +103,7 @@ struct VolumeInfo<'a> {
 impl<'a> VolumeInfo<'a> {
     fn new(id: usize, vol: &'a Volume) -> Self {
         let m: &Meta = &vol.meta;
-        let description = m
-            .series_description
-            .as_deref()
-            .or(m.protocol_name.as_deref());
+        let description = m.series_description.as_deref().or(m.protocol_name.as_deref());
         VolumeInfo {
             id,
             dims: vol.dims,
@@ -178,28 +172,19 @@ impl Default for Engine {
 impl Engine {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Engine {
-        Engine {
-            loader: None,
-            volumes: Vec::new(),
-        }
+        Engine { loader: None, volumes: Vec::new() }
     }
 
     /// Adds one file of the current batch. Errors are kept and reported by
     /// [`Engine::finish`]; the caller can drop its copy of the bytes at once.
     pub fn add_file(&mut self, name: &str, bytes: &[u8]) {
-        self.loader
-            .get_or_insert_with(|| Loader::new(Limits::default()))
-            .add(name, bytes);
+        self.loader.get_or_insert_with(|| Loader::new(Limits::default())).add(name, bytes);
     }
 
     /// Ends the batch: assembles the volumes and returns JSON
     /// `{volumes: [VolumeInfo], errors: [{file, kind, message}]}` for it.
     pub fn finish(&mut self) -> String {
-        let loaded = self
-            .loader
-            .take()
-            .unwrap_or_else(|| Loader::new(Limits::default()))
-            .finish();
+        let loaded = self.loader.take().unwrap_or_else(|| Loader::new(Limits::default())).finish();
         let first = self.volumes.len();
         self.volumes.extend(loaded.volumes.into_iter().map(Some));
         let volumes = self
@@ -212,11 +197,7 @@ impl Engine {
         let errors = loaded
             .errors
             .iter()
-            .map(|e| ErrorInfo {
-                file: e.file.as_deref(),
-                kind: e.kind.as_str(),
-                message: &e.message,
-            })
+            .map(|e| ErrorInfo { file: e.file.as_deref(), kind: e.kind.as_str(), message: &e.message })
             .collect();
         to_json(&FinishInfo { volumes, errors })
     }
@@ -229,21 +210,13 @@ impl Engine {
     }
 
     fn vol(&self, vol: usize) -> Result<&Volume, JsError> {
-        self.volumes
-            .get(vol)
-            .and_then(Option::as_ref)
-            .ok_or_else(|| JsError::new(&format!("no volume {vol}")))
+        self.volumes.get(vol).and_then(Option::as_ref).ok_or_else(|| JsError::new(&format!("no volume {vol}")))
     }
 
     /// JSON `{width, height, count, pixel_mm: [x, y]}` of a view.
     pub fn slice_info(&self, vol: usize, view: &str) -> Result<String, JsError> {
         let g = render::slice_geom(self.vol(vol)?, parse_view(view)?);
-        Ok(to_json(&SliceInfo {
-            width: g.width,
-            height: g.height,
-            count: g.count,
-            pixel_mm: g.pixel_mm,
-        }))
+        Ok(to_json(&SliceInfo { width: g.width, height: g.height, count: g.count, pixel_mm: g.pixel_mm }))
     }
 
     /// Renders one slice as RGBA (width × height × 4 bytes, see
@@ -270,31 +243,19 @@ impl Engine {
             .and_then(|n| n.checked_mul(4))
             .ok_or_else(|| JsError::new("slice too large"))?;
         let mut out = Vec::new();
-        out.try_reserve_exact(len)
-            .map_err(|_| JsError::new("out of memory for the slice"))?;
+        out.try_reserve_exact(len).map_err(|_| JsError::new("out of memory for the slice"))?;
         out.resize(len, 0);
-        render::render_rgba(v, view, index, t, Window { center, width }, func, &mut out)
-            .map_err(js_err)?;
+        render::render_rgba(v, view, index, t, Window { center, width }, func, &mut out).map_err(js_err)?;
         Ok(out)
     }
 
     /// Value at voxel (x, y, z, t), NaN when outside the volume.
     pub fn value_at(&self, vol: usize, x: usize, y: usize, z: usize, t: usize) -> f64 {
-        self.vol(vol)
-            .ok()
-            .and_then(|v| v.value_at(x, y, z, t))
-            .unwrap_or(f64::NAN)
+        self.vol(vol).ok().and_then(|v| v.value_at(x, y, z, t)).unwrap_or(f64::NAN)
     }
 
     /// Voxel index [i, j, k] under screen pixel (px, py) of a view, if any.
-    pub fn voxel_at(
-        &self,
-        vol: usize,
-        view: &str,
-        index: usize,
-        px: usize,
-        py: usize,
-    ) -> Option<Vec<u32>> {
+    pub fn voxel_at(&self, vol: usize, view: &str, index: usize, px: usize, py: usize) -> Option<Vec<u32>> {
         let v = self.vol(vol).ok()?;
         let view = parse_view(view).ok()?;
         render::voxel_at(v, view, index, px, py).map(|ijk| ijk.iter().map(|&i| i as u32).collect())
@@ -317,9 +278,7 @@ impl Engine {
             Some(ijk) => to_json(&Probe {
                 ijk,
                 value: v.value_at(ijk[0], ijk[1], ijk[2], t),
-                lps: v
-                    .geometry
-                    .point([ijk[0] as f64, ijk[1] as f64, ijk[2] as f64]),
+                lps: v.geometry.point([ijk[0] as f64, ijk[1] as f64, ijk[2] as f64]),
             }),
             None => "null".to_string(),
         })
@@ -328,190 +287,5 @@ impl Engine {
     /// Serialises a volume as NIfTI-1 (.nii, or .nii.gz when `gzip`).
     pub fn export_nifti(&self, vol: usize, gzip: bool) -> Result<Vec<u8>, JsError> {
         write_nifti(self.vol(vol)?, NiftiOptions { gzip }).map_err(js_err)
-    }
-}
-
-/// TEMPORARY stand-in for `crate::render` and `crate::ops::window` with the
-/// agreed signatures, so the web side can be built before they land on main.
-/// Deleted on the merge.
-mod shim {
-    use crate::error::{Error, Result};
-    use crate::volume::{Volume, Window};
-
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum VoiFunction {
-        Linear,
-        LinearExact,
-        Sigmoid,
-    }
-
-    impl std::str::FromStr for VoiFunction {
-        type Err = Error;
-        fn from_str(s: &str) -> Result<Self> {
-            match s {
-                "LINEAR" => Ok(VoiFunction::Linear),
-                "LINEAR_EXACT" => Ok(VoiFunction::LinearExact),
-                "SIGMOID" => Ok(VoiFunction::Sigmoid),
-                _ => Err(Error::parameter(format!("unknown VOI function {s}"))),
-            }
-        }
-    }
-
-    /// DICOM PS3.3 C.11.2.1.2, output range 0..=255.
-    fn window(x: f64, w: Window, f: VoiFunction) -> u8 {
-        let (c, width) = (w.center, w.width);
-        let y = match f {
-            VoiFunction::Linear => {
-                let width = width.max(1.0);
-                if x <= c - 0.5 - (width - 1.0) / 2.0 {
-                    0.0
-                } else if x > c - 0.5 + (width - 1.0) / 2.0 {
-                    255.0
-                } else {
-                    ((x - (c - 0.5)) / (width - 1.0) + 0.5) * 255.0
-                }
-            }
-            VoiFunction::LinearExact => {
-                let width = width.max(f64::MIN_POSITIVE);
-                if x <= c - width / 2.0 {
-                    0.0
-                } else if x > c + width / 2.0 {
-                    255.0
-                } else {
-                    ((x - c) / width + 0.5) * 255.0
-                }
-            }
-            VoiFunction::Sigmoid => 255.0 / (1.0 + (-4.0 * (x - c) / width).exp()),
-        };
-        y.round().clamp(0.0, 255.0) as u8
-    }
-
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum View {
-        Axial,
-        Coronal,
-        Sagittal,
-    }
-
-    pub struct SliceGeom {
-        pub width: usize,
-        pub height: usize,
-        pub count: usize,
-        pub pixel_mm: [f64; 2],
-    }
-
-    /// For each LPS axis, the voxel axis closest to it and its sign.
-    fn lps_axes(vol: &Volume) -> [(usize, bool); 3] {
-        let mut out = [(0, true); 3];
-        let mut used = [false; 3];
-        for (lps, slot) in out.iter_mut().enumerate() {
-            let mut best = (0, -1.0, true);
-            for a in 0..3 {
-                let d = vol.geometry.direction[lps][a];
-                if !used[a] && d.abs() > best.1 {
-                    best = (a, d.abs(), d >= 0.0);
-                }
-            }
-            used[best.0] = true;
-            *slot = (best.0, best.2);
-        }
-        out
-    }
-
-    /// (screen x: LPS axis + direction, screen y, through-plane).
-    /// Radiological: screen x runs to patient left (+L) for axial/coronal,
-    /// to posterior for sagittal; screen y runs posterior (axial) or inferior.
-    fn layout(view: View) -> [(usize, bool); 3] {
-        match view {
-            View::Axial => [(0, true), (1, true), (2, true)],
-            View::Coronal => [(0, true), (2, false), (1, true)],
-            View::Sagittal => [(1, true), (2, false), (0, true)],
-        }
-    }
-
-    /// Per screen axis: (voxel axis, true when screen increases with voxel index).
-    fn mapping(vol: &Volume, view: View) -> [(usize, bool); 3] {
-        let axes = lps_axes(vol);
-        let mut m = [(0, true); 3];
-        for (k, (lps, pos)) in layout(view).into_iter().enumerate() {
-            let (a, s) = axes[lps];
-            m[k] = (a, s == pos);
-        }
-        m
-    }
-
-    pub fn slice_geom(vol: &Volume, view: View) -> SliceGeom {
-        let m = mapping(vol, view);
-        SliceGeom {
-            width: vol.dims[m[0].0],
-            height: vol.dims[m[1].0],
-            count: vol.dims[m[2].0],
-            pixel_mm: [vol.geometry.spacing[m[0].0], vol.geometry.spacing[m[1].0]],
-        }
-    }
-
-    pub fn voxel_at(
-        vol: &Volume,
-        view: View,
-        index: usize,
-        px: usize,
-        py: usize,
-    ) -> Option<[usize; 3]> {
-        let m = mapping(vol, view);
-        let mut ijk = [0; 3];
-        for (k, p) in [px, py, index].into_iter().enumerate() {
-            let (a, fwd) = m[k];
-            let n = vol.dims[a];
-            if p >= n {
-                return None;
-            }
-            ijk[a] = if fwd { p } else { n - 1 - p };
-        }
-        Some(ijk)
-    }
-
-    pub fn render_rgba(
-        vol: &Volume,
-        view: View,
-        index: usize,
-        t: usize,
-        w: Window,
-        f: VoiFunction,
-        out: &mut [u8],
-    ) -> Result<()> {
-        let g = slice_geom(vol, view);
-        if out.len() != g.width * g.height * 4 || index >= g.count || t >= vol.dims[3] {
-            return Err(Error::parameter("slice out of range"));
-        }
-        for (p, px) in out.chunks_exact_mut(4).enumerate() {
-            let v = voxel_at(vol, view, index, p % g.width, p / g.width)
-                .and_then(|[i, j, k]| vol.value_at(i, j, k, t))
-                .unwrap_or(f64::NAN);
-            let y = if v.is_nan() { 0 } else { window(v, w, f) };
-            px.copy_from_slice(&[y, y, y, 255]);
-        }
-        Ok(())
-    }
-
-    pub fn default_window(vol: &Volume) -> Window {
-        if let Some(w) = vol.meta.windows.first() {
-            return *w;
-        }
-        if vol.meta.modality.as_deref() == Some("CT") {
-            return Window {
-                center: 40.0,
-                width: 400.0,
-            };
-        }
-        match vol.voxels.min_max() {
-            Some((lo, hi)) => Window {
-                center: (lo + hi) / 2.0,
-                width: (hi - lo).max(1.0),
-            },
-            None => Window {
-                center: 0.0,
-                width: 1.0,
-            },
-        }
     }
 }

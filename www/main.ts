@@ -114,6 +114,18 @@ function describeError(e: FileError): string {
   return e.file ? `${e.file}: ${e.message}` : e.message;
 }
 
+/** Lists per-file errors; many files failing for the same reason become one line. */
+function reportErrors(errors: FileError[]): void {
+  const byMessage = new Map<string, FileError[]>();
+  for (const e of errors) byMessage.set(e.message, [...(byMessage.get(e.message) ?? []), e]);
+  for (const [msg, list] of byMessage) {
+    const first = list[0];
+    if (!first) continue;
+    if (list.length <= 3) for (const e of list) message(describeError(e), 'error');
+    else message(`${first.file ?? 'a file'} and ${list.length - 1} more files: ${msg}`, 'error');
+  }
+}
+
 // ---------------------------------------------------------------- rendering
 
 let rendering = false;
@@ -275,6 +287,7 @@ async function updateProbe(px: number, py: number): Promise<void> {
   ui.overlayCursor.textContent = `${value}  ·  voxel [${p.ijk.join(', ')}]  ·  LPS (${x.toFixed(1)}, ${y.toFixed(1)}, ${z.toFixed(1)}) mm`;
   ui.overlayCursor.dataset.value = p.value === null ? '' : String(p.value);
   ui.overlayCursor.dataset.ijk = p.ijk.join(',');
+  ui.overlayCursor.dataset.lps = p.lps.join(',');
 }
 
 let probeBusy = false;
@@ -483,7 +496,7 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
       ui.progress.value = done;
       ui.progressText.textContent = `reading ${done}/${total} files`;
     });
-    for (const e of info.errors) message(describeError(e), 'error');
+    reportErrors(info.errors);
     if (info.volumes.length > 0) {
       const old = state.volumes;
       state.volumes = info.volumes;
