@@ -59,7 +59,12 @@ export async function openApp(app, { acceptDownloads = false } = {}) {
   const requests = [];
   let ready = false;
   const errors = [];
-  page.on('request', (r) => requests.push({ url: r.url(), afterLoad: ready }));
+  // blob: URLs of the app's own origin (the export download) and data: URLs
+  // are in-memory objects, not network traffic; everything else is recorded.
+  const inMemory = (u) => u.startsWith(`blob:${app.url}`) || u.startsWith('data:');
+  page.on('request', (r) => {
+    if (!inMemory(r.url())) requests.push({ url: r.url(), afterLoad: ready });
+  });
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
