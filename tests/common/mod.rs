@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use voxdrop::geometry::apply_affine;
+use voxdrop::Volume;
 
 /// `../shared/corpus`, relative to the crate root.
 pub fn corpus() -> PathBuf {
@@ -130,4 +132,83 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// Compares `ours` with `reference` voxel by voxel in world space: every
+/// reference voxel centre must land on one of our voxel centres (within
+/// `tol_mm`) holding the same value. Returns a description of the first
+/// difference.
+pub fn compare_world(ours: &Volume, reference: &Volume, tol_mm: f64) -> Result<(), String> {
+    if ours.dims[3] != reference.dims[3] {
+        return Err(format!("frames: ours {:?}, reference {:?}", ours.dims, reference.dims));
+    }
+    if ours.voxel_count() != reference.voxel_count() {
+        return Err(format!("voxel count: ours {:?}, reference {:?}", ours.dims, reference.dims));
+    }
+    let ref_affine = reference.geometry.world_from_voxel();
+    let ours_inv = ours.geometry.voxel_from_world().ok_or("our affine is singular")?;
+    let [rx, ry, rz, nt] = reference.dims;
+    for k in 0..rz {
+        for j in 0..ry {
+            for i in 0..rx {
+                let world = apply_affine(&ref_affine, [i as f64, j as f64, k as f64]);
+                let idx = apply_affine(&ours_inv, world);
+                let r = idx.map(|v| v.round());
+                let back = ours.geometry.point(r);
+                let err =
+                    ((back[0] - world[0]).powi(2) + (back[1] - world[1]).powi(2) + (back[2] - world[2]).powi(2)).sqrt();
+                if err > tol_mm || r.iter().any(|v| *v < 0.0) {
+                    return Err(format!(
+                        "reference voxel ({i},{j},{k}) at {world:?} mm is {err:.5} mm from our nearest voxel {r:?}"
+                    ));
+                }
+                let (oi, oj, ok) = (r[0] as usize, r[1] as usize, r[2] as usize);
+                for t in 0..nt {
+                    let a = ours.value_at(oi, oj, ok, t);
+                    let b = reference.value_at(i, j, k, t);
+                    if a != b || a.is_none() {
+                        return Err(format!(
+                            "value at reference voxel ({i},{j},{k},{t}) = {b:?}, ours at ({oi},{oj},{ok},{t}) = {a:?}"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a .npy that is either plain numeric (see [`read_npy`]) or a record
+/// of `n` unsigned-byte fields (nibabel's RGB24 / RGBA32 arrays, descr like
+/// `[('R', '|u1'), ('G', '|u1'), ('B', '|u1')]`). Returns the array with
+/// record fields flattened (field fastest) and the number of fields (1 for
+/// plain arrays).
+pub fn read_npy_records(path: &Path) -> (Npy, usize) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(&bytes[..6], b"\x93NUMPY", "{}: not .npy", path.display());
+    let (hlen, start) = if bytes[6] == 1 {
+        (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10)
+    } else {
+        (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+    };
+    let header = std::str::from_utf8(&bytes[start..start + hlen]).unwrap();
+    let di = header.find("'descr'").unwrap();
+    let after = header[di + 7..].trim_start_matches([':', ' ']);
+    if !after.starts_with('[') {
+        return (read_npy(path), 1);
+    }
+    let list = &after[..after.find(']').unwrap() + 1];
+    let fields = list.matches('(').count();
+    assert_eq!(list.matches("u1").count(), fields, "{}: only u1 records are supported: {list}", path.display());
+    let si = header.find("'shape'").unwrap();
+    let shape_s = &header[si..];
+    let inner = &shape_s[shape_s.find('(').unwrap() + 1..shape_s.find(')').unwrap()];
+    let shape: Vec<usize> =
+        inner.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
+    let fortran_order = header.contains("'fortran_order': True");
+    let n: usize = shape.iter().product::<usize>() * fields;
+    let data = &bytes[start + hlen..];
+    assert!(data.len() >= n, "{}: short data", path.display());
+    let values = data[..n].iter().map(|&b| b as f64).collect();
+    (Npy { shape, descr: "|u1".to_string(), fortran_order, values }, fields)
 }

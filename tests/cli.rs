@@ -1,0 +1,74 @@
+//! The `voxdrop` binary: exit codes, `info --json`, and `convert` output
+//! checked against the dcm_qa upstream reference in world space.
+
+mod common;
+
+use common::{compare_world, corpus, corpus_present};
+use std::process::Command;
+use voxdrop::formats::nifti::read_nifti;
+use voxdrop::Limits;
+
+fn voxdrop() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_voxdrop"))
+}
+
+#[test]
+fn failure_is_a_non_zero_exit_with_one_line() {
+    let out = voxdrop().args(["info", "/definitely/not/here"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("no such file"), "{err}");
+}
+
+#[test]
+fn non_image_input_fails_cleanly() {
+    let dir = std::env::temp_dir().join(format!("voxdrop-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("notes.txt");
+    std::fs::write(&f, b"not an image").unwrap();
+    let out = voxdrop().arg("info").arg(&f).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("notes.txt"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn info_json_and_convert_ge_4d_series() {
+    if !corpus_present() {
+        return;
+    }
+    let series = corpus().join("data/dicom-series/dcm_qa_nih__20180918GE_mr_0004");
+    let out = voxdrop().arg("info").arg(&series).arg("--json").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["volumes"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["volumes"][0]["dims"], serde_json::json!([64, 64, 15, 10]));
+    assert_eq!(doc["volumes"][0]["sample_type"], "int16");
+
+    let dir = std::env::temp_dir().join(format!("voxdrop-cli-ge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["ge.nii", "ge.nii.gz"] {
+        let target = dir.join(name);
+        let out = voxdrop().arg("convert").arg(&series).arg("-o").arg(&target).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let written = std::fs::read(&target).unwrap();
+        let ours = read_nifti(&written, name, &Limits::default()).unwrap();
+        let refpath = corpus().join(
+            "reference/data/dicom-series/dcm_qa_nih__20180918GE_mr_0004/upstream_ref/DCM2NIIX_regression_test_4.nii",
+        );
+        let reference = read_nifti(&std::fs::read(&refpath).unwrap(), "ref.nii", &Limits::default()).unwrap();
+        compare_world(&ours, &reference, 1e-3).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    // Several series into a folder: <SeriesNumber>_<SeriesDescription>.nii.gz.
+    let two = [corpus().join("data/dicom-series/dcm_qa_ts__ts1"), corpus().join("data/dicom-series/dcm_qa_ts__ts2")];
+    let outdir = dir.join("many");
+    let out = voxdrop().arg("convert").args(&two).arg("-o").arg(&outdir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut names: Vec<String> =
+        std::fs::read_dir(&outdir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.iter().all(|n| n.ends_with(".nii.gz")), "{names:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
