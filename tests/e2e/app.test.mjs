@@ -8,9 +8,9 @@ import {
   CORPUS, SAMPLE, startApp, openApp, idle, canvasInfo, messages, readNifti, axialSlice, compareSlice, waitingFor,
 } from './helpers.mjs';
 
-const NIFTI_READER = waitingFor('src/formats/nifti.rs', 'the NIfTI reader');
+const NIFTI_READER = waitingFor('src/formats/nifti', 'the NIfTI reader');
 const NIFTI_WRITER = waitingFor('src/export/nifti.rs', 'the NIfTI writer');
-const DICOM_READER = waitingFor('src/formats/dicom/file.rs', 'the DICOM reader');
+const DICOM_READER = waitingFor('src/formats/dicom', 'the DICOM reader');
 const GE_SERIES = join(CORPUS, 'data/dicom-series/dcm_qa_nih__20180918GE_mr_0004');
 const GE_REF = join(CORPUS, 'reference/data/dicom-series/dcm_qa_nih__20180918GE_mr_0004/dcm2niix/4_Axial_EPI-FMRI_(Interleaved_I_to_S).nii');
 const CSP =

@@ -1,7 +1,7 @@
 // Shared helpers for the browser tests: server + Chromium, a network watcher,
 // and an independent reference renderer (NIfTI parsed here in Node, windowed
 // per DICOM PS3.3 C.11.2.1.2) to compare canvas pixels against.
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,9 +28,13 @@ export const CHROMIUM_ARGS = [
  * (reported, not failed). Detected from the source so the tests turn into
  * real ones by themselves the moment the piece lands.
  */
-export function waitingFor(file, what) {
-  const src = readFileSync(join(ROOT, file), 'utf8');
-  return /is not implemented yet/.test(src) ? `waiting for ${what}` : false;
+export function waitingFor(path, what) {
+  const full = join(ROOT, path);
+  const files = statSync(full, { throwIfNoEntry: false })?.isDirectory()
+    ? readdirSync(full, { recursive: true }).filter((f) => f.endsWith('.rs')).map((f) => join(full, f))
+    : existsSync(full) ? [full] : [`${full}.rs`].filter(existsSync);
+  const stub = files.some((f) => /reading is not implemented yet|writing is not implemented yet/.test(readFileSync(f, 'utf8')));
+  return stub ? `waiting for ${what}` : false;
 }
 
 export async function startApp() {
