@@ -286,6 +286,6 @@ impl Engine {
 
     /// Serialises a volume as NIfTI-1 (.nii, or .nii.gz when `gzip`).
     pub fn export_nifti(&self, vol: usize, gzip: bool) -> Result<Vec<u8>, JsError> {
-        write_nifti(self.vol(vol)?, NiftiOptions { gzip }).map_err(js_err)
+        write_nifti(self.vol(vol)?, NiftiOptions { gzip, ..Default::default() }).map_err(js_err)
     }
 }

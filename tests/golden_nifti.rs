@@ -412,7 +412,7 @@ fn writer_round_trips_oblique_and_flipped_volumes() {
     ];
     for (what, vol) in cases {
         for gzip in [false, true] {
-            let opts = NiftiOptions { gzip };
+            let opts = NiftiOptions { gzip, ..Default::default() };
             let bytes = write_nifti(&vol, opts).unwrap();
             assert_eq!(bytes.starts_with(&[0x1f, 0x8b]), gzip);
             let back = read_nifti(&bytes, "rt.nii", &Limits::default()).unwrap();
@@ -452,7 +452,7 @@ fn corpus_files_survive_read_write_read() {
     for p in inputs() {
         let r = rel(&p);
         let Ok(vol) = read_path(&p) else { continue };
-        let bytes = write_nifti(&vol, NiftiOptions { gzip: true }).unwrap();
+        let bytes = write_nifti(&vol, NiftiOptions { gzip: true, ..Default::default() }).unwrap();
         let back = read_nifti(&bytes, &r, &Limits::default()).unwrap();
         assert_eq!(back.dims, vol.dims, "{r}");
         assert_eq!(back.components, vol.components, "{r}");

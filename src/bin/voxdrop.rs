@@ -14,7 +14,11 @@ mod cli {
     use voxdrop::{Error, Limits, Volume};
 
     #[derive(Parser)]
-    #[command(name = "voxdrop", version, about = "Medical images (DICOM, NIfTI) to correctly oriented volumes, privately")]
+    #[command(
+        name = "voxdrop",
+        version,
+        about = "Medical images (DICOM, NIfTI) to correctly oriented volumes, privately"
+    )]
     struct Cli {
         #[command(subcommand)]
         command: Command,
@@ -198,8 +202,7 @@ mod cli {
                             output.display()
                         )));
                     }
-                    std::fs::create_dir_all(&output)
-                        .map_err(|e| Error::io(format!("{}: {e}", output.display())))?;
+                    std::fs::create_dir_all(&output).map_err(|e| Error::io(format!("{}: {e}", output.display())))?;
                     let mut used = std::collections::HashSet::new();
                     for (i, v) in loaded.volumes.iter().enumerate() {
                         let mut stem = output_stem(v, i);
