@@ -22,19 +22,22 @@ use voxdrop::limits::Limits;
 /// few grey levels of difference on colour edges is expected. The corpus
 /// README saw 1–12 between libjpeg and gdcm. Value: max |ours − pydicom|.
 const JPEG_TOLERANCE: &[(&str, f64)] = &[
+    // Known failure (see KNOWN): listed so that the real difference is reported.
     ("JPEGBaseline8Bit/pydicom__SC_jpeg_no_color_transform.dcm", 0.0),
-    ("JPEGBaseline8Bit/pydicom__SC_jpeg_no_color_transform_2.dcm", 0.0),
+    (
+        "JPEGBaseline8Bit/pydicom__SC_jpeg_no_color_transform_2.dcm",
+        1.0,
+    ),
     ("JPEGBaseline8Bit/pydicom__SC_rgb_dcmtk_+eb+cr.dcm", 0.0),
-    ("JPEGBaseline8Bit/pydicom__SC_rgb_dcmtk_+eb+cy+n1.dcm", 0.0),
-    ("JPEGBaseline8Bit/pydicom__SC_rgb_dcmtk_+eb+cy+n2.dcm", 0.0),
-    ("JPEGBaseline8Bit/pydicom__SC_rgb_dcmtk_+eb+cy+np.dcm", 0.0),
-    ("JPEGBaseline8Bit/pydicom__SC_rgb_dcmtk_+eb+cy+s2.dcm", 0.0),
-    ("JPEGBaseline8Bit/pydicom__SC_rgb_dcmtk_+eb+cy+s4.dcm", 0.0),
-    ("JPEGBaseline8Bit/pydicom__SC_rgb_jpeg.dcm", 0.0),
-    ("JPEGBaseline8Bit/pydicom__SC_rgb_jpeg_dcmtk.dcm", 0.0),
-    ("JPEGBaseline8Bit/pydicom__SC_rgb_jpeg_lossy_gdcm.dcm", 0.0),
+    ("JPEGBaseline8Bit/pydicom__SC_rgb_dcmtk_+eb+cy+n1.dcm", 2.0),
+    ("JPEGBaseline8Bit/pydicom__SC_rgb_dcmtk_+eb+cy+n2.dcm", 1.0),
+    ("JPEGBaseline8Bit/pydicom__SC_rgb_dcmtk_+eb+cy+np.dcm", 2.0),
+    ("JPEGBaseline8Bit/pydicom__SC_rgb_dcmtk_+eb+cy+s2.dcm", 1.0),
+    ("JPEGBaseline8Bit/pydicom__SC_rgb_dcmtk_+eb+cy+s4.dcm", 1.0),
+    ("JPEGBaseline8Bit/pydicom__SC_rgb_jpeg_dcmtk.dcm", 1.0),
+    ("JPEGBaseline8Bit/pydicom__SC_rgb_jpeg_lossy_gdcm.dcm", 2.0),
     ("JPEGBaseline8Bit/pydicom__SC_rgb_small_odd_jpeg.dcm", 0.0),
-    ("JPEGBaseline8Bit/pydicom__examples_ybr_color.dcm", 0.0),
+    ("JPEGBaseline8Bit/pydicom__examples_ybr_color.dcm", 3.0),
 ];
 
 /// Expected outcome that differs from "the reference decides".
@@ -43,9 +46,29 @@ enum Known {
     DecodesWithoutReference(&'static str),
     /// We return an error although pydicom decoded it.
     Fails(&'static str),
+    /// We decode it but the values differ beyond any tolerance.
+    WrongValues(&'static str),
 }
 
-const KNOWN: &[(&str, Known)] = &[(
+const KNOWN: &[(&str, Known)] = &[
+    (
+        "JPEGBaseline8Bit/pydicom__SC_jpeg_no_color_transform.dcm",
+        Known::WrongValues(
+            "3-component JPEG with component ids 0,1,2 and no JFIF/Adobe marker: with the colour transform \
+             off (PhotometricInterpretation RGB) 97% of samples are within 1 of gdcm, but ~280 samples \
+             in a few 8×8 blocks differ by up to 110, i.e. jpeg-decoder 0.3 decodes some blocks \
+             differently; the same image with an Adobe marker (…_2.dcm) is within 1. Not yet explained",
+        ),
+    ),
+    (
+        "JPEGBaseline8Bit/pydicom__SC_rgb_jpeg.dcm",
+        Known::Fails(
+            "deliberately malformed encapsulation: the first item is not the Basic Offset Table item \
+             (pydicom's gdcm/pylibjpeg/pillow plugins and dcmtk all fail on it too; only pydicom's \
+             lenient fallback decoded it); dicom-rs refuses the data set",
+        ),
+    ),
+    (
     "NoFileMeta/pydicom-data__OT-PAL-8-face.dcm",
     Known::DecodesWithoutReference(
         "no file meta: we guess Implicit VR Little Endian from the first element (as pydicom's dcmread does), \
@@ -55,7 +78,10 @@ const KNOWN: &[(&str, Known)] = &[(
 
 fn rel(path: &Path) -> String {
     let base = common::corpus().join("data/dicom");
-    path.strip_prefix(&base).unwrap_or(path).to_string_lossy().replace('\\', "/")
+    path.strip_prefix(&base)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 fn tag_f64s(tags: &Value, key: &str) -> Option<Vec<f64>> {
@@ -66,18 +92,30 @@ fn tag_f64s(tags: &Value, key: &str) -> Option<Vec<f64>> {
 }
 
 fn close(a: &[f64], b: &[f64]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-9 * (1.0 + y.abs()))
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= 1e-9 * (1.0 + y.abs()))
 }
 
 /// Checks one file; Ok(line) or Err(what went wrong).
 fn check(path: &Path, limits: &Limits) -> Result<String, String> {
     let r = rel(path);
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    let ref_json = common::corpus().join("reference/data/dicom").join(format!("{r}.json"));
-    let j = if ref_json.exists() { common::read_json(&ref_json) } else { Value::Null };
+    let ref_json = common::corpus()
+        .join("reference/data/dicom")
+        .join(format!("{r}.json"));
+    let j = if ref_json.exists() {
+        common::read_json(&ref_json)
+    } else {
+        Value::Null
+    };
     let ts = j.get("TransferSyntaxUID").and_then(Value::as_str);
     let ts_name = j.get("TransferSyntaxName").and_then(Value::as_str);
-    let npy = j.get("modality_lut_array").and_then(|m| m.get("npy")).and_then(Value::as_str);
+    let npy = j
+        .get("modality_lut_array")
+        .and_then(|m| m.get("npy"))
+        .and_then(Value::as_str);
     let known = KNOWN.iter().find(|(f, _)| *f == r).map(|(_, k)| k);
     let got = read_slice(&bytes, &r, limits);
 
@@ -97,9 +135,23 @@ fn check(path: &Path, limits: &Limits) -> Result<String, String> {
     }
 
     match (known, npy) {
+        (Some(Known::WrongValues(why)), Some(npy)) => {
+            let s = got.map_err(|e| format!("expected pixels, got {e}"))?;
+            match compare(&s, &ref_json, npy, &r, ts, &j) {
+                Err(diff) => Ok(format!("known failure: {why} ({diff})")),
+                Ok(_) => Err(format!(
+                    "listed as wrong values ({why}) but now matches: update KNOWN"
+                )),
+            }
+        }
+        (Some(Known::WrongValues(why)), None) => Err(format!(
+            "listed as wrong values ({why}) but has no reference"
+        )),
         (Some(Known::Fails(why)), _) => match got {
             Err(e) => Ok(format!("known failure: {why} ({e})")),
-            Ok(_) => Err(format!("listed as a known failure ({why}) but now decodes: update KNOWN")),
+            Ok(_) => Err(format!(
+                "listed as a known failure ({why}) but now decodes: update KNOWN"
+            )),
         },
         (Some(Known::DecodesWithoutReference(why)), _) => match got {
             Ok(s) => Ok(format!(
@@ -115,77 +167,110 @@ fn check(path: &Path, limits: &Limits) -> Result<String, String> {
             Err(e) => Ok(format!("ok, clean error as pydicom: {e}")),
             Ok(_) => Err(format!(
                 "pydicom could not decode it ({}), we returned Ok",
-                j.pointer("/tools/pydicom").and_then(Value::as_str).unwrap_or("?")
+                j.pointer("/tools/pydicom")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
             )),
         },
         (None, Some(npy)) => {
             let s = got.map_err(|e| format!("expected pixels, got {e}"))?;
-            let npy_path = ref_json.parent().unwrap().join(npy);
-            let reference = common::read_npy(&npy_path);
-            let mut shape = Vec::new();
-            if s.frames > 1 {
-                shape.push(s.frames);
-            }
-            shape.extend([s.rows, s.columns]);
-            if s.samples_per_pixel > 1 {
-                shape.push(s.samples_per_pixel);
-            }
-            if shape != reference.shape {
-                return Err(format!("shape {shape:?}, reference {:?}", reference.shape));
-            }
-            if s.pixels.len() != reference.values.len() {
-                return Err(format!("{} samples, reference {}", s.pixels.len(), reference.values.len()));
-            }
-            let tol = JPEG_TOLERANCE.iter().find(|(f, _)| *f == r).map(|(_, t)| *t);
-            if ts == Some("1.2.840.10008.1.2.4.50") && tol.is_none() {
-                return Err("JPEG Baseline file without a tolerance entry".into());
-            }
-            let mut max_diff = 0f64;
-            let mut first_bad = None;
-            for (i, &want) in reference.values.iter().enumerate() {
-                let have = s.pixels.get_f64(i).unwrap_or(f64::NAN);
-                let d = (have - want).abs();
-                let bad = if want.is_nan() { !have.is_nan() } else { !(d <= 0.0) };
-                if bad {
-                    max_diff = max_diff.max(if d.is_nan() { f64::INFINITY } else { d });
-                    if first_bad.is_none() {
-                        first_bad = Some((i, have, want));
-                    }
-                }
-            }
-            let allowed = tol.unwrap_or(0.0);
-            if max_diff > allowed {
-                let (i, have, want) = first_bad.unwrap_or((0, 0.0, 0.0));
-                return Err(format!(
-                    "values differ: max |diff| {max_diff} > {allowed}; first at {i}: ours {have}, pydicom {want} ({})",
-                    s.pixels.sample_type().name()
-                ));
-            }
-            // Geometry against the reference tags.
-            let tags = j.get("tags").cloned().unwrap_or(Value::Null);
-            let mut geo = Vec::new();
-            for (key, ours) in [
-                ("ImagePositionPatient", s.position.map(|p| p.to_vec())),
-                ("ImageOrientationPatient", s.orientation.map(|p| p.to_vec())),
-                ("PixelSpacing", s.pixel_spacing.map(|p| p.to_vec())),
-                ("SliceThickness", s.slice_thickness.map(|p| vec![p])),
-            ] {
-                if let Some(want) = tag_f64s(&tags, key) {
-                    match ours {
-                        Some(have) if close(&have, &want) => geo.push(key),
-                        other => return Err(format!("{key}: ours {other:?}, reference {want:?}")),
-                    }
-                }
-            }
-            let extra = if max_diff > 0.0 { format!(", max |diff| {max_diff} (tolerance {allowed})") } else { String::new() };
-            Ok(format!(
-                "ok, {:?} {}{extra}{}",
-                reference.shape,
-                s.pixels.sample_type().name(),
-                if geo.is_empty() { String::new() } else { format!(", geometry {}", geo.join("/")) }
-            ))
+            compare(&s, &ref_json, npy, &r, ts, &j)
         }
     }
+}
+
+/// Pixels, shape and geometry against the reference.
+fn compare(
+    s: &voxdrop::formats::dicom::Slice,
+    ref_json: &Path,
+    npy: &str,
+    r: &str,
+    ts: Option<&str>,
+    j: &Value,
+) -> Result<String, String> {
+    let npy_path = ref_json.parent().unwrap().join(npy);
+    let reference = common::read_npy(&npy_path);
+    let mut shape = Vec::new();
+    if s.frames > 1 {
+        shape.push(s.frames);
+    }
+    shape.extend([s.rows, s.columns]);
+    if s.samples_per_pixel > 1 {
+        shape.push(s.samples_per_pixel);
+    }
+    if shape != reference.shape {
+        return Err(format!("shape {shape:?}, reference {:?}", reference.shape));
+    }
+    if s.pixels.len() != reference.values.len() {
+        return Err(format!(
+            "{} samples, reference {}",
+            s.pixels.len(),
+            reference.values.len()
+        ));
+    }
+    let tol = JPEG_TOLERANCE
+        .iter()
+        .find(|(f, _)| *f == r)
+        .map(|(_, t)| *t);
+    if ts == Some("1.2.840.10008.1.2.4.50") && tol.is_none() {
+        return Err("JPEG Baseline file without a tolerance entry".into());
+    }
+    let mut max_diff = 0f64;
+    let mut first_bad = None;
+    for (i, &want) in reference.values.iter().enumerate() {
+        let have = s.pixels.get_f64(i).unwrap_or(f64::NAN);
+        let d = (have - want).abs();
+        let bad = if want.is_nan() {
+            !have.is_nan()
+        } else {
+            !(d <= 0.0)
+        };
+        if bad {
+            max_diff = max_diff.max(if d.is_nan() { f64::INFINITY } else { d });
+            if first_bad.is_none() {
+                first_bad = Some((i, have, want));
+            }
+        }
+    }
+    let allowed = tol.unwrap_or(0.0);
+    if max_diff > allowed {
+        let (i, have, want) = first_bad.unwrap_or((0, 0.0, 0.0));
+        return Err(format!(
+            "values differ: max |diff| {max_diff} > {allowed}; first at {i}: ours {have}, pydicom {want} ({})",
+            s.pixels.sample_type().name()
+        ));
+    }
+    // Geometry against the reference tags.
+    let tags = j.get("tags").cloned().unwrap_or(Value::Null);
+    let mut geo = Vec::new();
+    for (key, ours) in [
+        ("ImagePositionPatient", s.position.map(|p| p.to_vec())),
+        ("ImageOrientationPatient", s.orientation.map(|p| p.to_vec())),
+        ("PixelSpacing", s.pixel_spacing.map(|p| p.to_vec())),
+        ("SliceThickness", s.slice_thickness.map(|p| vec![p])),
+    ] {
+        if let Some(want) = tag_f64s(&tags, key) {
+            match ours {
+                Some(have) if close(&have, &want) => geo.push(key),
+                other => return Err(format!("{key}: ours {other:?}, reference {want:?}")),
+            }
+        }
+    }
+    let extra = if max_diff > 0.0 {
+        format!(", max |diff| {max_diff} (tolerance {allowed})")
+    } else {
+        String::new()
+    };
+    Ok(format!(
+        "ok, {:?} {}{extra}{}",
+        reference.shape,
+        s.pixels.sample_type().name(),
+        if geo.is_empty() {
+            String::new()
+        } else {
+            format!(", geometry {}", geo.join("/"))
+        }
+    ))
 }
 
 #[test]
@@ -195,7 +280,11 @@ fn every_corpus_dicom_file() {
     }
     let limits = Limits::default();
     let files = common::files_under(&common::corpus().join("data/dicom"));
-    assert!(files.len() > 100, "corpus has only {} DICOM files", files.len());
+    assert!(
+        files.len() > 100,
+        "corpus has only {} DICOM files",
+        files.len()
+    );
     let mut failures = Vec::new();
     for f in &files {
         match check(f, &limits) {
@@ -207,7 +296,15 @@ fn every_corpus_dicom_file() {
         }
     }
     for (k, _) in KNOWN {
-        assert!(files.iter().any(|f| rel(f) == *k), "KNOWN lists {k}, which is not in the corpus");
+        assert!(
+            files.iter().any(|f| rel(f) == *k),
+            "KNOWN lists {k}, which is not in the corpus"
+        );
     }
-    assert!(failures.is_empty(), "{} unexpected results:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} unexpected results:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
