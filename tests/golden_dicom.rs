@@ -23,7 +23,10 @@ use voxdrop::limits::Limits;
 /// README saw 1–12 between libjpeg and gdcm. Value: max |ours − pydicom|.
 const JPEG_TOLERANCE: &[(&str, f64)] = &[
     // Known failure (see KNOWN): listed so that the real difference is reported.
-    ("JPEGBaseline8Bit/pydicom__SC_jpeg_no_color_transform.dcm", 0.0),
+    (
+        "JPEGBaseline8Bit/pydicom__SC_jpeg_no_color_transform.dcm",
+        0.0,
+    ),
     (
         "JPEGBaseline8Bit/pydicom__SC_jpeg_no_color_transform_2.dcm",
         1.0,
@@ -307,4 +310,87 @@ fn every_corpus_dicom_file() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Per-slice SHA-256 of our values as int16 little endian against pydicom's
+/// (`reference/big/<name>.pydicom.json`). Prints the mean decode time (no
+/// timing assertions).
+fn big_series_hashes(name: &str, key: &str) {
+    use sha2::{Digest, Sha256};
+    let Some(dir) = common::big_series(name) else {
+        if std::env::var("VOXDROP_REQUIRE_CORPUS").as_deref() == Ok("1") {
+            panic!("big series {name} missing");
+        }
+        eprintln!("big series {name} not found: skipping");
+        return;
+    };
+    let j = common::read_json(&common::corpus().join(format!("reference/big/{name}.pydicom.json")));
+    let files = common::files_under(&dir);
+    let slices = j["slices"].as_array().expect("slices");
+    assert!(!slices.is_empty());
+    let limits = Limits::default();
+    let mut total = std::time::Duration::ZERO;
+    let mut bad = Vec::new();
+    for sl in slices {
+        let file = sl["file"].as_str().unwrap();
+        let want = sl[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{file}: no {key}"));
+        let path = files
+            .iter()
+            .find(|p| p.file_name().and_then(|n| n.to_str()) == Some(file))
+            .unwrap_or_else(|| panic!("{file} not in {}", dir.display()));
+        let bytes = std::fs::read(path).unwrap();
+        let t = std::time::Instant::now();
+        let s = read_slice(&bytes, file, &limits).unwrap_or_else(|e| panic!("{e}"));
+        total += t.elapsed();
+        let mut h = Sha256::new();
+        match &s.pixels {
+            voxdrop::volume::Voxels::I16(v) => {
+                for x in v {
+                    h.update(x.to_le_bytes());
+                }
+            }
+            other => {
+                for i in 0..other.len() {
+                    let x = other.get_f64(i).unwrap();
+                    assert!(
+                        x.fract() == 0.0 && x >= -32768.0 && x <= 32767.0,
+                        "{file}: {x} is not int16"
+                    );
+                    h.update((x as i16).to_le_bytes());
+                }
+            }
+        }
+        let got = format!("{:x}", h.finalize());
+        if got != want {
+            bad.push(format!("{file}: sha256 {got}, pydicom {want}"));
+        }
+    }
+    println!(
+        "{name}: {} files, mean read_slice {:?} per file",
+        slices.len(),
+        total / slices.len() as u32
+    );
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn big_ct_matches_pydicom_hu_hashes() {
+    if common::corpus_present() {
+        big_series_hashes(
+            "FNNDSC__andrei_abdomen_CT_LIDC-IDRI-0314",
+            "sha256_hu_int16le_row_major",
+        );
+    }
+}
+
+#[test]
+fn big_mr_matches_pydicom_hashes() {
+    if common::corpus_present() {
+        big_series_hashes(
+            "FNNDSC__adi_brain__s6_AX_FSE_T2",
+            "sha256_int16le_row_major",
+        );
+    }
 }
