@@ -226,7 +226,7 @@ fn compare(
         let bad = if want.is_nan() {
             !have.is_nan()
         } else {
-            !(d <= 0.0)
+            d.is_nan() || d > 0.0
         };
         if bad {
             max_diff = max_diff.max(if d.is_nan() { f64::INFINITY } else { d });
@@ -355,7 +355,7 @@ fn big_series_hashes(name: &str, key: &str) {
                 for i in 0..other.len() {
                     let x = other.get_f64(i).unwrap();
                     assert!(
-                        x.fract() == 0.0 && x >= -32768.0 && x <= 32767.0,
+                        x.fract() == 0.0 && (-32768.0..=32767.0).contains(&x),
                         "{file}: {x} is not int16"
                     );
                     h.update((x as i16).to_le_bytes());

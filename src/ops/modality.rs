@@ -70,6 +70,7 @@ fn int_rescale<T: Copy + Into<i64>>(v: Vec<T>, s: i64, b: i64) -> Voxels {
 }
 
 /// General case in f64 (as pydicom: `arr.astype(float64) * slope + intercept`).
+#[allow(clippy::unnecessary_cast)] // the macro also expands for f64
 fn float_rescale(stored: &Voxels, slope: f64, intercept: f64) -> Voxels {
     let out: Vec<f64> =
         crate::with_voxels!(stored, v => v.iter().map(|&x| x as f64 * slope + intercept).collect());
@@ -104,6 +105,7 @@ pub fn narrow(out: Vec<f64>) -> Voxels {
 /// Modality LUT Sequence lookup (PS3.3 C.11.1.1.1). `first_mapped` is the
 /// second LUTDescriptor value; `bits` the third (≤ 8 gives u8 output, as
 /// pydicom's `uint{bits}`). `data` must hold the whole table.
+#[allow(clippy::unnecessary_cast)] // the macro also expands for i64-sized types
 pub fn apply_lut(stored: &Voxels, first_mapped: i64, data: &[u16], bits: u16) -> Voxels {
     let last = data.len().saturating_sub(1) as i64;
     let look = |x: i64| -> u16 {
