@@ -1,16 +1,622 @@
 //! One DICOM file (with or without preamble and file meta) → [`Slice`].
+//!
+//! Parsing is dicom-rs (`dicom-object`); pixel decoding is [`super::pixel`];
+//! the modality LUT is [`crate::ops::modality`]. Files without a file meta
+//! group get their transfer syntax guessed from the first element, as
+//! pydicom does: group 0x0008 read big-endian means big endian, two
+//! upper-case letters where an explicit VR would be means explicit VR.
 
+use super::pixel::{self, Encapsulated, ImageInfo, Native};
 use super::Slice;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::limits::Limits;
+use crate::ops::modality;
+use crate::volume::{Meta, Patient, Voxels, Window};
+use dicom_core::value::{PrimitiveValue, Value};
+use dicom_core::Tag;
+use dicom_dictionary_std::tags;
+use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
+use dicom_object::file::ReadPreamble;
+use dicom_object::{FileMetaTable, InMemDicomObject, OpenFileOptions};
+use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
+use std::borrow::Cow;
 
-/// True when the bytes look like DICOM (preamble + "DICM", or a plausible
-/// group-0008/0002 element at offset 0 for files without meta).
+const VRS: [&[u8; 2]; 34] = [
+    b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO", b"LT", b"OB",
+    b"OD", b"OF", b"OL", b"OV", b"OW", b"PN", b"SH", b"SL", b"SQ", b"SS", b"ST", b"SV", b"TM",
+    b"UC", b"UI", b"UL", b"UN", b"UR", b"US", b"UT", b"UV",
+];
+
+fn is_vr(b: &[u8]) -> bool {
+    VRS.iter().any(|v| v.as_slice() == b)
+}
+
+/// Where the file meta group starts ("DICM" after a preamble, or at 0).
+fn meta_start(bytes: &[u8]) -> Option<usize> {
+    if bytes.get(128..132) == Some(b"DICM") {
+        Some(128)
+    } else if bytes.get(0..4) == Some(b"DICM") {
+        Some(0)
+    } else {
+        None
+    }
+}
+
+/// Transfer syntax of a file without file meta, from its first element.
+fn guess_syntax(bytes: &[u8]) -> Option<&'static str> {
+    let head = bytes.get(0..8)?;
+    let group_le = u16::from_le_bytes([head[0], head[1]]);
+    let group_be = u16::from_be_bytes([head[0], head[1]]);
+    let explicit = is_vr(&head[4..6]);
+    if group_le == 0x0008 {
+        if explicit {
+            return Some(pixel::EXPLICIT_VR_LE);
+        }
+        // Implicit VR: a 32-bit length that fits the file.
+        let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+        return (u64::from(len) <= bytes.len() as u64 || len == u32::MAX)
+            .then_some(pixel::IMPLICIT_VR_LE);
+    }
+    if group_be == 0x0008 && explicit {
+        return Some(pixel::EXPLICIT_VR_BE);
+    }
+    None
+}
+
+/// True when the bytes look like DICOM (preamble + "DICM", "DICM" at 0, or
+/// a plausible group-0008 element at offset 0 for files without meta).
 pub fn looks_like_dicom(bytes: &[u8]) -> bool {
-    bytes.len() >= 132 && &bytes[128..132] == b"DICM"
+    meta_start(bytes).is_some() || guess_syntax(bytes).is_some()
 }
 
 /// Parses one DICOM file from bytes and decodes its pixels (modality LUT applied).
-pub fn read_slice(_bytes: &[u8], name: &str, _limits: &Limits) -> Result<Slice> {
-    Err(Error::unsupported("DICOM reading is not implemented yet").in_file(name))
+pub fn read_slice(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
+    read(bytes, name, limits).map_err(|e| e.in_file(name))
+}
+
+fn parse(bytes: &[u8]) -> Result<(InMemDicomObject, String)> {
+    if let Some(at) = meta_start(bytes) {
+        let rest = bytes.get(at..).unwrap_or(&[]);
+        let meta = match FileMetaTable::from_reader(rest) {
+            Ok(meta) => meta,
+            // A non-conforming meta group (no group length, …): walk it ourselves.
+            Err(e) => {
+                return parse_after_meta(rest.get(4..).unwrap_or(&[])).map_err(|e2| match e2.kind {
+                    ErrorKind::BadInput => Error::bad_input(format!(
+                        "file meta group (0002,xxxx): {e}; {}",
+                        e2.message
+                    )),
+                    _ => e2,
+                })
+            }
+        };
+        let uid = meta
+            .transfer_syntax()
+            .trim_end_matches(['\0', ' '])
+            .to_string();
+        // Before parsing the data set: a syntax we cannot decode may
+        // also be one dicom-rs cannot even parse.
+        pixel::check_supported(&uid)?;
+        let obj = OpenFileOptions::new()
+            .read_preamble(ReadPreamble::Never)
+            .from_reader(rest)
+            .map_err(|e| Error::bad_input(format!("data set: {e}")))?;
+        return Ok((obj.into_inner(), uid));
+    }
+    if bytes.get(0..2) == Some(&[0x02, 0x00]) && bytes.get(4..6).is_some_and(is_vr) {
+        // File meta group without preamble and without "DICM".
+        return parse_after_meta(bytes);
+    }
+    let uid = guess_syntax(bytes).ok_or_else(|| {
+        Error::bad_input("not DICOM: no \"DICM\" marker and no plausible data element at offset 0")
+    })?;
+    let ts = TransferSyntaxRegistry
+        .get(uid)
+        .ok_or_else(|| Error::unsupported(format!("transfer syntax {uid} is not registered")))?;
+    let obj = InMemDicomObject::read_dataset_with_ts(bytes, ts).map_err(|e| {
+        Error::bad_input(format!(
+            "data set (no file meta, read as {}): {e}",
+            ts.name()
+        ))
+    })?;
+    Ok((obj, uid.to_string()))
+}
+
+/// Walks a file meta group (explicit VR little endian, PS3.10 §7.1) that
+/// starts at `b`; returns the Transfer Syntax UID and where the group ends.
+fn walk_meta(b: &[u8]) -> Result<(String, usize)> {
+    let mut p = 0usize;
+    let mut uid = None;
+    while let Some(h) = b.get(p..p + 8) {
+        if u16::from_le_bytes([h[0], h[1]]) != 0x0002 {
+            break;
+        }
+        let element = u16::from_le_bytes([h[2], h[3]]);
+        let long = matches!(
+            &h[4..6],
+            b"OB"
+                | b"OD"
+                | b"OF"
+                | b"OL"
+                | b"OV"
+                | b"OW"
+                | b"SQ"
+                | b"UC"
+                | b"UN"
+                | b"UR"
+                | b"UT"
+                | b"SV"
+                | b"UV"
+        );
+        let (len, header) = if long {
+            let l = b
+                .get(p + 8..p + 12)
+                .ok_or_else(|| Error::bad_input("file meta group is truncated"))?;
+            (u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize, 12)
+        } else {
+            (usize::from(u16::from_le_bytes([h[6], h[7]])), 8)
+        };
+        let value = b
+            .get(p + header..p.saturating_add(header).saturating_add(len))
+            .ok_or_else(|| Error::bad_input("file meta group is truncated"))?;
+        if element == 0x0010 {
+            let t = String::from_utf8_lossy(value);
+            uid = Some(t.trim_end_matches(['\0', ' ']).to_string());
+        }
+        p += header + len;
+    }
+    match uid {
+        Some(u) if !u.is_empty() => Ok((u, p)),
+        _ => Err(Error::bad_input(
+            "the file meta group has no Transfer Syntax UID (0002,0010)",
+        )),
+    }
+}
+
+fn parse_after_meta(b: &[u8]) -> Result<(InMemDicomObject, String)> {
+    let (uid, end) = walk_meta(b)?;
+    pixel::check_supported(&uid)?;
+    let data = b.get(end..).unwrap_or(&[]);
+    let (reader_uid, source): (&str, Box<dyn std::io::Read + '_>) =
+        if uid == pixel::DEFLATED_EXPLICIT_VR_LE {
+            (
+                pixel::EXPLICIT_VR_LE,
+                Box::new(flate2::read::DeflateDecoder::new(data)),
+            )
+        } else {
+            (uid.as_str(), Box::new(data))
+        };
+    let ts = TransferSyntaxRegistry
+        .get(reader_uid)
+        .ok_or_else(|| Error::unsupported(format!("transfer syntax {uid} is not registered")))?;
+    let obj = InMemDicomObject::read_dataset_with_ts(source, ts)
+        .map_err(|e| Error::bad_input(format!("data set: {e}")))?;
+    Ok((obj, uid))
+}
+
+fn prim(obj: &InMemDicomObject, tag: Tag) -> Option<&PrimitiveValue> {
+    match obj.get(tag)?.value() {
+        Value::Primitive(p) => Some(p),
+        _ => None,
+    }
+}
+
+/// A text attribute, trimmed; None when absent or empty.
+fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
+    let p = prim(obj, tag)?;
+    if matches!(p, PrimitiveValue::Empty) {
+        return None;
+    }
+    let s = p.to_str();
+    let t = s.trim_matches(|c: char| c == ' ' || c == '\0');
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// Numeric values (DS/IS strings or binary); None when absent, empty or
+/// malformed (any value that does not parse, or is not finite).
+fn numbers(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<f64>> {
+    let p = prim(obj, tag)?;
+    let v: Vec<f64> = match p {
+        PrimitiveValue::Empty => return None,
+        PrimitiveValue::Str(_) | PrimitiveValue::Strs(_) | PrimitiveValue::U8(_) => {
+            // U8: a DS/IS value read as UN (explicit VR "UN" or private
+            // dictionary miss): its bytes are the text.
+            let s = match p {
+                PrimitiveValue::U8(b) => Cow::Owned(std::str::from_utf8(b).ok()?.to_string()),
+                _ => p.to_str(),
+            };
+            let mut out = Vec::new();
+            for part in s.split('\\') {
+                let t = part.trim_matches(|c: char| c == ' ' || c == '\0');
+                out.push(t.parse::<f64>().ok()?);
+            }
+            out
+        }
+        _ => p.to_multi_float64().ok()?,
+    };
+    (!v.is_empty() && v.iter().all(|x| x.is_finite())).then_some(v)
+}
+
+fn number(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
+    numbers(obj, tag)?.first().copied()
+}
+
+fn int(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
+    let x = number(obj, tag)?;
+    (x.fract() == 0.0 && x.abs() < 9.0e15).then_some(x as i64)
+}
+
+fn fixed<const N: usize>(obj: &InMemDicomObject, tag: Tag) -> Option<[f64; N]> {
+    let v = numbers(obj, tag)?;
+    v.get(..N)?.try_into().ok()
+}
+
+/// A required small unsigned attribute of the image pixel module.
+fn required_u16(obj: &InMemDicomObject, tag: Tag, what: &str) -> Result<u16> {
+    match int(obj, tag) {
+        Some(x) if (0..=i64::from(u16::MAX)).contains(&x) => Ok(x as u16),
+        Some(x) => Err(Error::bad_input(format!(
+            "{what} {tag} = {x} is out of range"
+        ))),
+        None if obj.get(tag).is_some() => {
+            Err(Error::bad_input(format!("{what} {tag} is not a number")))
+        }
+        None => Err(Error::bad_input(format!("{what} {tag} is missing"))),
+    }
+}
+
+fn image_info(obj: &InMemDicomObject) -> Result<ImageInfo> {
+    let rows = required_u16(obj, tags::ROWS, "Rows")?;
+    let columns = required_u16(obj, tags::COLUMNS, "Columns")?;
+    let bits_allocated = required_u16(obj, tags::BITS_ALLOCATED, "BitsAllocated")?;
+    let bits_stored = match obj.get(tags::BITS_STORED) {
+        Some(_) => required_u16(obj, tags::BITS_STORED, "BitsStored")?,
+        None => bits_allocated,
+    };
+    let samples = match obj.get(tags::SAMPLES_PER_PIXEL) {
+        Some(_) => required_u16(obj, tags::SAMPLES_PER_PIXEL, "SamplesPerPixel")?,
+        None => 1,
+    };
+    let frames = match obj.get(tags::NUMBER_OF_FRAMES) {
+        None => 1,
+        Some(_) => match int(obj, tags::NUMBER_OF_FRAMES) {
+            // pydicom: `NumberOfFrames or 1`.
+            Some(0) => 1,
+            Some(n) if n > 0 && n <= i64::from(u32::MAX) => n as usize,
+            _ => {
+                return Err(Error::bad_input(
+                    "NumberOfFrames (0028,0008) is not a positive integer",
+                ))
+            }
+        },
+    };
+    Ok(ImageInfo {
+        rows: usize::from(rows),
+        columns: usize::from(columns),
+        frames,
+        samples_per_pixel: usize::from(samples),
+        bits_allocated,
+        bits_stored,
+        signed: int(obj, tags::PIXEL_REPRESENTATION) == Some(1),
+        planar: int(obj, tags::PLANAR_CONFIGURATION) == Some(1),
+        photometric: text(obj, tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_default(),
+    })
+}
+
+/// Stored values of the float pixel data elements (PS3.3 C.7.6.24).
+fn float_pixels(
+    info: &ImageInfo,
+    value: Value<InMemDicomObject, Vec<u8>>,
+    limits: &Limits,
+) -> Result<Voxels> {
+    let n = crate::limits::checked_product(&[
+        info.frames,
+        info.rows,
+        info.columns,
+        info.samples_per_pixel,
+    ])?;
+    limits.check_voxels(n, "pixel data")?;
+    let n = n as usize;
+    let v = match value {
+        Value::Primitive(PrimitiveValue::F32(v)) => {
+            crate::limits::check_present(n as u64 * 4, v.len() as u64 * 4, "float pixel data")?;
+            let mut v = v.into_vec();
+            v.truncate(n);
+            Voxels::F32(v)
+        }
+        Value::Primitive(PrimitiveValue::F64(v)) => {
+            crate::limits::check_present(
+                n as u64 * 8,
+                v.len() as u64 * 8,
+                "double float pixel data",
+            )?;
+            let mut v = v.into_vec();
+            v.truncate(n);
+            Voxels::F64(v)
+        }
+        _ => {
+            return Err(Error::bad_input(
+                "float pixel data element does not hold floats",
+            ))
+        }
+    };
+    Ok(v)
+}
+
+fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
+    let (mut obj, ts) = parse(bytes)?;
+    pixel::check_supported(&ts)?;
+    let big_endian = ts == pixel::EXPLICIT_VR_BE;
+
+    let pixel_tag = [
+        tags::PIXEL_DATA,
+        tags::FLOAT_PIXEL_DATA,
+        tags::DOUBLE_FLOAT_PIXEL_DATA,
+    ]
+    .into_iter()
+    .find(|t| obj.get(*t).is_some())
+    .ok_or_else(|| Error::bad_input("the file has no pixel data (7FE0,0010)"))?;
+    let info = image_info(&obj)?;
+    let element = obj
+        .take(pixel_tag)
+        .ok_or_else(|| Error::bad_input("the file has no pixel data"))?;
+    let value = element.into_value();
+
+    let stored = if pixel_tag != tags::PIXEL_DATA {
+        float_pixels(&info, value, limits)?
+    } else {
+        match value {
+            Value::PixelSequence(seq) => {
+                if ts != pixel::JPEG_BASELINE && ts != pixel::RLE_LOSSLESS {
+                    return Err(Error::bad_input(format!(
+                        "encapsulated pixel data in a native transfer syntax ({})",
+                        pixel::transfer_syntax_name(&ts)
+                    )));
+                }
+                let enc = Encapsulated {
+                    offset_table: seq.offset_table(),
+                    fragments: seq.fragments().iter().map(|f| f.as_slice()).collect(),
+                };
+                pixel::decode_encapsulated(&info, &ts, &enc, limits)?
+            }
+            Value::Primitive(p) => {
+                if ts == pixel::JPEG_BASELINE || ts == pixel::RLE_LOSSLESS {
+                    return Err(Error::bad_input(format!(
+                        "native pixel data in an encapsulated transfer syntax ({})",
+                        pixel::transfer_syntax_name(&ts)
+                    )));
+                }
+                let data = match p {
+                    PrimitiveValue::Empty => {
+                        return Err(Error::bad_input("the pixel data element is empty"))
+                    }
+                    PrimitiveValue::U8(v) => Native::Bytes(v.into_vec()),
+                    PrimitiveValue::U16(v) => Native::Words(v.into_vec()),
+                    PrimitiveValue::I16(v) => {
+                        Native::Words(v.into_iter().map(|x| x as u16).collect())
+                    }
+                    other => {
+                        // Unusual VRs (OL, OV, …): back to file-order bytes.
+                        let b = other.to_bytes();
+                        Native::Bytes(if big_endian {
+                            swap_to_file_order(&other, &b)
+                        } else {
+                            b.into_owned()
+                        })
+                    }
+                };
+                pixel::decode_native(&info, data, big_endian, limits)?
+            }
+            Value::Sequence(_) => {
+                return Err(Error::bad_input("the pixel data element is a sequence"))
+            }
+        }
+    };
+
+    // Modality LUT (PS3.3 C.11.1), greyscale only.
+    let mut warnings = Vec::new();
+    let slope = number(&obj, tags::RESCALE_SLOPE);
+    let intercept = number(&obj, tags::RESCALE_INTERCEPT);
+    let mut rescale = None;
+    let pixels = if info.samples_per_pixel != 1 {
+        stored
+    } else if let Some(lut) = modality_lut(&obj, big_endian)? {
+        modality::apply_lut(&stored, lut.0, &lut.1, lut.2)
+    } else if slope.is_some() || intercept.is_some() {
+        let (s, b) = (slope.unwrap_or(1.0), intercept.unwrap_or(0.0));
+        rescale = Some([s, b]);
+        modality::rescale(stored, s, b)
+    } else {
+        if obj.get(tags::RESCALE_SLOPE).is_some() || obj.get(tags::RESCALE_INTERCEPT).is_some() {
+            warnings
+                .push("RescaleSlope/RescaleIntercept are malformed and were ignored".to_string());
+        }
+        stored
+    };
+    if info.samples_per_pixel == 3
+        && info.photometric.starts_with("YBR_")
+        && !info.photometric.starts_with("YBR_FULL")
+    {
+        warnings.push(format!(
+            "{} colour values are returned unconverted",
+            info.photometric
+        ));
+    }
+
+    let modality_name = text(&obj, tags::MODALITY);
+    let units = match text(&obj, tags::RESCALE_TYPE) {
+        Some(t) if t != "US" => Some(t),
+        _ if modality_name.as_deref() == Some("CT") && info.samples_per_pixel == 1 => {
+            Some("HU".to_string())
+        }
+        _ => None,
+    };
+    let windows = match (
+        numbers(&obj, tags::WINDOW_CENTER),
+        numbers(&obj, tags::WINDOW_WIDTH),
+    ) {
+        (Some(c), Some(w)) => c
+            .iter()
+            .zip(&w)
+            .map(|(&center, &width)| Window { center, width })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let orientation = fixed::<6>(&obj, tags::IMAGE_ORIENTATION_PATIENT);
+    let slice_thickness = number(&obj, tags::SLICE_THICKNESS);
+    let series_uid = text(&obj, tags::SERIES_INSTANCE_UID);
+    let meta = Meta {
+        format: "DICOM".to_string(),
+        modality: modality_name,
+        series_description: text(&obj, tags::SERIES_DESCRIPTION),
+        series_number: int(&obj, tags::SERIES_NUMBER),
+        protocol_name: text(&obj, tags::PROTOCOL_NAME),
+        series_uid: series_uid.clone(),
+        study_date: text(&obj, tags::STUDY_DATE),
+        study_time: text(&obj, tags::STUDY_TIME),
+        study_id: text(&obj, tags::STUDY_ID),
+        institution: text(&obj, tags::INSTITUTION_NAME),
+        manufacturer: text(&obj, tags::MANUFACTURER),
+        transfer_syntax: Some(pixel::transfer_syntax_name(&ts).into_owned()),
+        patient: Patient {
+            name: text(&obj, tags::PATIENT_NAME),
+            id: text(&obj, tags::PATIENT_ID),
+            birth_date: text(&obj, tags::PATIENT_BIRTH_DATE),
+            sex: text(&obj, tags::PATIENT_SEX),
+        },
+        windows,
+        units,
+        slice_thickness,
+        // RepetitionTime (0018,0080) is in ms.
+        time_step: number(&obj, tags::REPETITION_TIME).map(|ms| ms / 1000.0),
+        image_orientation_dicom: orientation,
+        warnings,
+    };
+    Ok(Slice {
+        file: name.to_string(),
+        rows: info.rows,
+        columns: info.columns,
+        frames: info.frames,
+        samples_per_pixel: info.samples_per_pixel,
+        series_uid,
+        sop_instance_uid: text(&obj, tags::SOP_INSTANCE_UID),
+        instance_number: int(&obj, tags::INSTANCE_NUMBER),
+        acquisition_number: int(&obj, tags::ACQUISITION_NUMBER),
+        echo_number: int(&obj, tags::ECHO_NUMBERS),
+        position: fixed::<3>(&obj, tags::IMAGE_POSITION_PATIENT),
+        orientation,
+        pixel_spacing: fixed::<2>(&obj, tags::PIXEL_SPACING),
+        slice_thickness,
+        spacing_between_slices: number(&obj, tags::SPACING_BETWEEN_SLICES),
+        pixels,
+        meta,
+        photometric: (!info.photometric.is_empty()).then(|| info.photometric.clone()),
+        sop_class_uid: text(&obj, tags::SOP_CLASS_UID),
+        rescale,
+    })
+}
+
+/// Native-endian values of a big-endian file back to file-order bytes.
+fn swap_to_file_order(p: &PrimitiveValue, native: &[u8]) -> Vec<u8> {
+    let size = match p {
+        PrimitiveValue::U32(_) | PrimitiveValue::I32(_) | PrimitiveValue::F32(_) => 4,
+        PrimitiveValue::U64(_) | PrimitiveValue::I64(_) | PrimitiveValue::F64(_) => 8,
+        PrimitiveValue::U16(_) | PrimitiveValue::I16(_) => 2,
+        _ => 1,
+    };
+    let mut out = native.to_vec();
+    if cfg!(target_endian = "little") {
+        for c in out.chunks_exact_mut(size) {
+            c.reverse();
+        }
+    }
+    out
+}
+
+/// The first item of the Modality LUT Sequence (0028,3000), if any:
+/// (first mapped value, table, bits per entry).
+fn modality_lut(obj: &InMemDicomObject, big_endian: bool) -> Result<Option<(i64, Vec<u16>, u16)>> {
+    let Some(el) = obj.get(tags::MODALITY_LUT_SEQUENCE) else {
+        return Ok(None);
+    };
+    let Value::Sequence(seq) = el.value() else {
+        return Ok(None);
+    };
+    let Some(item) = seq.items().first() else {
+        return Ok(None);
+    };
+    let desc = numbers(item, tags::LUT_DESCRIPTOR)
+        .filter(|d| d.len() >= 3)
+        .ok_or_else(|| {
+            Error::bad_input(
+                "Modality LUT Sequence: LUTDescriptor (0028,3002) is missing or malformed",
+            )
+        })?;
+    let entries = if desc[0] == 0.0 {
+        65536
+    } else {
+        desc[0] as usize
+    };
+    let first = desc[1] as i64;
+    let bits = desc[2].clamp(0.0, 16.0) as u16;
+    let data: Vec<u16> = match prim(item, tags::LUT_DATA) {
+        Some(PrimitiveValue::U16(v)) => v.to_vec(),
+        Some(PrimitiveValue::I16(v)) => v.iter().map(|&x| x as u16).collect(),
+        Some(PrimitiveValue::U8(v)) => v
+            .chunks_exact(2)
+            .map(|c| {
+                if big_endian {
+                    u16::from_be_bytes([c[0], c[1]])
+                } else {
+                    u16::from_le_bytes([c[0], c[1]])
+                }
+            })
+            .collect(),
+        _ => {
+            return Err(Error::bad_input(
+                "Modality LUT Sequence: LUTData (0028,3006) is missing",
+            ))
+        }
+    };
+    if data.len() < entries {
+        return Err(Error::bad_input(format!(
+            "Modality LUT Sequence: LUTDescriptor says {entries} entries but LUTData has {}",
+            data.len()
+        )));
+    }
+    Ok(Some((
+        first,
+        data.get(..entries).unwrap_or(&data).to_vec(),
+        bits,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_files_without_meta() {
+        assert_eq!(
+            guess_syntax(b"\x08\x00\x05\x00CS\x0a\x00ISO_IR 100"),
+            Some(pixel::EXPLICIT_VR_LE)
+        );
+        assert_eq!(
+            guess_syntax(b"\x00\x08\x00\x05CS\x00\x0aISO_IR 100"),
+            Some(pixel::EXPLICIT_VR_BE)
+        );
+        assert_eq!(
+            guess_syntax(b"\x08\x00\x05\x00\x0a\x00\x00\x00ISO_IR 100"),
+            Some(pixel::IMPLICIT_VR_LE)
+        );
+        assert_eq!(guess_syntax(b"\x5c\x01\x00\x00n+1\x00"), None);
+        assert!(!looks_like_dicom(b""));
+    }
+
+    #[test]
+    fn garbage_is_a_clean_error() {
+        let e = read_slice(b"hello world, not dicom at all", "x", &Limits::default()).unwrap_err();
+        assert_eq!(e.kind, crate::error::ErrorKind::BadInput);
+        assert_eq!(e.file.as_deref(), Some("x"));
+    }
 }

@@ -38,4 +38,12 @@ pub struct Slice {
     pub pixels: Voxels,
     /// Descriptive fields (modality, series description, windows, patient …).
     pub meta: Meta,
+    /// PhotometricInterpretation (0028,0004) as stored ("MONOCHROME1" means
+    /// higher values display darker; colour is RGB in `pixels` whatever the
+    /// stored YBR form was).
+    pub photometric: Option<String>,
+    /// SOPClassUID (0008,0016), e.g. to tell enhanced multi-frame objects.
+    pub sop_class_uid: Option<String>,
+    /// [RescaleSlope, RescaleIntercept] applied to `pixels`, when present.
+    pub rescale: Option<[f64; 2]>,
 }

@@ -1,1 +1,832 @@
-//! Pixel data decoding per transfer syntax.
+//! Pixel data decoding per transfer syntax (DICOM PS3.5 §8 and Annexes A, G).
+//!
+//! Output is the *stored* sample values (before the modality LUT, which
+//! lives in [`crate::ops::modality`]), frames × rows × columns × samples,
+//! x fastest, colour interleaved (RGB), the way pydicom's `pixel_array`
+//! gives them by default:
+//! - bits beyond BitsStored are masked off (unsigned) or sign-extended
+//!   (PixelRepresentation = 1);
+//! - planar configuration 1 is interleaved;
+//! - YBR_FULL and YBR_FULL_422 native/RLE data are converted to RGB with
+//!   pydicom's float32 matrix; JPEG decoders convert YCbCr themselves;
+//! - MONOCHROME1 and PALETTE COLOR values are returned unchanged.
+
+use crate::error::{Error, Result};
+use crate::limits::{check_present, checked_product, try_with_capacity, Limits};
+use crate::volume::Voxels;
+use std::borrow::Cow;
+
+pub const IMPLICIT_VR_LE: &str = "1.2.840.10008.1.2";
+pub const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
+pub const DEFLATED_EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1.99";
+pub const EXPLICIT_VR_BE: &str = "1.2.840.10008.1.2.2";
+pub const JPEG_BASELINE: &str = "1.2.840.10008.1.2.4.50";
+pub const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
+
+/// Transfer syntaxes whose pixel data we decode.
+pub const SUPPORTED: [&str; 6] = [
+    IMPLICIT_VR_LE,
+    EXPLICIT_VR_LE,
+    DEFLATED_EXPLICIT_VR_LE,
+    EXPLICIT_VR_BE,
+    JPEG_BASELINE,
+    RLE_LOSSLESS,
+];
+
+/// Names from DICOM PS3.6 Table A-1 (the names pydicom uses).
+const NAMES: &[(&str, &str)] = &[
+    (IMPLICIT_VR_LE, "Implicit VR Little Endian"),
+    (EXPLICIT_VR_LE, "Explicit VR Little Endian"),
+    (
+        "1.2.840.10008.1.2.1.98",
+        "Encapsulated Uncompressed Explicit VR Little Endian",
+    ),
+    (
+        DEFLATED_EXPLICIT_VR_LE,
+        "Deflated Explicit VR Little Endian",
+    ),
+    (EXPLICIT_VR_BE, "Explicit VR Big Endian"),
+    (JPEG_BASELINE, "JPEG Baseline (Process 1)"),
+    ("1.2.840.10008.1.2.4.51", "JPEG Extended (Process 2 and 4)"),
+    (
+        "1.2.840.10008.1.2.4.57",
+        "JPEG Lossless, Non-Hierarchical (Process 14)",
+    ),
+    (
+        "1.2.840.10008.1.2.4.70",
+        "JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])",
+    ),
+    (
+        "1.2.840.10008.1.2.4.80",
+        "JPEG-LS Lossless Image Compression",
+    ),
+    (
+        "1.2.840.10008.1.2.4.81",
+        "JPEG-LS Lossy (Near-Lossless) Image Compression",
+    ),
+    (
+        "1.2.840.10008.1.2.4.90",
+        "JPEG 2000 Image Compression (Lossless Only)",
+    ),
+    ("1.2.840.10008.1.2.4.91", "JPEG 2000 Image Compression"),
+    (
+        "1.2.840.10008.1.2.4.92",
+        "JPEG 2000 Part 2 Multi-component Image Compression (Lossless Only)",
+    ),
+    (
+        "1.2.840.10008.1.2.4.93",
+        "JPEG 2000 Part 2 Multi-component Image Compression",
+    ),
+    ("1.2.840.10008.1.2.4.94", "JPIP Referenced"),
+    ("1.2.840.10008.1.2.4.95", "JPIP Referenced Deflate"),
+    ("1.2.840.10008.1.2.4.100", "MPEG2 Main Profile / Main Level"),
+    ("1.2.840.10008.1.2.4.101", "MPEG2 Main Profile / High Level"),
+    (
+        "1.2.840.10008.1.2.4.102",
+        "MPEG-4 AVC/H.264 High Profile / Level 4.1",
+    ),
+    (
+        "1.2.840.10008.1.2.4.103",
+        "MPEG-4 AVC/H.264 BD-compatible High Profile / Level 4.1",
+    ),
+    (
+        "1.2.840.10008.1.2.4.104",
+        "MPEG-4 AVC/H.264 High Profile / Level 4.2 For 2D Video",
+    ),
+    (
+        "1.2.840.10008.1.2.4.105",
+        "MPEG-4 AVC/H.264 High Profile / Level 4.2 For 3D Video",
+    ),
+    (
+        "1.2.840.10008.1.2.4.106",
+        "MPEG-4 AVC/H.264 Stereo High Profile / Level 4.2",
+    ),
+    (
+        "1.2.840.10008.1.2.4.107",
+        "HEVC/H.265 Main Profile / Level 5.1",
+    ),
+    (
+        "1.2.840.10008.1.2.4.108",
+        "HEVC/H.265 Main 10 Profile / Level 5.1",
+    ),
+    ("1.2.840.10008.1.2.4.110", "JPEG XL Lossless"),
+    ("1.2.840.10008.1.2.4.111", "JPEG XL JPEG Recompression"),
+    ("1.2.840.10008.1.2.4.112", "JPEG XL"),
+    (
+        "1.2.840.10008.1.2.4.201",
+        "High-Throughput JPEG 2000 Image Compression (Lossless Only)",
+    ),
+    (
+        "1.2.840.10008.1.2.4.202",
+        "High-Throughput JPEG 2000 with RPCL Options Image Compression (Lossless Only)",
+    ),
+    (
+        "1.2.840.10008.1.2.4.203",
+        "High-Throughput JPEG 2000 Image Compression",
+    ),
+    (RLE_LOSSLESS, "RLE Lossless"),
+    ("1.2.840.10008.1.2.8.1", "Deflated Image Frame Compression"),
+];
+
+/// The PS3.6 name of a transfer syntax, or a fallback naming it unknown.
+pub fn transfer_syntax_name(uid: &str) -> Cow<'static, str> {
+    if let Some((_, name)) = NAMES.iter().find(|(u, _)| *u == uid) {
+        return Cow::Borrowed(name);
+    }
+    use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
+    match dicom_transfer_syntax_registry::TransferSyntaxRegistry.get(uid) {
+        Some(ts) => Cow::Owned(ts.name().to_string()),
+        None => Cow::Borrowed("Unknown transfer syntax"),
+    }
+}
+
+/// `Unsupported` error naming the transfer syntax, unless we decode it.
+pub fn check_supported(uid: &str) -> Result<()> {
+    if SUPPORTED.contains(&uid) {
+        return Ok(());
+    }
+    Err(Error::unsupported(format!(
+        "{} ({uid}) is not supported yet",
+        transfer_syntax_name(uid)
+    )))
+}
+
+/// The image pixel module attributes (PS3.3 C.7.6.3) decoding needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageInfo {
+    pub rows: usize,
+    pub columns: usize,
+    pub frames: usize,
+    pub samples_per_pixel: usize,
+    pub bits_allocated: u16,
+    pub bits_stored: u16,
+    /// PixelRepresentation = 1 (two's complement).
+    pub signed: bool,
+    /// PlanarConfiguration = 1 (colour-by-plane).
+    pub planar: bool,
+    pub photometric: String,
+}
+
+impl ImageInfo {
+    /// Samples in the decoded output (frames × rows × columns × samples).
+    pub fn sample_count(&self, limits: &Limits) -> Result<usize> {
+        let n = checked_product(&[self.frames, self.rows, self.columns, self.samples_per_pixel])?;
+        limits.check_voxels(n, "pixel data")?;
+        let bytes = (u64::from(self.bits_allocated).max(8) / 8).max(1);
+        limits.check(n, bytes, "pixel data")?;
+        usize::try_from(n)
+            .map_err(|_| Error::limit(format!("pixel data: {n} samples do not fit in memory")))
+    }
+    fn frame_len(&self) -> usize {
+        self.rows * self.columns * self.samples_per_pixel
+    }
+    fn check(&self) -> Result<()> {
+        if self.rows == 0 || self.columns == 0 || self.frames == 0 {
+            return Err(Error::bad_input(format!(
+                "empty image: {} rows × {} columns × {} frames",
+                self.rows, self.columns, self.frames
+            )));
+        }
+        if self.samples_per_pixel != 1 && self.samples_per_pixel != 3 {
+            return Err(Error::unsupported(format!(
+                "SamplesPerPixel (0028,0002) = {} is not supported (1 or 3)",
+                self.samples_per_pixel
+            )));
+        }
+        if self.bits_stored == 0 || self.bits_stored > self.bits_allocated {
+            return Err(Error::bad_input(format!(
+                "BitsStored (0028,0101) = {} does not fit BitsAllocated (0028,0100) = {}",
+                self.bits_stored, self.bits_allocated
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Native (uncompressed) pixel data as the parser left it.
+pub enum Native {
+    /// OB / UN bytes in file order.
+    Bytes(Vec<u8>),
+    /// OW words, already converted from the file's byte order.
+    Words(Vec<u16>),
+}
+
+/// Decodes native pixel data (PS3.5 §8.1.1) into stored values.
+pub fn decode_native(
+    info: &ImageInfo,
+    data: Native,
+    big_endian: bool,
+    limits: &Limits,
+) -> Result<Voxels> {
+    info.check()?;
+    let ycc422 = info.photometric == "YBR_FULL_422" && info.samples_per_pixel == 3;
+    let n = info.sample_count(limits)?;
+    // YBR_FULL_422 stores two luminance and one pair of chroma samples per
+    // two pixels (PS3.3 C.7.6.3.1.2): two thirds of the full size.
+    let stored_n = if ycc422 {
+        if info.columns % 2 != 0 {
+            return Err(Error::unsupported(
+                "YBR_FULL_422 with an odd number of columns is not supported",
+            ));
+        }
+        n / 3 * 2
+    } else {
+        n
+    };
+    let raw = match info.bits_allocated {
+        1 => {
+            let bytes = file_bytes(data, false);
+            let needed = stored_n.div_ceil(8);
+            check_present(
+                needed as u64,
+                bytes.len() as u64,
+                "pixel data (1 bit per sample)",
+            )?;
+            let mut out = try_with_capacity::<u8>(stored_n, limits, "pixel data")?;
+            // PS3.5 §8.1.1: bits are packed from the least significant bit.
+            out.extend((0..stored_n).map(|i| bytes.get(i / 8).map_or(0, |b| (b >> (i % 8)) & 1)));
+            Voxels::U8(out)
+        }
+        8 => {
+            // 8-bit samples in OW words: the samples are in the words'
+            // little-endian byte order whatever the syntax (as pydicom).
+            let mut bytes = file_bytes(data, false);
+            check_present(stored_n as u64, bytes.len() as u64, "pixel data")?;
+            bytes.truncate(stored_n);
+            Voxels::U8(bytes)
+        }
+        16 => {
+            let words = match data {
+                Native::Words(mut w) => {
+                    check_present(stored_n as u64 * 2, w.len() as u64 * 2, "pixel data")?;
+                    w.truncate(stored_n);
+                    w
+                }
+                Native::Bytes(b) => {
+                    check_present(stored_n as u64 * 2, b.len() as u64, "pixel data")?;
+                    let mut w = try_with_capacity::<u16>(stored_n, limits, "pixel data")?;
+                    w.extend(b.chunks_exact(2).take(stored_n).map(|c| {
+                        let c = [c[0], c[1]];
+                        if big_endian {
+                            u16::from_be_bytes(c)
+                        } else {
+                            u16::from_le_bytes(c)
+                        }
+                    }));
+                    w
+                }
+            };
+            Voxels::U16(words)
+        }
+        32 => {
+            let bytes = file_bytes(data, big_endian);
+            check_present(stored_n as u64 * 4, bytes.len() as u64, "pixel data")?;
+            let mut w = try_with_capacity::<u32>(stored_n, limits, "pixel data")?;
+            w.extend(bytes.chunks_exact(4).take(stored_n).map(|c| {
+                let c = [c[0], c[1], c[2], c[3]];
+                if big_endian {
+                    u32::from_be_bytes(c)
+                } else {
+                    u32::from_le_bytes(c)
+                }
+            }));
+            Voxels::U32(w)
+        }
+        other => {
+            return Err(Error::unsupported(format!(
+                "BitsAllocated (0028,0100) = {other} is not supported for native pixel data"
+            )))
+        }
+    };
+    let raw = if ycc422 {
+        expand_422(raw, info, limits)?
+    } else {
+        raw
+    };
+    let raw = if info.planar && info.samples_per_pixel == 3 {
+        interleave(raw, info, limits)?
+    } else {
+        raw
+    };
+    let v = finish_bits(raw, info);
+    Ok(convert_colour(v, info))
+}
+
+/// The pixel data bytes in file order (OW words go back to the file's order).
+fn file_bytes(data: Native, big_endian: bool) -> Vec<u8> {
+    match data {
+        Native::Bytes(b) => b,
+        Native::Words(w) => {
+            if big_endian {
+                w.iter().flat_map(|x| x.to_be_bytes()).collect()
+            } else {
+                w.iter().flat_map(|x| x.to_le_bytes()).collect()
+            }
+        }
+    }
+}
+
+/// YBR_FULL_422 (Y1 Y2 Cb Cr per pixel pair) → full YBR, interleaved.
+fn expand_422(raw: Voxels, info: &ImageInfo, limits: &Limits) -> Result<Voxels> {
+    fn go<T: Copy>(v: &[T], out: &mut Vec<T>) {
+        for q in v.chunks_exact(4) {
+            let (y1, y2, cb, cr) = (q[0], q[1], q[2], q[3]);
+            out.extend_from_slice(&[y1, cb, cr, y2, cb, cr]);
+        }
+    }
+    let n = info.sample_count(limits)?;
+    Ok(match raw {
+        Voxels::U8(v) => {
+            let mut out = try_with_capacity(n, limits, "pixel data")?;
+            go(&v, &mut out);
+            Voxels::U8(out)
+        }
+        Voxels::U16(v) => {
+            let mut out = try_with_capacity(n, limits, "pixel data")?;
+            go(&v, &mut out);
+            Voxels::U16(out)
+        }
+        other => {
+            return Err(Error::unsupported(format!(
+                "YBR_FULL_422 with {} samples",
+                other.sample_type().name()
+            )))
+        }
+    })
+}
+
+/// Planar configuration 1 (RRR…GGG…BBB per frame) → interleaved RGB.
+fn interleave(raw: Voxels, info: &ImageInfo, limits: &Limits) -> Result<Voxels> {
+    fn go<T: Copy + Default>(v: &[T], frame_len: usize, limits: &Limits) -> Result<Vec<T>> {
+        let mut out = crate::limits::try_zeroed::<T>(v.len(), limits, "pixel data")?;
+        let plane = frame_len / 3;
+        for (src, dst) in v.chunks(frame_len).zip(out.chunks_mut(frame_len)) {
+            for (i, px) in dst.chunks_exact_mut(3).enumerate() {
+                for (s, d) in px.iter_mut().enumerate() {
+                    if let Some(x) = src.get(s * plane + i) {
+                        *d = *x;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+    let fl = info.frame_len();
+    Ok(match raw {
+        Voxels::U8(v) => Voxels::U8(go(&v, fl, limits)?),
+        Voxels::U16(v) => Voxels::U16(go(&v, fl, limits)?),
+        Voxels::U32(v) => Voxels::U32(go(&v, fl, limits)?),
+        other => other,
+    })
+}
+
+/// Masks bits above BitsStored, or sign-extends them when signed (PS3.5 §8.1.1).
+/// Reuses the allocation (same-size in-place collect).
+fn finish_bits(raw: Voxels, info: &ImageInfo) -> Voxels {
+    let bs = u32::from(info.bits_stored);
+    match raw {
+        Voxels::U8(v) if info.bits_allocated == 8 => {
+            let sh = 8 - bs.min(8);
+            if info.signed {
+                Voxels::I8(v.into_iter().map(|x| ((x << sh) as i8) >> sh).collect())
+            } else if sh > 0 {
+                let m = (0xffu16 >> sh) as u8;
+                Voxels::U8(v.into_iter().map(|x| x & m).collect())
+            } else {
+                Voxels::U8(v)
+            }
+        }
+        Voxels::U16(v) => {
+            let sh = 16 - bs.min(16);
+            if info.signed {
+                Voxels::I16(v.into_iter().map(|x| ((x << sh) as i16) >> sh).collect())
+            } else if sh > 0 {
+                let m = (0xffffu32 >> sh) as u16;
+                Voxels::U16(v.into_iter().map(|x| x & m).collect())
+            } else {
+                Voxels::U16(v)
+            }
+        }
+        Voxels::U32(v) => {
+            let sh = 32 - bs.min(32);
+            if info.signed {
+                Voxels::I32(v.into_iter().map(|x| ((x << sh) as i32) >> sh).collect())
+            } else if sh > 0 {
+                let m = u32::MAX >> sh;
+                Voxels::U32(v.into_iter().map(|x| x & m).collect())
+            } else {
+                Voxels::U32(v)
+            }
+        }
+        other => other,
+    }
+}
+
+/// YBR_FULL → RGB as pydicom 3 does it (`convert_color_space`, float32
+/// matrix of PS3.3 C.7.6.3.1.2, +0.5 then floor, clipped).
+fn convert_colour(v: Voxels, info: &ImageInfo) -> Voxels {
+    if info.samples_per_pixel != 3
+        || !(info.photometric == "YBR_FULL" || info.photometric == "YBR_FULL_422")
+    {
+        return v;
+    }
+    match v {
+        Voxels::U8(mut v) => {
+            ybr_to_rgb(&mut v, 8);
+            Voxels::U8(v)
+        }
+        Voxels::U16(mut v) => {
+            ybr_to_rgb(&mut v, info.bits_stored);
+            Voxels::U16(v)
+        }
+        other => other,
+    }
+}
+
+trait Sample: Copy {
+    fn to_f32(self) -> f32;
+    fn from_f32(x: f32) -> Self;
+}
+impl Sample for u8 {
+    fn to_f32(self) -> f32 {
+        f32::from(self)
+    }
+    fn from_f32(x: f32) -> Self {
+        x as u8
+    }
+}
+impl Sample for u16 {
+    fn to_f32(self) -> f32 {
+        f32::from(self)
+    }
+    fn from_f32(x: f32) -> Self {
+        x as u16
+    }
+}
+
+fn ybr_to_rgb<T: Sample>(v: &mut [T], bits: u16) {
+    // pydicom: np.asarray([[1, 1, 1], [0, -0.114*1.772/0.587, 1.772],
+    //                      [1.402, -0.299*1.402/0.587, 0]], dtype=float32)
+    let g_cb = (-0.114f64 * 1.772 / 0.587) as f32;
+    let g_cr = (-0.299f64 * 1.402 / 0.587) as f32;
+    let b_cb = 1.772f32;
+    let r_cr = 1.402f32;
+    let half = (1u32 << (bits.clamp(1, 16) - 1)) as f32;
+    let max = ((1u32 << bits.clamp(1, 16)) - 1) as f32;
+    for px in v.chunks_exact_mut(3) {
+        let y = px[0].to_f32();
+        let cb = px[1].to_f32() - half;
+        let cr = px[2].to_f32() - half;
+        let r = y + 0.0 * cb + r_cr * cr;
+        let g = y + g_cb * cb + g_cr * cr;
+        let b = y + b_cb * cb + 0.0 * cr;
+        px[0] = T::from_f32((r + 0.5).floor().clamp(0.0, max));
+        px[1] = T::from_f32((g + 0.5).floor().clamp(0.0, max));
+        px[2] = T::from_f32((b + 0.5).floor().clamp(0.0, max));
+    }
+}
+
+/// Encapsulated pixel data (PS3.5 A.4): basic offset table and fragments.
+pub struct Encapsulated<'a> {
+    pub offset_table: &'a [u32],
+    pub fragments: Vec<&'a [u8]>,
+}
+
+impl<'a> Encapsulated<'a> {
+    /// The bytes of each frame (fragments joined as needed).
+    fn frames(&self, n_frames: usize) -> Result<Vec<Cow<'a, [u8]>>> {
+        let frags = &self.fragments;
+        if frags.is_empty() {
+            return Err(Error::bad_input("encapsulated pixel data has no fragments"));
+        }
+        if n_frames == 1 {
+            if frags.len() == 1 {
+                return Ok(vec![Cow::Borrowed(frags[0])]);
+            }
+            return Ok(vec![Cow::Owned(frags.concat())]);
+        }
+        if frags.len() == n_frames {
+            return Ok(frags.iter().map(|f| Cow::Borrowed(*f)).collect());
+        }
+        if self.offset_table.len() == n_frames {
+            // Offsets are from the first byte of the first fragment's item tag.
+            let mut out = Vec::with_capacity(n_frames);
+            let mut pos = 0u64;
+            let mut starts = Vec::with_capacity(frags.len());
+            for f in frags {
+                starts.push(pos);
+                pos += f.len() as u64 + 8;
+            }
+            for k in 0..n_frames {
+                let lo = u64::from(self.offset_table[k]);
+                let hi = self
+                    .offset_table
+                    .get(k + 1)
+                    .map_or(u64::MAX, |&x| u64::from(x));
+                let parts: Vec<&[u8]> = frags
+                    .iter()
+                    .zip(&starts)
+                    .filter(|(_, &s)| s >= lo && s < hi)
+                    .map(|(f, _)| *f)
+                    .collect();
+                if parts.is_empty() {
+                    return Err(Error::bad_input(format!(
+                        "no fragment for frame {k} in the offset table"
+                    )));
+                }
+                out.push(Cow::Owned(parts.concat()));
+            }
+            return Ok(out);
+        }
+        Err(Error::bad_input(format!(
+            "{} fragments for {n_frames} frames and no usable offset table",
+            frags.len()
+        )))
+    }
+}
+
+/// Decodes encapsulated pixel data (RLE Lossless or JPEG Baseline).
+pub fn decode_encapsulated(
+    info: &ImageInfo,
+    ts: &str,
+    enc: &Encapsulated,
+    limits: &Limits,
+) -> Result<Voxels> {
+    info.check()?;
+    let n = info.sample_count(limits)?;
+    let frames = enc.frames(info.frames)?;
+    match ts {
+        RLE_LOSSLESS => {
+            let bps = match info.bits_allocated {
+                8 => 1,
+                16 => 2,
+                32 => 4,
+                b => {
+                    return Err(Error::unsupported(format!(
+                        "RLE Lossless with BitsAllocated = {b} is not supported"
+                    )))
+                }
+            };
+            let mut bytes = try_with_capacity::<u8>(n * bps, limits, "pixel data")?;
+            for (k, f) in frames.iter().enumerate() {
+                rle_frame(f, info, bps, &mut bytes)
+                    .map_err(|e| Error::bad_input(format!("RLE frame {k}: {}", e.message)))?;
+            }
+            let raw = match bps {
+                1 => Voxels::U8(bytes),
+                2 => Voxels::U16(
+                    bytes
+                        .chunks_exact(2)
+                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                        .collect(),
+                ),
+                _ => Voxels::U32(
+                    bytes
+                        .chunks_exact(4)
+                        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                        .collect(),
+                ),
+            };
+            Ok(convert_colour(finish_bits(raw, info), info))
+        }
+        JPEG_BASELINE => {
+            if info.bits_allocated != 8 {
+                return Err(Error::bad_input(format!(
+                    "JPEG Baseline needs BitsAllocated = 8, found {}",
+                    info.bits_allocated
+                )));
+            }
+            let mut out = try_with_capacity::<u8>(n, limits, "pixel data")?;
+            let frame_len = info.frame_len();
+            for (k, f) in frames.iter().enumerate() {
+                let px = jpeg_frame(f, info, limits)
+                    .map_err(|e| Error::bad_input(format!("JPEG frame {k}: {}", e.message)))?;
+                if px.len() != frame_len {
+                    return Err(Error::bad_input(format!(
+                        "JPEG frame {k} decoded to {} samples, expected {frame_len}",
+                        px.len()
+                    )));
+                }
+                out.extend_from_slice(&px);
+            }
+            // The JPEG decoder has already turned YCbCr into RGB.
+            Ok(finish_bits(Voxels::U8(out), info))
+        }
+        other => check_supported(other).and(Err(Error::unsupported(format!(
+            "{} ({other}) is not an encapsulated syntax",
+            transfer_syntax_name(other)
+        )))),
+    }
+}
+
+/// One RLE frame (PS3.5 Annex G): a 64-byte header of up to 15 segment
+/// offsets, one PackBits segment per byte plane (most significant first),
+/// per sample. Appends interleaved little-endian samples to `out`.
+fn rle_frame(f: &[u8], info: &ImageInfo, bps: usize, out: &mut Vec<u8>) -> Result<()> {
+    let u32_at = |i: usize| -> Option<u32> {
+        f.get(i..i + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let nseg = u32_at(0).ok_or_else(|| Error::bad_input("RLE header is truncated"))? as usize;
+    let spp = info.samples_per_pixel;
+    let want = spp * bps;
+    if nseg != want || nseg > 15 {
+        return Err(Error::bad_input(format!(
+            "RLE header has {nseg} segments, expected {want}"
+        )));
+    }
+    let pixels = info.rows * info.columns;
+    let base = out.len();
+    out.resize(base + pixels * want, 0);
+    let dst = out
+        .get_mut(base..)
+        .ok_or_else(|| Error::bad_input("RLE output"))?;
+    for s in 0..nseg {
+        let start = u32_at(4 + 4 * s).unwrap_or(0) as usize;
+        let end = if s + 1 < nseg {
+            u32_at(8 + 4 * s).unwrap_or(0) as usize
+        } else {
+            f.len()
+        };
+        let seg = f.get(start..end.min(f.len())).ok_or_else(|| {
+            Error::bad_input(format!(
+                "RLE segment {s} offsets {start}..{end} are out of range"
+            ))
+        })?;
+        let sample = s / bps;
+        let byte_in_sample = bps - 1 - (s % bps); // MSB first → little-endian position
+        let stride = want;
+        let offset = sample * bps + byte_in_sample;
+        let mut i = 0usize; // pixel index
+        let mut p = 0usize;
+        let mut put = |i: &mut usize, b: u8| {
+            if *i < pixels {
+                if let Some(d) = dst.get_mut(*i * stride + offset) {
+                    *d = b;
+                }
+                *i += 1;
+            }
+        };
+        while p < seg.len() && i < pixels {
+            let h = seg[p] as i8;
+            p += 1;
+            if h >= 0 {
+                let len = h as usize + 1;
+                let lit = seg.get(p..(p + len).min(seg.len())).unwrap_or(&[]);
+                for &b in lit {
+                    put(&mut i, b);
+                }
+                p += len;
+            } else if h != -128 {
+                let count = 1 - h as isize;
+                if let Some(&b) = seg.get(p) {
+                    for _ in 0..count {
+                        put(&mut i, b);
+                    }
+                }
+                p += 1;
+            }
+        }
+        if i < pixels {
+            return Err(Error::bad_input(format!(
+                "RLE segment {s} decoded to {i} of {pixels} bytes"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// True when the JPEG stream has an APP0 "JFIF" or APP14 "Adobe" marker
+/// before its first scan.
+fn has_colour_marker(f: &[u8]) -> bool {
+    let mut p = 2usize;
+    while let (Some(&0xff), Some(&m), Some(l)) = (f.get(p), f.get(p + 1), f.get(p + 2..p + 4)) {
+        if m == 0xda {
+            break;
+        }
+        let body = f.get(p + 4..).unwrap_or(&[]);
+        if (m == 0xe0 && body.starts_with(b"JFIF")) || (m == 0xee && body.starts_with(b"Adobe")) {
+            return true;
+        }
+        p += 2 + usize::from(u16::from_be_bytes([l[0], l[1]]));
+    }
+    false
+}
+
+/// One JPEG Baseline frame (ISO/IEC 10918-1 process 1, 8 bits).
+fn jpeg_frame(f: &[u8], info: &ImageInfo, limits: &Limits) -> Result<Vec<u8>> {
+    let mut d = jpeg_decoder::Decoder::new(f);
+    // Without a JFIF or Adobe marker the stream does not say whether it is
+    // YCbCr; follow PhotometricInterpretation then (as pydicom/libjpeg do).
+    if info.photometric == "RGB" && !has_colour_marker(f) {
+        d.set_color_transform(jpeg_decoder::ColorTransform::None);
+    }
+    let cap = usize::try_from(limits.max_bytes.min(usize::MAX as u64)).unwrap_or(usize::MAX);
+    d.set_max_decoding_buffer_size(cap);
+    d.read_info().map_err(|e| Error::bad_input(e.to_string()))?;
+    let ji = d
+        .info()
+        .ok_or_else(|| Error::bad_input("no JPEG frame header"))?;
+    if usize::from(ji.width) != info.columns || usize::from(ji.height) != info.rows {
+        return Err(Error::bad_input(format!(
+            "JPEG is {}×{}, the DICOM header says {}×{}",
+            ji.width, ji.height, info.columns, info.rows
+        )));
+    }
+    let comps = match ji.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => 1,
+        jpeg_decoder::PixelFormat::RGB24 => 3,
+        other => {
+            return Err(Error::unsupported(format!(
+                "JPEG pixel format {other:?} is not supported"
+            )))
+        }
+    };
+    if comps != info.samples_per_pixel {
+        return Err(Error::bad_input(format!(
+            "JPEG has {comps} components, SamplesPerPixel says {}",
+            info.samples_per_pixel
+        )));
+    }
+    d.decode().map_err(|e| Error::bad_input(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(bits_allocated: u16, bits_stored: u16, signed: bool) -> ImageInfo {
+        ImageInfo {
+            rows: 1,
+            columns: 2,
+            frames: 1,
+            samples_per_pixel: 1,
+            bits_allocated,
+            bits_stored,
+            signed,
+            planar: false,
+            photometric: "MONOCHROME2".into(),
+        }
+    }
+
+    #[test]
+    fn sign_extends_12_bit() {
+        let v = decode_native(
+            &info(16, 12, true),
+            Native::Words(vec![0x0fff, 0xf7ff]),
+            false,
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(v, Voxels::I16(vec![-1, 2047]));
+        let v = decode_native(
+            &info(16, 12, false),
+            Native::Words(vec![0x0fff, 0xf7ff]),
+            false,
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(v, Voxels::U16(vec![4095, 2047]));
+    }
+
+    #[test]
+    fn short_data_names_both_numbers() {
+        let e = decode_native(
+            &info(16, 16, false),
+            Native::Bytes(vec![1, 2, 3]),
+            false,
+            &Limits::default(),
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains('4') && e.message.contains('3'),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn rle_packbits() {
+        // 1×2 8-bit: one segment, "repeat 7 twice" = [-1, 7].
+        let mut f = vec![0u8; 64];
+        f[0] = 1;
+        f[4] = 64;
+        f.extend_from_slice(&[0xff, 7]);
+        let enc = Encapsulated {
+            offset_table: &[],
+            fragments: vec![&f],
+        };
+        let v = decode_encapsulated(&info(8, 8, false), RLE_LOSSLESS, &enc, &Limits::default())
+            .unwrap();
+        assert_eq!(v, Voxels::U8(vec![7, 7]));
+    }
+
+    #[test]
+    fn unsupported_names_syntax() {
+        let e = check_supported("1.2.840.10008.1.2.4.90").unwrap_err();
+        assert_eq!(
+            e.message,
+            "JPEG 2000 Image Compression (Lossless Only) (1.2.840.10008.1.2.4.90) is not supported yet"
+        );
+    }
+}
