@@ -23,14 +23,8 @@ use voxdrop::limits::Limits;
 /// README saw 1–12 between libjpeg and gdcm. Value: max |ours − pydicom|.
 const JPEG_TOLERANCE: &[(&str, f64)] = &[
     // Known failure (see KNOWN): listed so that the real difference is reported.
-    (
-        "JPEGBaseline8Bit/pydicom__SC_jpeg_no_color_transform.dcm",
-        0.0,
-    ),
-    (
-        "JPEGBaseline8Bit/pydicom__SC_jpeg_no_color_transform_2.dcm",
-        1.0,
-    ),
+    ("JPEGBaseline8Bit/pydicom__SC_jpeg_no_color_transform.dcm", 0.0),
+    ("JPEGBaseline8Bit/pydicom__SC_jpeg_no_color_transform_2.dcm", 1.0),
     ("JPEGBaseline8Bit/pydicom__SC_rgb_dcmtk_+eb+cr.dcm", 0.0),
     ("JPEGBaseline8Bit/pydicom__SC_rgb_dcmtk_+eb+cy+n1.dcm", 2.0),
     ("JPEGBaseline8Bit/pydicom__SC_rgb_dcmtk_+eb+cy+n2.dcm", 1.0),
@@ -72,19 +66,17 @@ const KNOWN: &[(&str, Known)] = &[
         ),
     ),
     (
-    "NoFileMeta/pydicom-data__OT-PAL-8-face.dcm",
-    Known::DecodesWithoutReference(
-        "no file meta: we guess Implicit VR Little Endian from the first element (as pydicom's dcmread does), \
+        "NoFileMeta/pydicom-data__OT-PAL-8-face.dcm",
+        Known::DecodesWithoutReference(
+            "no file meta: we guess Implicit VR Little Endian from the first element (as pydicom's dcmread does), \
          but pydicom's pixel_array refuses files without (0002,0010)",
+        ),
     ),
-)];
+];
 
 fn rel(path: &Path) -> String {
     let base = common::corpus().join("data/dicom");
-    path.strip_prefix(&base)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
+    path.strip_prefix(&base).unwrap_or(path).to_string_lossy().replace('\\', "/")
 }
 
 fn tag_f64s(tags: &Value, key: &str) -> Option<Vec<f64>> {
@@ -95,30 +87,18 @@ fn tag_f64s(tags: &Value, key: &str) -> Option<Vec<f64>> {
 }
 
 fn close(a: &[f64], b: &[f64]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| (x - y).abs() <= 1e-9 * (1.0 + y.abs()))
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-9 * (1.0 + y.abs()))
 }
 
 /// Checks one file; Ok(line) or Err(what went wrong).
 fn check(path: &Path, limits: &Limits) -> Result<String, String> {
     let r = rel(path);
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    let ref_json = common::corpus()
-        .join("reference/data/dicom")
-        .join(format!("{r}.json"));
-    let j = if ref_json.exists() {
-        common::read_json(&ref_json)
-    } else {
-        Value::Null
-    };
+    let ref_json = common::corpus().join("reference/data/dicom").join(format!("{r}.json"));
+    let j = if ref_json.exists() { common::read_json(&ref_json) } else { Value::Null };
     let ts = j.get("TransferSyntaxUID").and_then(Value::as_str);
     let ts_name = j.get("TransferSyntaxName").and_then(Value::as_str);
-    let npy = j
-        .get("modality_lut_array")
-        .and_then(|m| m.get("npy"))
-        .and_then(Value::as_str);
+    let npy = j.get("modality_lut_array").and_then(|m| m.get("npy")).and_then(Value::as_str);
     let known = KNOWN.iter().find(|(f, _)| *f == r).map(|(_, k)| k);
     let got = read_slice(&bytes, &r, limits);
 
@@ -142,19 +122,13 @@ fn check(path: &Path, limits: &Limits) -> Result<String, String> {
             let s = got.map_err(|e| format!("expected pixels, got {e}"))?;
             match compare(&s, &ref_json, npy, &r, ts, &j) {
                 Err(diff) => Ok(format!("known failure: {why} ({diff})")),
-                Ok(_) => Err(format!(
-                    "listed as wrong values ({why}) but now matches: update KNOWN"
-                )),
+                Ok(_) => Err(format!("listed as wrong values ({why}) but now matches: update KNOWN")),
             }
         }
-        (Some(Known::WrongValues(why)), None) => Err(format!(
-            "listed as wrong values ({why}) but has no reference"
-        )),
+        (Some(Known::WrongValues(why)), None) => Err(format!("listed as wrong values ({why}) but has no reference")),
         (Some(Known::Fails(why)), _) => match got {
             Err(e) => Ok(format!("known failure: {why} ({e})")),
-            Ok(_) => Err(format!(
-                "listed as a known failure ({why}) but now decodes: update KNOWN"
-            )),
+            Ok(_) => Err(format!("listed as a known failure ({why}) but now decodes: update KNOWN")),
         },
         (Some(Known::DecodesWithoutReference(why)), _) => match got {
             Ok(s) => Ok(format!(
@@ -170,9 +144,7 @@ fn check(path: &Path, limits: &Limits) -> Result<String, String> {
             Err(e) => Ok(format!("ok, clean error as pydicom: {e}")),
             Ok(_) => Err(format!(
                 "pydicom could not decode it ({}), we returned Ok",
-                j.pointer("/tools/pydicom")
-                    .and_then(Value::as_str)
-                    .unwrap_or("?")
+                j.pointer("/tools/pydicom").and_then(Value::as_str).unwrap_or("?")
             )),
         },
         (None, Some(npy)) => {
@@ -205,16 +177,9 @@ fn compare(
         return Err(format!("shape {shape:?}, reference {:?}", reference.shape));
     }
     if s.pixels.len() != reference.values.len() {
-        return Err(format!(
-            "{} samples, reference {}",
-            s.pixels.len(),
-            reference.values.len()
-        ));
+        return Err(format!("{} samples, reference {}", s.pixels.len(), reference.values.len()));
     }
-    let tol = JPEG_TOLERANCE
-        .iter()
-        .find(|(f, _)| *f == r)
-        .map(|(_, t)| *t);
+    let tol = JPEG_TOLERANCE.iter().find(|(f, _)| *f == r).map(|(_, t)| *t);
     if ts == Some("1.2.840.10008.1.2.4.50") && tol.is_none() {
         return Err("JPEG Baseline file without a tolerance entry".into());
     }
@@ -223,11 +188,7 @@ fn compare(
     for (i, &want) in reference.values.iter().enumerate() {
         let have = s.pixels.get_f64(i).unwrap_or(f64::NAN);
         let d = (have - want).abs();
-        let bad = if want.is_nan() {
-            !have.is_nan()
-        } else {
-            d.is_nan() || d > 0.0
-        };
+        let bad = if want.is_nan() { !have.is_nan() } else { d.is_nan() || d > 0.0 };
         if bad {
             max_diff = max_diff.max(if d.is_nan() { f64::INFINITY } else { d });
             if first_bad.is_none() {
@@ -259,20 +220,12 @@ fn compare(
             }
         }
     }
-    let extra = if max_diff > 0.0 {
-        format!(", max |diff| {max_diff} (tolerance {allowed})")
-    } else {
-        String::new()
-    };
+    let extra = if max_diff > 0.0 { format!(", max |diff| {max_diff} (tolerance {allowed})") } else { String::new() };
     Ok(format!(
         "ok, {:?} {}{extra}{}",
         reference.shape,
         s.pixels.sample_type().name(),
-        if geo.is_empty() {
-            String::new()
-        } else {
-            format!(", geometry {}", geo.join("/"))
-        }
+        if geo.is_empty() { String::new() } else { format!(", geometry {}", geo.join("/")) }
     ))
 }
 
@@ -283,11 +236,7 @@ fn every_corpus_dicom_file() {
     }
     let limits = Limits::default();
     let files = common::files_under(&common::corpus().join("data/dicom"));
-    assert!(
-        files.len() > 100,
-        "corpus has only {} DICOM files",
-        files.len()
-    );
+    assert!(files.len() > 100, "corpus has only {} DICOM files", files.len());
     let mut failures = Vec::new();
     for f in &files {
         match check(f, &limits) {
@@ -299,17 +248,9 @@ fn every_corpus_dicom_file() {
         }
     }
     for (k, _) in KNOWN {
-        assert!(
-            files.iter().any(|f| rel(f) == *k),
-            "KNOWN lists {k}, which is not in the corpus"
-        );
+        assert!(files.iter().any(|f| rel(f) == *k), "KNOWN lists {k}, which is not in the corpus");
     }
-    assert!(
-        failures.is_empty(),
-        "{} unexpected results:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} unexpected results:\n{}", failures.len(), failures.join("\n"));
 }
 
 /// Per-slice SHA-256 of our values as int16 little endian against pydicom's
@@ -333,9 +274,7 @@ fn big_series_hashes(name: &str, key: &str) {
     let mut bad = Vec::new();
     for sl in slices {
         let file = sl["file"].as_str().unwrap();
-        let want = sl[key]
-            .as_str()
-            .unwrap_or_else(|| panic!("{file}: no {key}"));
+        let want = sl[key].as_str().unwrap_or_else(|| panic!("{file}: no {key}"));
         let path = files
             .iter()
             .find(|p| p.file_name().and_then(|n| n.to_str()) == Some(file))
@@ -354,10 +293,7 @@ fn big_series_hashes(name: &str, key: &str) {
             other => {
                 for i in 0..other.len() {
                     let x = other.get_f64(i).unwrap();
-                    assert!(
-                        x.fract() == 0.0 && (-32768.0..=32767.0).contains(&x),
-                        "{file}: {x} is not int16"
-                    );
+                    assert!(x.fract() == 0.0 && (-32768.0..=32767.0).contains(&x), "{file}: {x} is not int16");
                     h.update((x as i16).to_le_bytes());
                 }
             }
@@ -367,30 +303,20 @@ fn big_series_hashes(name: &str, key: &str) {
             bad.push(format!("{file}: sha256 {got}, pydicom {want}"));
         }
     }
-    println!(
-        "{name}: {} files, mean read_slice {:?} per file",
-        slices.len(),
-        total / slices.len() as u32
-    );
+    println!("{name}: {} files, mean read_slice {:?} per file", slices.len(), total / slices.len() as u32);
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
 #[test]
 fn big_ct_matches_pydicom_hu_hashes() {
     if common::corpus_present() {
-        big_series_hashes(
-            "FNNDSC__andrei_abdomen_CT_LIDC-IDRI-0314",
-            "sha256_hu_int16le_row_major",
-        );
+        big_series_hashes("FNNDSC__andrei_abdomen_CT_LIDC-IDRI-0314", "sha256_hu_int16le_row_major");
     }
 }
 
 #[test]
 fn big_mr_matches_pydicom_hashes() {
     if common::corpus_present() {
-        big_series_hashes(
-            "FNNDSC__adi_brain__s6_AX_FSE_T2",
-            "sha256_int16le_row_major",
-        );
+        big_series_hashes("FNNDSC__adi_brain__s6_AX_FSE_T2", "sha256_int16le_row_major");
     }
 }

@@ -27,21 +27,7 @@ fn pixel_data_at(b: &[u8]) -> Option<usize> {
 
 fn offsets(b: &[u8]) -> Vec<usize> {
     let n = b.len();
-    let mut v = vec![
-        0,
-        1,
-        4,
-        127,
-        128,
-        131,
-        132,
-        140,
-        200,
-        n / 3,
-        n / 2,
-        n.saturating_sub(1),
-        n.saturating_sub(2),
-    ];
+    let mut v = vec![0, 1, 4, 127, 128, 131, 132, 140, 200, n / 3, n / 2, n.saturating_sub(1), n.saturating_sub(2)];
     if let Some(m) = after_meta(b) {
         v.extend([m, m + 3]);
     }
@@ -80,9 +66,7 @@ fn truncated_and_flipped_files_never_panic() {
     let mut run = |bytes: &[u8], what: String, failures: &mut Vec<String>| {
         calls += 1;
         let t = Instant::now();
-        let r = catch_unwind(AssertUnwindSafe(|| {
-            read_slice(bytes, &what, &limits).map(|_| ())
-        }));
+        let r = catch_unwind(AssertUnwindSafe(|| read_slice(bytes, &what, &limits).map(|_| ())));
         let dt = t.elapsed();
         if dt > slowest.0 {
             slowest = (dt, what.clone());
@@ -105,11 +89,7 @@ fn truncated_and_flipped_files_never_panic() {
         let name = f.strip_prefix(&base).unwrap_or(&f).display().to_string();
         let bytes = std::fs::read(&f).unwrap();
         for o in offsets(&bytes) {
-            run(
-                &bytes[..o],
-                format!("{name} truncated at {o}"),
-                &mut failures,
-            );
+            run(&bytes[..o], format!("{name} truncated at {o}"), &mut failures);
         }
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ bytes.len() as u64);
         for k in 0..8 {
@@ -118,30 +98,17 @@ fn truncated_and_flipped_files_never_panic() {
             let mut at = Vec::new();
             for _ in 0..flips {
                 // Half the flips in the first 1 KiB (headers), half anywhere.
-                let span = if k % 2 == 0 {
-                    b.len().min(1024)
-                } else {
-                    b.len()
-                };
+                let span = if k % 2 == 0 { b.len().min(1024) } else { b.len() };
                 let i = (rng.next() % span.max(1) as u64) as usize;
                 if let Some(x) = b.get_mut(i) {
                     *x ^= 1 << (rng.next() % 8);
                     at.push(i);
                 }
             }
-            run(
-                &b,
-                format!("{name} with bytes flipped at {at:?}"),
-                &mut failures,
-            );
+            run(&b, format!("{name} with bytes flipped at {at:?}"), &mut failures);
         }
     }
     let _ = std::panic::take_hook();
     println!("{calls} calls; slowest {:?} ({})", slowest.0, slowest.1);
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }

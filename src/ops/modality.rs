@@ -72,8 +72,7 @@ fn int_rescale<T: Copy + Into<i64>>(v: Vec<T>, s: i64, b: i64) -> Voxels {
 /// General case in f64 (as pydicom: `arr.astype(float64) * slope + intercept`).
 #[allow(clippy::unnecessary_cast)] // the macro also expands for f64
 fn float_rescale(stored: &Voxels, slope: f64, intercept: f64) -> Voxels {
-    let out: Vec<f64> =
-        crate::with_voxels!(stored, v => v.iter().map(|&x| x as f64 * slope + intercept).collect());
+    let out: Vec<f64> = crate::with_voxels!(stored, v => v.iter().map(|&x| x as f64 * slope + intercept).collect());
     narrow(out)
 }
 
@@ -112,8 +111,7 @@ pub fn apply_lut(stored: &Voxels, first_mapped: i64, data: &[u16], bits: u16) ->
         let i = (x - first_mapped).clamp(0, last);
         data.get(i as usize).copied().unwrap_or(0)
     };
-    let out: Vec<u16> =
-        crate::with_voxels!(stored, v => v.iter().map(|&x| look(x as i64)).collect());
+    let out: Vec<u16> = crate::with_voxels!(stored, v => v.iter().map(|&x| look(x as i64)).collect());
     if bits <= 8 {
         Voxels::U8(out.into_iter().map(|x| x as u8).collect())
     } else {
@@ -149,50 +147,32 @@ mod tests {
 
     #[test]
     fn identity_keeps_type() {
-        assert_eq!(
-            rescale(Voxels::U8(vec![1, 2]), 1.0, 0.0),
-            Voxels::U8(vec![1, 2])
-        );
+        assert_eq!(rescale(Voxels::U8(vec![1, 2]), 1.0, 0.0), Voxels::U8(vec![1, 2]));
     }
 
     #[test]
     fn wider_integer_types() {
-        assert_eq!(
-            rescale(Voxels::U16(vec![0, 65535]), 1.0, 1.0),
-            Voxels::I32(vec![1, 65536])
-        );
-        assert_eq!(
-            rescale(Voxels::U16(vec![40000]), 1.0, 1.0),
-            Voxels::U16(vec![40001])
-        );
+        assert_eq!(rescale(Voxels::U16(vec![0, 65535]), 1.0, 1.0), Voxels::I32(vec![1, 65536]));
+        assert_eq!(rescale(Voxels::U16(vec![40000]), 1.0, 1.0), Voxels::U16(vec![40001]));
     }
 
     #[test]
     fn fractional_slope_goes_float_exactly() {
         // 0.5 and 0.25 steps are exact in f32.
-        assert_eq!(
-            rescale(Voxels::U16(vec![1, 3]), 0.5, 0.25),
-            Voxels::F32(vec![0.75, 1.75])
-        );
+        assert_eq!(rescale(Voxels::U16(vec![1, 3]), 0.5, 0.25), Voxels::F32(vec![0.75, 1.75]));
         // 3.774114 is not exact in f32: keep f64 (same as pydicom's float64).
         match rescale(Voxels::U16(vec![1, 3]), 3.774114, 6.1e-05) {
             Voxels::F64(v) => assert_eq!(v, vec![3.774114 + 6.1e-05, 3.0 * 3.774114 + 6.1e-05]),
             other => panic!("{other:?}"),
         }
         // Fractional slope whose results are integers still gives i16.
-        assert_eq!(
-            rescale(Voxels::U16(vec![2, 4]), 0.5, -1.0),
-            Voxels::I16(vec![0, 1])
-        );
+        assert_eq!(rescale(Voxels::U16(vec![2, 4]), 0.5, -1.0), Voxels::I16(vec![0, 1]));
     }
 
     #[test]
     fn lut_clips_both_ends() {
         let lut = [10u16, 20, 30];
         let v = Voxels::I16(vec![-5, 100, 101, 102, 500]);
-        assert_eq!(
-            apply_lut(&v, 100, &lut, 16),
-            Voxels::U16(vec![10, 10, 20, 30, 30])
-        );
+        assert_eq!(apply_lut(&v, 100, &lut, 16), Voxels::U16(vec![10, 10, 20, 30, 30]));
     }
 }

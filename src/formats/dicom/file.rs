@@ -22,9 +22,9 @@ use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 use std::borrow::Cow;
 
 const VRS: [&[u8; 2]; 34] = [
-    b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO", b"LT", b"OB",
-    b"OD", b"OF", b"OL", b"OV", b"OW", b"PN", b"SH", b"SL", b"SQ", b"SS", b"ST", b"SV", b"TM",
-    b"UC", b"UI", b"UL", b"UN", b"UR", b"US", b"UT", b"UV",
+    b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO", b"LT", b"OB", b"OD", b"OF", b"OL",
+    b"OV", b"OW", b"PN", b"SH", b"SL", b"SQ", b"SS", b"ST", b"SV", b"TM", b"UC", b"UI", b"UL", b"UN", b"UR", b"US",
+    b"UT", b"UV",
 ];
 
 fn is_vr(b: &[u8]) -> bool {
@@ -54,8 +54,7 @@ fn guess_syntax(bytes: &[u8]) -> Option<&'static str> {
         }
         // Implicit VR: a 32-bit length that fits the file.
         let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
-        return (u64::from(len) <= bytes.len() as u64 || len == u32::MAX)
-            .then_some(pixel::IMPLICIT_VR_LE);
+        return (u64::from(len) <= bytes.len() as u64 || len == u32::MAX).then_some(pixel::IMPLICIT_VR_LE);
     }
     if group_be == 0x0008 && explicit {
         return Some(pixel::EXPLICIT_VR_BE);
@@ -82,18 +81,14 @@ fn parse(bytes: &[u8]) -> Result<(InMemDicomObject, String)> {
             // A non-conforming meta group (no group length, …): walk it ourselves.
             Err(e) => {
                 return parse_after_meta(rest.get(4..).unwrap_or(&[])).map_err(|e2| match e2.kind {
-                    ErrorKind::BadInput => Error::bad_input(format!(
-                        "file meta group (0002,xxxx): {e}; {}",
-                        e2.message
-                    )),
+                    ErrorKind::BadInput => {
+                        Error::bad_input(format!("file meta group (0002,xxxx): {e}; {}", e2.message))
+                    }
                     _ => e2,
                 })
             }
         };
-        let uid = meta
-            .transfer_syntax()
-            .trim_end_matches(['\0', ' '])
-            .to_string();
+        let uid = meta.transfer_syntax().trim_end_matches(['\0', ' ']).to_string();
         // Before parsing the data set: a syntax we cannot decode may
         // also be one dicom-rs cannot even parse.
         pixel::check_supported(&uid)?;
@@ -107,18 +102,13 @@ fn parse(bytes: &[u8]) -> Result<(InMemDicomObject, String)> {
         // File meta group without preamble and without "DICM".
         return parse_after_meta(bytes);
     }
-    let uid = guess_syntax(bytes).ok_or_else(|| {
-        Error::bad_input("not DICOM: no \"DICM\" marker and no plausible data element at offset 0")
-    })?;
+    let uid = guess_syntax(bytes)
+        .ok_or_else(|| Error::bad_input("not DICOM: no \"DICM\" marker and no plausible data element at offset 0"))?;
     let ts = TransferSyntaxRegistry
         .get(uid)
         .ok_or_else(|| Error::unsupported(format!("transfer syntax {uid} is not registered")))?;
-    let obj = InMemDicomObject::read_dataset_with_ts(bytes, ts).map_err(|e| {
-        Error::bad_input(format!(
-            "data set (no file meta, read as {}): {e}",
-            ts.name()
-        ))
-    })?;
+    let obj = InMemDicomObject::read_dataset_with_ts(bytes, ts)
+        .map_err(|e| Error::bad_input(format!("data set (no file meta, read as {}): {e}", ts.name())))?;
     Ok((obj, uid.to_string()))
 }
 
@@ -134,24 +124,10 @@ fn walk_meta(b: &[u8]) -> Result<(String, usize)> {
         let element = u16::from_le_bytes([h[2], h[3]]);
         let long = matches!(
             &h[4..6],
-            b"OB"
-                | b"OD"
-                | b"OF"
-                | b"OL"
-                | b"OV"
-                | b"OW"
-                | b"SQ"
-                | b"UC"
-                | b"UN"
-                | b"UR"
-                | b"UT"
-                | b"SV"
-                | b"UV"
+            b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"UC" | b"UN" | b"UR" | b"UT" | b"SV" | b"UV"
         );
         let (len, header) = if long {
-            let l = b
-                .get(p + 8..p + 12)
-                .ok_or_else(|| Error::bad_input("file meta group is truncated"))?;
+            let l = b.get(p + 8..p + 12).ok_or_else(|| Error::bad_input("file meta group is truncated"))?;
             (u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize, 12)
         } else {
             (usize::from(u16::from_le_bytes([h[6], h[7]])), 8)
@@ -167,9 +143,7 @@ fn walk_meta(b: &[u8]) -> Result<(String, usize)> {
     }
     match uid {
         Some(u) if !u.is_empty() => Ok((u, p)),
-        _ => Err(Error::bad_input(
-            "the file meta group has no Transfer Syntax UID (0002,0010)",
-        )),
+        _ => Err(Error::bad_input("the file meta group has no Transfer Syntax UID (0002,0010)")),
     }
 }
 
@@ -177,20 +151,16 @@ fn parse_after_meta(b: &[u8]) -> Result<(InMemDicomObject, String)> {
     let (uid, end) = walk_meta(b)?;
     pixel::check_supported(&uid)?;
     let data = b.get(end..).unwrap_or(&[]);
-    let (reader_uid, source): (&str, Box<dyn std::io::Read + '_>) =
-        if uid == pixel::DEFLATED_EXPLICIT_VR_LE {
-            (
-                pixel::EXPLICIT_VR_LE,
-                Box::new(flate2::read::DeflateDecoder::new(data)),
-            )
-        } else {
-            (uid.as_str(), Box::new(data))
-        };
+    let (reader_uid, source): (&str, Box<dyn std::io::Read + '_>) = if uid == pixel::DEFLATED_EXPLICIT_VR_LE {
+        (pixel::EXPLICIT_VR_LE, Box::new(flate2::read::DeflateDecoder::new(data)))
+    } else {
+        (uid.as_str(), Box::new(data))
+    };
     let ts = TransferSyntaxRegistry
         .get(reader_uid)
         .ok_or_else(|| Error::unsupported(format!("transfer syntax {uid} is not registered")))?;
-    let obj = InMemDicomObject::read_dataset_with_ts(source, ts)
-        .map_err(|e| Error::bad_input(format!("data set: {e}")))?;
+    let obj =
+        InMemDicomObject::read_dataset_with_ts(source, ts).map_err(|e| Error::bad_input(format!("data set: {e}")))?;
     Ok((obj, uid))
 }
 
@@ -255,12 +225,8 @@ fn fixed<const N: usize>(obj: &InMemDicomObject, tag: Tag) -> Option<[f64; N]> {
 fn required_u16(obj: &InMemDicomObject, tag: Tag, what: &str) -> Result<u16> {
     match int(obj, tag) {
         Some(x) if (0..=i64::from(u16::MAX)).contains(&x) => Ok(x as u16),
-        Some(x) => Err(Error::bad_input(format!(
-            "{what} {tag} = {x} is out of range"
-        ))),
-        None if obj.get(tag).is_some() => {
-            Err(Error::bad_input(format!("{what} {tag} is not a number")))
-        }
+        Some(x) => Err(Error::bad_input(format!("{what} {tag} = {x} is out of range"))),
+        None if obj.get(tag).is_some() => Err(Error::bad_input(format!("{what} {tag} is not a number"))),
         None => Err(Error::bad_input(format!("{what} {tag} is missing"))),
     }
 }
@@ -283,11 +249,7 @@ fn image_info(obj: &InMemDicomObject) -> Result<ImageInfo> {
             // pydicom: `NumberOfFrames or 1`.
             Some(0) => 1,
             Some(n) if n > 0 && n <= i64::from(u32::MAX) => n as usize,
-            _ => {
-                return Err(Error::bad_input(
-                    "NumberOfFrames (0028,0008) is not a positive integer",
-                ))
-            }
+            _ => return Err(Error::bad_input("NumberOfFrames (0028,0008) is not a positive integer")),
         },
     };
     Ok(ImageInfo {
@@ -304,17 +266,8 @@ fn image_info(obj: &InMemDicomObject) -> Result<ImageInfo> {
 }
 
 /// Stored values of the float pixel data elements (PS3.3 C.7.6.24).
-fn float_pixels(
-    info: &ImageInfo,
-    value: Value<InMemDicomObject, Vec<u8>>,
-    limits: &Limits,
-) -> Result<Voxels> {
-    let n = crate::limits::checked_product(&[
-        info.frames,
-        info.rows,
-        info.columns,
-        info.samples_per_pixel,
-    ])?;
+fn float_pixels(info: &ImageInfo, value: Value<InMemDicomObject, Vec<u8>>, limits: &Limits) -> Result<Voxels> {
+    let n = crate::limits::checked_product(&[info.frames, info.rows, info.columns, info.samples_per_pixel])?;
     limits.check_voxels(n, "pixel data")?;
     let n = n as usize;
     let v = match value {
@@ -325,20 +278,12 @@ fn float_pixels(
             Voxels::F32(v)
         }
         Value::Primitive(PrimitiveValue::F64(v)) => {
-            crate::limits::check_present(
-                n as u64 * 8,
-                v.len() as u64 * 8,
-                "double float pixel data",
-            )?;
+            crate::limits::check_present(n as u64 * 8, v.len() as u64 * 8, "double float pixel data")?;
             let mut v = v.into_vec();
             v.truncate(n);
             Voxels::F64(v)
         }
-        _ => {
-            return Err(Error::bad_input(
-                "float pixel data element does not hold floats",
-            ))
-        }
+        _ => return Err(Error::bad_input("float pixel data element does not hold floats")),
     };
     Ok(v)
 }
@@ -348,18 +293,12 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
     pixel::check_supported(&ts)?;
     let big_endian = ts == pixel::EXPLICIT_VR_BE;
 
-    let pixel_tag = [
-        tags::PIXEL_DATA,
-        tags::FLOAT_PIXEL_DATA,
-        tags::DOUBLE_FLOAT_PIXEL_DATA,
-    ]
-    .into_iter()
-    .find(|t| obj.get(*t).is_some())
-    .ok_or_else(|| Error::bad_input("the file has no pixel data (7FE0,0010)"))?;
+    let pixel_tag = [tags::PIXEL_DATA, tags::FLOAT_PIXEL_DATA, tags::DOUBLE_FLOAT_PIXEL_DATA]
+        .into_iter()
+        .find(|t| obj.get(*t).is_some())
+        .ok_or_else(|| Error::bad_input("the file has no pixel data (7FE0,0010)"))?;
     let info = image_info(&obj)?;
-    let element = obj
-        .take(pixel_tag)
-        .ok_or_else(|| Error::bad_input("the file has no pixel data"))?;
+    let element = obj.take(pixel_tag).ok_or_else(|| Error::bad_input("the file has no pixel data"))?;
     let value = element.into_value();
 
     let stored = if pixel_tag != tags::PIXEL_DATA {
@@ -387,29 +326,19 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
                     )));
                 }
                 let data = match p {
-                    PrimitiveValue::Empty => {
-                        return Err(Error::bad_input("the pixel data element is empty"))
-                    }
+                    PrimitiveValue::Empty => return Err(Error::bad_input("the pixel data element is empty")),
                     PrimitiveValue::U8(v) => Native::Bytes(v.into_vec()),
                     PrimitiveValue::U16(v) => Native::Words(v.into_vec()),
-                    PrimitiveValue::I16(v) => {
-                        Native::Words(v.into_iter().map(|x| x as u16).collect())
-                    }
+                    PrimitiveValue::I16(v) => Native::Words(v.into_iter().map(|x| x as u16).collect()),
                     other => {
                         // Unusual VRs (OL, OV, …): back to file-order bytes.
                         let b = other.to_bytes();
-                        Native::Bytes(if big_endian {
-                            swap_to_file_order(&other, &b)
-                        } else {
-                            b.into_owned()
-                        })
+                        Native::Bytes(if big_endian { swap_to_file_order(&other, &b) } else { b.into_owned() })
                     }
                 };
                 pixel::decode_native(&info, data, big_endian, limits)?
             }
-            Value::Sequence(_) => {
-                return Err(Error::bad_input("the pixel data element is a sequence"))
-            }
+            Value::Sequence(_) => return Err(Error::bad_input("the pixel data element is a sequence")),
         }
     };
 
@@ -428,38 +357,23 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
         modality::rescale(stored, s, b)
     } else {
         if obj.get(tags::RESCALE_SLOPE).is_some() || obj.get(tags::RESCALE_INTERCEPT).is_some() {
-            warnings
-                .push("RescaleSlope/RescaleIntercept are malformed and were ignored".to_string());
+            warnings.push("RescaleSlope/RescaleIntercept are malformed and were ignored".to_string());
         }
         stored
     };
-    if info.samples_per_pixel == 3
-        && info.photometric.starts_with("YBR_")
-        && !info.photometric.starts_with("YBR_FULL")
+    if info.samples_per_pixel == 3 && info.photometric.starts_with("YBR_") && !info.photometric.starts_with("YBR_FULL")
     {
-        warnings.push(format!(
-            "{} colour values are returned unconverted",
-            info.photometric
-        ));
+        warnings.push(format!("{} colour values are returned unconverted", info.photometric));
     }
 
     let modality_name = text(&obj, tags::MODALITY);
     let units = match text(&obj, tags::RESCALE_TYPE) {
         Some(t) if t != "US" => Some(t),
-        _ if modality_name.as_deref() == Some("CT") && info.samples_per_pixel == 1 => {
-            Some("HU".to_string())
-        }
+        _ if modality_name.as_deref() == Some("CT") && info.samples_per_pixel == 1 => Some("HU".to_string()),
         _ => None,
     };
-    let windows = match (
-        numbers(&obj, tags::WINDOW_CENTER),
-        numbers(&obj, tags::WINDOW_WIDTH),
-    ) {
-        (Some(c), Some(w)) => c
-            .iter()
-            .zip(&w)
-            .map(|(&center, &width)| Window { center, width })
-            .collect(),
+    let windows = match (numbers(&obj, tags::WINDOW_CENTER), numbers(&obj, tags::WINDOW_WIDTH)) {
+        (Some(c), Some(w)) => c.iter().zip(&w).map(|(&center, &width)| Window { center, width }).collect(),
         _ => Vec::new(),
     };
     let orientation = fixed::<6>(&obj, tags::IMAGE_ORIENTATION_PATIENT);
@@ -547,16 +461,8 @@ fn modality_lut(obj: &InMemDicomObject, big_endian: bool) -> Result<Option<(i64,
     };
     let desc = numbers(item, tags::LUT_DESCRIPTOR)
         .filter(|d| d.len() >= 3)
-        .ok_or_else(|| {
-            Error::bad_input(
-                "Modality LUT Sequence: LUTDescriptor (0028,3002) is missing or malformed",
-            )
-        })?;
-    let entries = if desc[0] == 0.0 {
-        65536
-    } else {
-        desc[0] as usize
-    };
+        .ok_or_else(|| Error::bad_input("Modality LUT Sequence: LUTDescriptor (0028,3002) is missing or malformed"))?;
+    let entries = if desc[0] == 0.0 { 65536 } else { desc[0] as usize };
     let first = desc[1] as i64;
     let bits = desc[2].clamp(0.0, 16.0) as u16;
     let data: Vec<u16> = match prim(item, tags::LUT_DATA) {
@@ -564,19 +470,9 @@ fn modality_lut(obj: &InMemDicomObject, big_endian: bool) -> Result<Option<(i64,
         Some(PrimitiveValue::I16(v)) => v.iter().map(|&x| x as u16).collect(),
         Some(PrimitiveValue::U8(v)) => v
             .chunks_exact(2)
-            .map(|c| {
-                if big_endian {
-                    u16::from_be_bytes([c[0], c[1]])
-                } else {
-                    u16::from_le_bytes([c[0], c[1]])
-                }
-            })
+            .map(|c| if big_endian { u16::from_be_bytes([c[0], c[1]]) } else { u16::from_le_bytes([c[0], c[1]]) })
             .collect(),
-        _ => {
-            return Err(Error::bad_input(
-                "Modality LUT Sequence: LUTData (0028,3006) is missing",
-            ))
-        }
+        _ => return Err(Error::bad_input("Modality LUT Sequence: LUTData (0028,3006) is missing")),
     };
     if data.len() < entries {
         return Err(Error::bad_input(format!(
@@ -584,11 +480,7 @@ fn modality_lut(obj: &InMemDicomObject, big_endian: bool) -> Result<Option<(i64,
             data.len()
         )));
     }
-    Ok(Some((
-        first,
-        data.get(..entries).unwrap_or(&data).to_vec(),
-        bits,
-    )))
+    Ok(Some((first, data.get(..entries).unwrap_or(&data).to_vec(), bits)))
 }
 
 #[cfg(test)]
@@ -597,18 +489,9 @@ mod tests {
 
     #[test]
     fn detects_files_without_meta() {
-        assert_eq!(
-            guess_syntax(b"\x08\x00\x05\x00CS\x0a\x00ISO_IR 100"),
-            Some(pixel::EXPLICIT_VR_LE)
-        );
-        assert_eq!(
-            guess_syntax(b"\x00\x08\x00\x05CS\x00\x0aISO_IR 100"),
-            Some(pixel::EXPLICIT_VR_BE)
-        );
-        assert_eq!(
-            guess_syntax(b"\x08\x00\x05\x00\x0a\x00\x00\x00ISO_IR 100"),
-            Some(pixel::IMPLICIT_VR_LE)
-        );
+        assert_eq!(guess_syntax(b"\x08\x00\x05\x00CS\x0a\x00ISO_IR 100"), Some(pixel::EXPLICIT_VR_LE));
+        assert_eq!(guess_syntax(b"\x00\x08\x00\x05CS\x00\x0aISO_IR 100"), Some(pixel::EXPLICIT_VR_BE));
+        assert_eq!(guess_syntax(b"\x08\x00\x05\x00\x0a\x00\x00\x00ISO_IR 100"), Some(pixel::IMPLICIT_VR_LE));
         assert_eq!(guess_syntax(b"\x5c\x01\x00\x00n+1\x00"), None);
         assert!(!looks_like_dicom(b""));
     }

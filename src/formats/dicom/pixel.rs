@@ -24,106 +24,46 @@ pub const JPEG_BASELINE: &str = "1.2.840.10008.1.2.4.50";
 pub const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
 
 /// Transfer syntaxes whose pixel data we decode.
-pub const SUPPORTED: [&str; 6] = [
-    IMPLICIT_VR_LE,
-    EXPLICIT_VR_LE,
-    DEFLATED_EXPLICIT_VR_LE,
-    EXPLICIT_VR_BE,
-    JPEG_BASELINE,
-    RLE_LOSSLESS,
-];
+pub const SUPPORTED: [&str; 6] =
+    [IMPLICIT_VR_LE, EXPLICIT_VR_LE, DEFLATED_EXPLICIT_VR_LE, EXPLICIT_VR_BE, JPEG_BASELINE, RLE_LOSSLESS];
 
 /// Names from DICOM PS3.6 Table A-1 (the names pydicom uses).
 const NAMES: &[(&str, &str)] = &[
     (IMPLICIT_VR_LE, "Implicit VR Little Endian"),
     (EXPLICIT_VR_LE, "Explicit VR Little Endian"),
-    (
-        "1.2.840.10008.1.2.1.98",
-        "Encapsulated Uncompressed Explicit VR Little Endian",
-    ),
-    (
-        DEFLATED_EXPLICIT_VR_LE,
-        "Deflated Explicit VR Little Endian",
-    ),
+    ("1.2.840.10008.1.2.1.98", "Encapsulated Uncompressed Explicit VR Little Endian"),
+    (DEFLATED_EXPLICIT_VR_LE, "Deflated Explicit VR Little Endian"),
     (EXPLICIT_VR_BE, "Explicit VR Big Endian"),
     (JPEG_BASELINE, "JPEG Baseline (Process 1)"),
     ("1.2.840.10008.1.2.4.51", "JPEG Extended (Process 2 and 4)"),
-    (
-        "1.2.840.10008.1.2.4.57",
-        "JPEG Lossless, Non-Hierarchical (Process 14)",
-    ),
+    ("1.2.840.10008.1.2.4.57", "JPEG Lossless, Non-Hierarchical (Process 14)"),
     (
         "1.2.840.10008.1.2.4.70",
         "JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])",
     ),
-    (
-        "1.2.840.10008.1.2.4.80",
-        "JPEG-LS Lossless Image Compression",
-    ),
-    (
-        "1.2.840.10008.1.2.4.81",
-        "JPEG-LS Lossy (Near-Lossless) Image Compression",
-    ),
-    (
-        "1.2.840.10008.1.2.4.90",
-        "JPEG 2000 Image Compression (Lossless Only)",
-    ),
+    ("1.2.840.10008.1.2.4.80", "JPEG-LS Lossless Image Compression"),
+    ("1.2.840.10008.1.2.4.81", "JPEG-LS Lossy (Near-Lossless) Image Compression"),
+    ("1.2.840.10008.1.2.4.90", "JPEG 2000 Image Compression (Lossless Only)"),
     ("1.2.840.10008.1.2.4.91", "JPEG 2000 Image Compression"),
-    (
-        "1.2.840.10008.1.2.4.92",
-        "JPEG 2000 Part 2 Multi-component Image Compression (Lossless Only)",
-    ),
-    (
-        "1.2.840.10008.1.2.4.93",
-        "JPEG 2000 Part 2 Multi-component Image Compression",
-    ),
+    ("1.2.840.10008.1.2.4.92", "JPEG 2000 Part 2 Multi-component Image Compression (Lossless Only)"),
+    ("1.2.840.10008.1.2.4.93", "JPEG 2000 Part 2 Multi-component Image Compression"),
     ("1.2.840.10008.1.2.4.94", "JPIP Referenced"),
     ("1.2.840.10008.1.2.4.95", "JPIP Referenced Deflate"),
     ("1.2.840.10008.1.2.4.100", "MPEG2 Main Profile / Main Level"),
     ("1.2.840.10008.1.2.4.101", "MPEG2 Main Profile / High Level"),
-    (
-        "1.2.840.10008.1.2.4.102",
-        "MPEG-4 AVC/H.264 High Profile / Level 4.1",
-    ),
-    (
-        "1.2.840.10008.1.2.4.103",
-        "MPEG-4 AVC/H.264 BD-compatible High Profile / Level 4.1",
-    ),
-    (
-        "1.2.840.10008.1.2.4.104",
-        "MPEG-4 AVC/H.264 High Profile / Level 4.2 For 2D Video",
-    ),
-    (
-        "1.2.840.10008.1.2.4.105",
-        "MPEG-4 AVC/H.264 High Profile / Level 4.2 For 3D Video",
-    ),
-    (
-        "1.2.840.10008.1.2.4.106",
-        "MPEG-4 AVC/H.264 Stereo High Profile / Level 4.2",
-    ),
-    (
-        "1.2.840.10008.1.2.4.107",
-        "HEVC/H.265 Main Profile / Level 5.1",
-    ),
-    (
-        "1.2.840.10008.1.2.4.108",
-        "HEVC/H.265 Main 10 Profile / Level 5.1",
-    ),
+    ("1.2.840.10008.1.2.4.102", "MPEG-4 AVC/H.264 High Profile / Level 4.1"),
+    ("1.2.840.10008.1.2.4.103", "MPEG-4 AVC/H.264 BD-compatible High Profile / Level 4.1"),
+    ("1.2.840.10008.1.2.4.104", "MPEG-4 AVC/H.264 High Profile / Level 4.2 For 2D Video"),
+    ("1.2.840.10008.1.2.4.105", "MPEG-4 AVC/H.264 High Profile / Level 4.2 For 3D Video"),
+    ("1.2.840.10008.1.2.4.106", "MPEG-4 AVC/H.264 Stereo High Profile / Level 4.2"),
+    ("1.2.840.10008.1.2.4.107", "HEVC/H.265 Main Profile / Level 5.1"),
+    ("1.2.840.10008.1.2.4.108", "HEVC/H.265 Main 10 Profile / Level 5.1"),
     ("1.2.840.10008.1.2.4.110", "JPEG XL Lossless"),
     ("1.2.840.10008.1.2.4.111", "JPEG XL JPEG Recompression"),
     ("1.2.840.10008.1.2.4.112", "JPEG XL"),
-    (
-        "1.2.840.10008.1.2.4.201",
-        "High-Throughput JPEG 2000 Image Compression (Lossless Only)",
-    ),
-    (
-        "1.2.840.10008.1.2.4.202",
-        "High-Throughput JPEG 2000 with RPCL Options Image Compression (Lossless Only)",
-    ),
-    (
-        "1.2.840.10008.1.2.4.203",
-        "High-Throughput JPEG 2000 Image Compression",
-    ),
+    ("1.2.840.10008.1.2.4.201", "High-Throughput JPEG 2000 Image Compression (Lossless Only)"),
+    ("1.2.840.10008.1.2.4.202", "High-Throughput JPEG 2000 with RPCL Options Image Compression (Lossless Only)"),
+    ("1.2.840.10008.1.2.4.203", "High-Throughput JPEG 2000 Image Compression"),
     (RLE_LOSSLESS, "RLE Lossless"),
     ("1.2.840.10008.1.2.8.1", "Deflated Image Frame Compression"),
 ];
@@ -145,10 +85,7 @@ pub fn check_supported(uid: &str) -> Result<()> {
     if SUPPORTED.contains(&uid) {
         return Ok(());
     }
-    Err(Error::unsupported(format!(
-        "{} ({uid}) is not supported yet",
-        transfer_syntax_name(uid)
-    )))
+    Err(Error::unsupported(format!("{} ({uid}) is not supported yet", transfer_syntax_name(uid))))
 }
 
 /// The image pixel module attributes (PS3.3 C.7.6.3) decoding needs.
@@ -174,8 +111,7 @@ impl ImageInfo {
         limits.check_voxels(n, "pixel data")?;
         let bytes = (u64::from(self.bits_allocated).max(8) / 8).max(1);
         limits.check(n, bytes, "pixel data")?;
-        usize::try_from(n)
-            .map_err(|_| Error::limit(format!("pixel data: {n} samples do not fit in memory")))
+        usize::try_from(n).map_err(|_| Error::limit(format!("pixel data: {n} samples do not fit in memory")))
     }
     fn frame_len(&self) -> usize {
         self.rows * self.columns * self.samples_per_pixel
@@ -212,12 +148,7 @@ pub enum Native {
 }
 
 /// Decodes native pixel data (PS3.5 §8.1.1) into stored values.
-pub fn decode_native(
-    info: &ImageInfo,
-    data: Native,
-    big_endian: bool,
-    limits: &Limits,
-) -> Result<Voxels> {
+pub fn decode_native(info: &ImageInfo, data: Native, big_endian: bool, limits: &Limits) -> Result<Voxels> {
     info.check()?;
     let ycc422 = info.photometric == "YBR_FULL_422" && info.samples_per_pixel == 3;
     let n = info.sample_count(limits)?;
@@ -225,9 +156,7 @@ pub fn decode_native(
     // two pixels (PS3.3 C.7.6.3.1.2): two thirds of the full size.
     let stored_n = if ycc422 {
         if info.columns % 2 != 0 {
-            return Err(Error::unsupported(
-                "YBR_FULL_422 with an odd number of columns is not supported",
-            ));
+            return Err(Error::unsupported("YBR_FULL_422 with an odd number of columns is not supported"));
         }
         n / 3 * 2
     } else {
@@ -237,11 +166,7 @@ pub fn decode_native(
         1 => {
             let bytes = file_bytes(data, false);
             let needed = stored_n.div_ceil(8);
-            check_present(
-                needed as u64,
-                bytes.len() as u64,
-                "pixel data (1 bit per sample)",
-            )?;
+            check_present(needed as u64, bytes.len() as u64, "pixel data (1 bit per sample)")?;
             let mut out = try_with_capacity::<u8>(stored_n, limits, "pixel data")?;
             // PS3.5 §8.1.1: bits are packed from the least significant bit.
             out.extend((0..stored_n).map(|i| bytes.get(i / 8).map_or(0, |b| (b >> (i % 8)) & 1)));
@@ -298,16 +223,8 @@ pub fn decode_native(
             )))
         }
     };
-    let raw = if ycc422 {
-        expand_422(raw, info, limits)?
-    } else {
-        raw
-    };
-    let raw = if info.planar && info.samples_per_pixel == 3 {
-        interleave(raw, info, limits)?
-    } else {
-        raw
-    };
+    let raw = if ycc422 { expand_422(raw, info, limits)? } else { raw };
+    let raw = if info.planar && info.samples_per_pixel == 3 { interleave(raw, info, limits)? } else { raw };
     let v = finish_bits(raw, info);
     Ok(convert_colour(v, info))
 }
@@ -346,12 +263,7 @@ fn expand_422(raw: Voxels, info: &ImageInfo, limits: &Limits) -> Result<Voxels> 
             go(&v, &mut out);
             Voxels::U16(out)
         }
-        other => {
-            return Err(Error::unsupported(format!(
-                "YBR_FULL_422 with {} samples",
-                other.sample_type().name()
-            )))
-        }
+        other => return Err(Error::unsupported(format!("YBR_FULL_422 with {} samples", other.sample_type().name()))),
     })
 }
 
@@ -425,9 +337,7 @@ fn finish_bits(raw: Voxels, info: &ImageInfo) -> Voxels {
 /// YBR_FULL → RGB as pydicom 3 does it (`convert_color_space`, float32
 /// matrix of PS3.3 C.7.6.3.1.2, +0.5 then floor, clipped).
 fn convert_colour(v: Voxels, info: &ImageInfo) -> Voxels {
-    if info.samples_per_pixel != 3
-        || !(info.photometric == "YBR_FULL" || info.photometric == "YBR_FULL_422")
-    {
+    if info.samples_per_pixel != 3 || !(info.photometric == "YBR_FULL" || info.photometric == "YBR_FULL_422") {
         return v;
     }
     match v {
@@ -519,39 +429,22 @@ impl<'a> Encapsulated<'a> {
             }
             for k in 0..n_frames {
                 let lo = u64::from(self.offset_table[k]);
-                let hi = self
-                    .offset_table
-                    .get(k + 1)
-                    .map_or(u64::MAX, |&x| u64::from(x));
-                let parts: Vec<&[u8]> = frags
-                    .iter()
-                    .zip(&starts)
-                    .filter(|(_, &s)| s >= lo && s < hi)
-                    .map(|(f, _)| *f)
-                    .collect();
+                let hi = self.offset_table.get(k + 1).map_or(u64::MAX, |&x| u64::from(x));
+                let parts: Vec<&[u8]> =
+                    frags.iter().zip(&starts).filter(|(_, &s)| s >= lo && s < hi).map(|(f, _)| *f).collect();
                 if parts.is_empty() {
-                    return Err(Error::bad_input(format!(
-                        "no fragment for frame {k} in the offset table"
-                    )));
+                    return Err(Error::bad_input(format!("no fragment for frame {k} in the offset table")));
                 }
                 out.push(Cow::Owned(parts.concat()));
             }
             return Ok(out);
         }
-        Err(Error::bad_input(format!(
-            "{} fragments for {n_frames} frames and no usable offset table",
-            frags.len()
-        )))
+        Err(Error::bad_input(format!("{} fragments for {n_frames} frames and no usable offset table", frags.len())))
     }
 }
 
 /// Decodes encapsulated pixel data (RLE Lossless or JPEG Baseline).
-pub fn decode_encapsulated(
-    info: &ImageInfo,
-    ts: &str,
-    enc: &Encapsulated,
-    limits: &Limits,
-) -> Result<Voxels> {
+pub fn decode_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limits: &Limits) -> Result<Voxels> {
     info.check()?;
     let n = info.sample_count(limits)?;
     let frames = enc.frames(info.frames)?;
@@ -561,11 +454,7 @@ pub fn decode_encapsulated(
                 8 => 1,
                 16 => 2,
                 32 => 4,
-                b => {
-                    return Err(Error::unsupported(format!(
-                        "RLE Lossless with BitsAllocated = {b} is not supported"
-                    )))
-                }
+                b => return Err(Error::unsupported(format!("RLE Lossless with BitsAllocated = {b} is not supported"))),
             };
             let mut bytes = try_with_capacity::<u8>(n * bps, limits, "pixel data")?;
             for (k, f) in frames.iter().enumerate() {
@@ -574,18 +463,8 @@ pub fn decode_encapsulated(
             }
             let raw = match bps {
                 1 => Voxels::U8(bytes),
-                2 => Voxels::U16(
-                    bytes
-                        .chunks_exact(2)
-                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                        .collect(),
-                ),
-                _ => Voxels::U32(
-                    bytes
-                        .chunks_exact(4)
-                        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                        .collect(),
-                ),
+                2 => Voxels::U16(bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect()),
+                _ => Voxels::U32(bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()),
             };
             Ok(convert_colour(finish_bits(raw, info), info))
         }
@@ -623,36 +502,23 @@ pub fn decode_encapsulated(
 /// offsets, one PackBits segment per byte plane (most significant first),
 /// per sample. Appends interleaved little-endian samples to `out`.
 fn rle_frame(f: &[u8], info: &ImageInfo, bps: usize, out: &mut Vec<u8>) -> Result<()> {
-    let u32_at = |i: usize| -> Option<u32> {
-        f.get(i..i + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
+    let u32_at = |i: usize| -> Option<u32> { f.get(i..i + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])) };
     let nseg = u32_at(0).ok_or_else(|| Error::bad_input("RLE header is truncated"))? as usize;
     let spp = info.samples_per_pixel;
     let want = spp * bps;
     if nseg != want || nseg > 15 {
-        return Err(Error::bad_input(format!(
-            "RLE header has {nseg} segments, expected {want}"
-        )));
+        return Err(Error::bad_input(format!("RLE header has {nseg} segments, expected {want}")));
     }
     let pixels = info.rows * info.columns;
     let base = out.len();
     out.resize(base + pixels * want, 0);
-    let dst = out
-        .get_mut(base..)
-        .ok_or_else(|| Error::bad_input("RLE output"))?;
+    let dst = out.get_mut(base..).ok_or_else(|| Error::bad_input("RLE output"))?;
     for s in 0..nseg {
         let start = u32_at(4 + 4 * s).unwrap_or(0) as usize;
-        let end = if s + 1 < nseg {
-            u32_at(8 + 4 * s).unwrap_or(0) as usize
-        } else {
-            f.len()
-        };
-        let seg = f.get(start..end.min(f.len())).ok_or_else(|| {
-            Error::bad_input(format!(
-                "RLE segment {s} offsets {start}..{end} are out of range"
-            ))
-        })?;
+        let end = if s + 1 < nseg { u32_at(8 + 4 * s).unwrap_or(0) as usize } else { f.len() };
+        let seg = f
+            .get(start..end.min(f.len()))
+            .ok_or_else(|| Error::bad_input(format!("RLE segment {s} offsets {start}..{end} are out of range")))?;
         let sample = s / bps;
         let byte_in_sample = bps - 1 - (s % bps); // MSB first → little-endian position
         let stride = want;
@@ -688,9 +554,7 @@ fn rle_frame(f: &[u8], info: &ImageInfo, bps: usize, out: &mut Vec<u8>) -> Resul
             }
         }
         if i < pixels {
-            return Err(Error::bad_input(format!(
-                "RLE segment {s} decoded to {i} of {pixels} bytes"
-            )));
+            return Err(Error::bad_input(format!("RLE segment {s} decoded to {i} of {pixels} bytes")));
         }
     }
     Ok(())
@@ -724,9 +588,7 @@ fn jpeg_frame(f: &[u8], info: &ImageInfo, limits: &Limits) -> Result<Vec<u8>> {
     let cap = usize::try_from(limits.max_bytes.min(usize::MAX as u64)).unwrap_or(usize::MAX);
     d.set_max_decoding_buffer_size(cap);
     d.read_info().map_err(|e| Error::bad_input(e.to_string()))?;
-    let ji = d
-        .info()
-        .ok_or_else(|| Error::bad_input("no JPEG frame header"))?;
+    let ji = d.info().ok_or_else(|| Error::bad_input("no JPEG frame header"))?;
     if usize::from(ji.width) != info.columns || usize::from(ji.height) != info.rows {
         return Err(Error::bad_input(format!(
             "JPEG is {}×{}, the DICOM header says {}×{}",
@@ -736,11 +598,7 @@ fn jpeg_frame(f: &[u8], info: &ImageInfo, limits: &Limits) -> Result<Vec<u8>> {
     let comps = match ji.pixel_format {
         jpeg_decoder::PixelFormat::L8 => 1,
         jpeg_decoder::PixelFormat::RGB24 => 3,
-        other => {
-            return Err(Error::unsupported(format!(
-                "JPEG pixel format {other:?} is not supported"
-            )))
-        }
+        other => return Err(Error::unsupported(format!("JPEG pixel format {other:?} is not supported"))),
     };
     if comps != info.samples_per_pixel {
         return Err(Error::bad_input(format!(
@@ -771,38 +629,19 @@ mod tests {
 
     #[test]
     fn sign_extends_12_bit() {
-        let v = decode_native(
-            &info(16, 12, true),
-            Native::Words(vec![0x0fff, 0xf7ff]),
-            false,
-            &Limits::default(),
-        )
-        .unwrap();
+        let v =
+            decode_native(&info(16, 12, true), Native::Words(vec![0x0fff, 0xf7ff]), false, &Limits::default()).unwrap();
         assert_eq!(v, Voxels::I16(vec![-1, 2047]));
-        let v = decode_native(
-            &info(16, 12, false),
-            Native::Words(vec![0x0fff, 0xf7ff]),
-            false,
-            &Limits::default(),
-        )
-        .unwrap();
+        let v = decode_native(&info(16, 12, false), Native::Words(vec![0x0fff, 0xf7ff]), false, &Limits::default())
+            .unwrap();
         assert_eq!(v, Voxels::U16(vec![4095, 2047]));
     }
 
     #[test]
     fn short_data_names_both_numbers() {
-        let e = decode_native(
-            &info(16, 16, false),
-            Native::Bytes(vec![1, 2, 3]),
-            false,
-            &Limits::default(),
-        )
-        .unwrap_err();
-        assert!(
-            e.message.contains('4') && e.message.contains('3'),
-            "{}",
-            e.message
-        );
+        let e =
+            decode_native(&info(16, 16, false), Native::Bytes(vec![1, 2, 3]), false, &Limits::default()).unwrap_err();
+        assert!(e.message.contains('4') && e.message.contains('3'), "{}", e.message);
     }
 
     #[test]
@@ -812,12 +651,8 @@ mod tests {
         f[0] = 1;
         f[4] = 64;
         f.extend_from_slice(&[0xff, 7]);
-        let enc = Encapsulated {
-            offset_table: &[],
-            fragments: vec![&f],
-        };
-        let v = decode_encapsulated(&info(8, 8, false), RLE_LOSSLESS, &enc, &Limits::default())
-            .unwrap();
+        let enc = Encapsulated { offset_table: &[], fragments: vec![&f] };
+        let v = decode_encapsulated(&info(8, 8, false), RLE_LOSSLESS, &enc, &Limits::default()).unwrap();
         assert_eq!(v, Voxels::U8(vec![7, 7]));
     }
 

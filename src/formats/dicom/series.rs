@@ -1,6 +1,7 @@
 //! Series grouping, sorting and assembly into volumes.
 //!
-//! Slices are grouped by SeriesInstanceUID, then by image size and
+//! Slices are grouped by SeriesInstanceUID and SeriesNumber (copies of one
+//! series saved under new numbers share the UID), then by image size and
 //! orientation inside one series. Each group is sorted by the projection of
 //! ImagePositionPatient onto the slice normal (the cross product of the
 //! ImageOrientationPatient rows, PS3.3 C.7.6.2.1.1) — not by the z
@@ -28,13 +29,13 @@ pub struct Series {
 /// Positions closer than this along the normal (mm) are the same slice position.
 const SAME_POSITION_MM: f64 = 0.01;
 
-type GroupKey = (String, usize, usize, usize, [i64; 6]);
+type GroupKey = (String, Option<i64>, usize, usize, usize, [i64; 6]);
 
 fn group_key(s: &Slice) -> GroupKey {
     let iop = s.orientation.unwrap_or([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
     // Orientation rounded to 1e-3 so float noise does not split a series.
     let r = iop.map(|v| (v * 1000.0).round() as i64);
-    (s.series_uid.clone().unwrap_or_default(), s.rows, s.columns, s.samples_per_pixel, r)
+    (s.series_uid.clone().unwrap_or_default(), s.meta.series_number, s.rows, s.columns, s.samples_per_pixel, r)
 }
 
 /// Groups slices into series and builds one volume per group.
@@ -254,8 +255,11 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
     let mut files = Vec::with_capacity(order.len());
     let mut items: Vec<Option<Slice>> = group.into_iter().map(Some).collect();
     let first_idx = order.first().copied().unwrap_or(0);
-    let template =
-        items.get(first_idx).and_then(|s| s.as_ref()).ok_or_else(|| Error::bad_input("empty series"))?.clone_header();
+    let template = items
+        .get_mut(first_idx)
+        .and_then(|s| s.as_mut())
+        .ok_or_else(|| Error::bad_input("empty series"))?
+        .clone_header();
     let voxels = if all_i16 || all_same {
         gather_same(&mut items, &order, frame, total as usize, limits, &mut files)?
     } else {
@@ -278,29 +282,11 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
 
 impl Slice {
     /// A copy of everything but the pixels.
-    fn clone_header(&self) -> Slice {
-        Slice { pixels: Voxels::U8(Vec::new()), ..self.clone_without_pixels() }
-    }
-    fn clone_without_pixels(&self) -> Slice {
-        Slice {
-            file: self.file.clone(),
-            rows: self.rows,
-            columns: self.columns,
-            frames: self.frames,
-            samples_per_pixel: self.samples_per_pixel,
-            series_uid: self.series_uid.clone(),
-            sop_instance_uid: self.sop_instance_uid.clone(),
-            instance_number: self.instance_number,
-            acquisition_number: self.acquisition_number,
-            echo_number: self.echo_number,
-            position: self.position,
-            orientation: self.orientation,
-            pixel_spacing: self.pixel_spacing,
-            slice_thickness: self.slice_thickness,
-            spacing_between_slices: self.spacing_between_slices,
-            pixels: Voxels::U8(Vec::new()),
-            meta: self.meta.clone(),
-        }
+    fn clone_header(&mut self) -> Slice {
+        let pixels = std::mem::replace(&mut self.pixels, Voxels::U8(Vec::new()));
+        let header = self.clone();
+        self.pixels = pixels;
+        header
     }
 }
 
@@ -386,6 +372,9 @@ mod tests {
             rows: 2,
             columns: 3,
             frames: 1,
+            photometric: None,
+            sop_class_uid: None,
+            rescale: None,
             samples_per_pixel: 1,
             series_uid: Some("1.2.3".into()),
             sop_instance_uid: None,
