@@ -1,5 +1,5 @@
 // Builds the app into dist/.
-//   node scripts/build.mjs wasm   cargo (wasm32, release) + wasm-bindgen → www/pkg
+//   node scripts/build.mjs wasm   cargo (wasm32, dist profile: release + fat LTO) + wasm-bindgen → www/pkg
 //   node scripts/build.mjs web    esbuild www/*.ts → dist/, copies html/css/wasm/sample
 //   node scripts/build.mjs all    both (default)
 import { spawnSync } from 'node:child_process';
@@ -19,11 +19,11 @@ function run(cmd, args) {
 }
 
 function buildWasm() {
-  run('cargo', ['build', '--lib', '--release', '--target', 'wasm32-unknown-unknown']);
+  run('cargo', ['build', '--lib', '--profile', 'dist', '--target', 'wasm32-unknown-unknown']);
   run('wasm-bindgen', [
     '--target', 'web',
     '--out-dir', 'www/pkg',
-    'target/wasm32-unknown-unknown/release/voxdrop.wasm',
+    'target/wasm32-unknown-unknown/dist/voxdrop.wasm',
   ]);
 }
 
