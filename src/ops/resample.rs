@@ -371,7 +371,7 @@ fn prefilter_line(c: &mut [f32]) {
         let mut zn = z;
         let mut z2n = z.powi(n as i32 - 1);
         let mut sum = c[0] as f64 + z2n * c[n - 1] as f64;
-        z2n *= z2n * iz;
+        z2n = z2n * z2n * iz; // ITK: z2n *= z2n * iz
         for v in &c[1..n - 1] {
             sum += (zn + z2n) * *v as f64;
             zn *= z;
@@ -422,7 +422,7 @@ fn prefilter_lanes(buf: &mut [f32], n: usize, lanes: usize) {
         for (l, acc) in init.iter_mut().enumerate() {
             *acc = buf[l] as f64 + z2n * buf[(n - 1) * lanes + l] as f64;
         }
-        z2n *= z2n * iz;
+        z2n = z2n * z2n * iz; // ITK: z2n *= z2n * iz
         let mut zn = z;
         for p in 1..n - 1 {
             let f = zn + z2n;
@@ -502,6 +502,7 @@ struct XyScratch {
     slice: Vec<f32>,
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Resamples one slice (`nx·ny` samples) along x then y into `dst` (`Nx·Ny`).
 /// `tx`/`ty` None = axis unchanged.
 fn xy_pass<T: Sample>(
