@@ -69,3 +69,13 @@ pub fn window_u8(vol: &Volume, center: f64, width: f64, func: VoiFunction, limit
     meta.units = None;
     Ok(Volume { voxels: Voxels::U8(out), dims: vol.dims, components: vol.components, geometry: vol.geometry, meta })
 }
+
+/// Clamps every value to `[lo, hi]` (f32 output, one allocation).
+pub fn clip(vol: &Volume, lo: f64, hi: f64, limits: &Limits) -> Result<Volume> {
+    if !(lo.is_finite() && hi.is_finite() && hi >= lo) {
+        return Err(Error::parameter(format!("clip range [{lo}, {hi}] must have lo ≤ hi")));
+    }
+    let mut out = map_f32(vol, limits, |x| x.clamp(lo, hi) as f32)?;
+    out.meta.units = vol.meta.units.clone();
+    Ok(out)
+}
