@@ -177,3 +177,38 @@ pub fn compare_world(ours: &Volume, reference: &Volume, tol_mm: f64) -> Result<(
     }
     Ok(())
 }
+
+/// Reads a .npy that is either plain numeric (see [`read_npy`]) or a record
+/// of `n` unsigned-byte fields (nibabel's RGB24 / RGBA32 arrays, descr like
+/// `[('R', '|u1'), ('G', '|u1'), ('B', '|u1')]`). Returns the array with
+/// record fields flattened (field fastest) and the number of fields (1 for
+/// plain arrays).
+pub fn read_npy_records(path: &Path) -> (Npy, usize) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(&bytes[..6], b"\x93NUMPY", "{}: not .npy", path.display());
+    let (hlen, start) = if bytes[6] == 1 {
+        (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10)
+    } else {
+        (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+    };
+    let header = std::str::from_utf8(&bytes[start..start + hlen]).unwrap();
+    let di = header.find("'descr'").unwrap();
+    let after = header[di + 7..].trim_start_matches([':', ' ']);
+    if !after.starts_with('[') {
+        return (read_npy(path), 1);
+    }
+    let list = &after[..after.find(']').unwrap() + 1];
+    let fields = list.matches('(').count();
+    assert_eq!(list.matches("u1").count(), fields, "{}: only u1 records are supported: {list}", path.display());
+    let si = header.find("'shape'").unwrap();
+    let shape_s = &header[si..];
+    let inner = &shape_s[shape_s.find('(').unwrap() + 1..shape_s.find(')').unwrap()];
+    let shape: Vec<usize> =
+        inner.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
+    let fortran_order = header.contains("'fortran_order': True");
+    let n: usize = shape.iter().product::<usize>() * fields;
+    let data = &bytes[start + hlen..];
+    assert!(data.len() >= n, "{}: short data", path.display());
+    let values = data[..n].iter().map(|&b| b as f64).collect();
+    (Npy { shape, descr: "|u1".to_string(), fortran_order, values }, fields)
+}

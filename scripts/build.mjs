@@ -1,0 +1,61 @@
+// Builds the app into dist/.
+//   node scripts/build.mjs wasm   cargo (wasm32, release) + wasm-bindgen → www/pkg
+//   node scripts/build.mjs web    esbuild www/*.ts → dist/, copies html/css/wasm/sample
+//   node scripts/build.mjs all    both (default)
+import { spawnSync } from 'node:child_process';
+import { cpSync, copyFileSync, mkdirSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const what = process.argv[2] ?? 'all';
+
+function run(cmd, args) {
+  console.log(`$ ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.error) throw r.error;
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+function buildWasm() {
+  run('cargo', ['build', '--lib', '--release', '--target', 'wasm32-unknown-unknown']);
+  run('wasm-bindgen', [
+    '--target', 'web',
+    '--out-dir', 'www/pkg',
+    'target/wasm32-unknown-unknown/release/voxdrop.wasm',
+  ]);
+}
+
+async function buildWeb() {
+  const esbuild = await import('esbuild');
+  const dist = join(root, 'dist');
+  rmSync(dist, { recursive: true, force: true });
+  mkdirSync(dist, { recursive: true });
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: { main: 'www/main.ts', 'engine.worker': 'www/engine.worker.ts' },
+    outdir: 'dist',
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    legalComments: 'none',
+    alias: { 'voxdrop-wasm': './www/pkg/voxdrop.js' },
+    logLevel: 'warning',
+  });
+  copyFileSync(join(root, 'index.html'), join(dist, 'index.html'));
+  copyFileSync(join(root, 'www/style.css'), join(dist, 'style.css'));
+  copyFileSync(join(root, 'www/pkg/voxdrop_bg.wasm'), join(dist, 'voxdrop_bg.wasm'));
+  cpSync(join(root, 'assets/sample'), join(dist, 'sample'), { recursive: true });
+  const wasm = readFileSync(join(dist, 'voxdrop_bg.wasm'));
+  const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
+  console.log(
+    `dist/ built: voxdrop_bg.wasm ${kib(wasm.length)} (${kib(gzipSync(wasm, { level: 9 }).length)} gzipped), ` +
+      `main.js ${kib(statSync(join(dist, 'main.js')).size)}, engine.worker.js ${kib(statSync(join(dist, 'engine.worker.js')).size)}`,
+  );
+}
+
+if (what === 'wasm' || what === 'all') buildWasm();
+if (what === 'web' || what === 'all') await buildWeb();

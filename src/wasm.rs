@@ -1,0 +1,291 @@
+//! The wasm-bindgen API: one [`Engine`] object that owns the file loader and
+//! the loaded volumes. This is the only module that knows JavaScript exists;
+//! it runs inside a Web Worker (`www/engine.worker.ts`).
+//!
+//! Structured results cross the boundary as JSON strings (one parse on the JS
+//! side, no per-field glue); pixels cross as `Vec<u8>` (a `Uint8Array` the
+//! worker transfers to the UI thread without another copy).
+
+use std::cell::RefCell;
+use std::str::FromStr;
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::error::Error;
+use crate::export::nifti::{write_nifti, NiftiOptions};
+use crate::formats::Loader;
+use crate::limits::Limits;
+use crate::ops::window::VoiFunction;
+use crate::render::{self, View};
+use crate::volume::{Meta, Volume, Window};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(s: &str);
+}
+
+thread_local! {
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Installs a panic hook that logs the message to the console and keeps it
+/// for [`last_panic`], so the worker can tell the UI what went wrong after a
+/// trap. Called once by the worker before anything else.
+#[wasm_bindgen]
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info.to_string();
+        console_error(&format!("voxdrop panicked: {msg}"));
+        LAST_PANIC.with(|p| *p.borrow_mut() = Some(msg));
+    }));
+}
+
+/// The message of the last panic, if any (the instance is unusable after one).
+#[wasm_bindgen]
+pub fn last_panic() -> Option<String> {
+    LAST_PANIC.with(|p| p.borrow().clone())
+}
+
+/// Crate version (shown in the UI footer).
+#[wasm_bindgen]
+pub fn version() -> String {
+    crate::VERSION.to_string()
+}
+
+fn js_err(e: Error) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn parse_view(view: &str) -> Result<View, JsError> {
+    match view {
+        "axial" => Ok(View::Axial),
+        "coronal" => Ok(View::Coronal),
+        "sagittal" => Ok(View::Sagittal),
+        other => Err(JsError::new(&format!("unknown view {other:?} (axial, coronal or sagittal)"))),
+    }
+}
+
+fn parse_func(func: &str) -> Result<VoiFunction, JsError> {
+    VoiFunction::from_str(func).map_err(js_err)
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    // Serialising plain structs of numbers and strings cannot fail; NaN/inf
+    // become null.
+    serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()))
+}
+
+#[derive(Serialize)]
+struct VolumeInfo<'a> {
+    id: usize,
+    dims: [usize; 4],
+    components: usize,
+    sample_type: &'static str,
+    spacing: [f64; 3],
+    origin: [f64; 3],
+    /// Row-major; column c is the LPS unit vector of index axis c.
+    direction: [[f64; 3]; 3],
+    axcodes: String,
+    format: &'a str,
+    modality: Option<&'a str>,
+    description: Option<&'a str>,
+    series_number: Option<i64>,
+    units: Option<&'a str>,
+    windows: &'a [Window],
+    default_window: Window,
+    warnings: &'a [String],
+    /// [min, max] over all voxels, or null when empty.
+    range: Option<[f64; 2]>,
+}
+
+impl<'a> VolumeInfo<'a> {
+    fn new(id: usize, vol: &'a Volume) -> Self {
+        let m: &Meta = &vol.meta;
+        let description = m.series_description.as_deref().or(m.protocol_name.as_deref());
+        VolumeInfo {
+            id,
+            dims: vol.dims,
+            components: vol.components,
+            sample_type: vol.voxels.sample_type().name(),
+            spacing: vol.geometry.spacing,
+            origin: vol.geometry.origin,
+            direction: vol.geometry.direction,
+            axcodes: vol.geometry.axcodes(),
+            format: &m.format,
+            modality: m.modality.as_deref(),
+            description,
+            series_number: m.series_number,
+            units: m.units.as_deref(),
+            windows: &m.windows,
+            default_window: render::default_window(vol),
+            warnings: &m.warnings,
+            range: vol.voxels.min_max().map(|(lo, hi)| [lo, hi]),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorInfo<'a> {
+    file: Option<&'a str>,
+    kind: &'static str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct FinishInfo<'a> {
+    volumes: Vec<VolumeInfo<'a>>,
+    errors: Vec<ErrorInfo<'a>>,
+}
+
+#[derive(Serialize)]
+struct SliceInfo {
+    width: usize,
+    height: usize,
+    count: usize,
+    pixel_mm: [f64; 2],
+}
+
+#[derive(Serialize)]
+struct Probe {
+    ijk: [usize; 3],
+    value: Option<f64>,
+    lps: [f64; 3],
+}
+
+/// Owns a [`Loader`] for the batch being read and every loaded volume.
+/// Volume ids are stable indices; [`Engine::free_volume`] releases one.
+#[wasm_bindgen]
+pub struct Engine {
+    loader: Option<Loader>,
+    volumes: Vec<Option<Volume>>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[wasm_bindgen]
+impl Engine {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Engine {
+        Engine { loader: None, volumes: Vec::new() }
+    }
+
+    /// Adds one file of the current batch. Errors are kept and reported by
+    /// [`Engine::finish`]; the caller can drop its copy of the bytes at once.
+    pub fn add_file(&mut self, name: &str, bytes: &[u8]) {
+        self.loader.get_or_insert_with(|| Loader::new(Limits::default())).add(name, bytes);
+    }
+
+    /// Ends the batch: assembles the volumes and returns JSON
+    /// `{volumes: [VolumeInfo], errors: [{file, kind, message}]}` for it.
+    pub fn finish(&mut self) -> String {
+        let loaded = self.loader.take().unwrap_or_else(|| Loader::new(Limits::default())).finish();
+        let first = self.volumes.len();
+        self.volumes.extend(loaded.volumes.into_iter().map(Some));
+        let volumes = self
+            .volumes
+            .iter()
+            .enumerate()
+            .skip(first)
+            .filter_map(|(id, v)| v.as_ref().map(|v| VolumeInfo::new(id, v)))
+            .collect();
+        let errors = loaded
+            .errors
+            .iter()
+            .map(|e| ErrorInfo { file: e.file.as_deref(), kind: e.kind.as_str(), message: &e.message })
+            .collect();
+        to_json(&FinishInfo { volumes, errors })
+    }
+
+    /// Releases a volume's memory.
+    pub fn free_volume(&mut self, vol: usize) {
+        if let Some(slot) = self.volumes.get_mut(vol) {
+            *slot = None;
+        }
+    }
+
+    fn vol(&self, vol: usize) -> Result<&Volume, JsError> {
+        self.volumes.get(vol).and_then(Option::as_ref).ok_or_else(|| JsError::new(&format!("no volume {vol}")))
+    }
+
+    /// JSON `{width, height, count, pixel_mm: [x, y]}` of a view.
+    pub fn slice_info(&self, vol: usize, view: &str) -> Result<String, JsError> {
+        let g = render::slice_geom(self.vol(vol)?, parse_view(view)?);
+        Ok(to_json(&SliceInfo { width: g.width, height: g.height, count: g.count, pixel_mm: g.pixel_mm }))
+    }
+
+    /// Renders one slice as RGBA (width × height × 4 bytes, see
+    /// [`Engine::slice_info`]), windowed with `center`/`width` and the VOI
+    /// function `func` ("LINEAR", "LINEAR_EXACT" or "SIGMOID").
+    #[allow(clippy::too_many_arguments)]
+    pub fn render(
+        &self,
+        vol: usize,
+        view: &str,
+        index: usize,
+        t: usize,
+        center: f64,
+        width: f64,
+        func: &str,
+    ) -> Result<Vec<u8>, JsError> {
+        let v = self.vol(vol)?;
+        let view = parse_view(view)?;
+        let func = parse_func(func)?;
+        let g = render::slice_geom(v, view);
+        let len = g
+            .width
+            .checked_mul(g.height)
+            .and_then(|n| n.checked_mul(4))
+            .ok_or_else(|| JsError::new("slice too large"))?;
+        let mut out = Vec::new();
+        out.try_reserve_exact(len).map_err(|_| JsError::new("out of memory for the slice"))?;
+        out.resize(len, 0);
+        render::render_rgba(v, view, index, t, Window { center, width }, func, &mut out).map_err(js_err)?;
+        Ok(out)
+    }
+
+    /// Value at voxel (x, y, z, t), NaN when outside the volume.
+    pub fn value_at(&self, vol: usize, x: usize, y: usize, z: usize, t: usize) -> f64 {
+        self.vol(vol).ok().and_then(|v| v.value_at(x, y, z, t)).unwrap_or(f64::NAN)
+    }
+
+    /// Voxel index [i, j, k] under screen pixel (px, py) of a view, if any.
+    pub fn voxel_at(&self, vol: usize, view: &str, index: usize, px: usize, py: usize) -> Option<Vec<u32>> {
+        let v = self.vol(vol).ok()?;
+        let view = parse_view(view).ok()?;
+        render::voxel_at(v, view, index, px, py).map(|ijk| ijk.iter().map(|&i| i as u32).collect())
+    }
+
+    /// Everything the cursor readout needs in one call: JSON
+    /// `{ijk, value, lps}` or `null` when (px, py) is outside the slice.
+    pub fn probe(
+        &self,
+        vol: usize,
+        view: &str,
+        index: usize,
+        t: usize,
+        px: usize,
+        py: usize,
+    ) -> Result<String, JsError> {
+        let v = self.vol(vol)?;
+        let view = parse_view(view)?;
+        Ok(match render::voxel_at(v, view, index, px, py) {
+            Some(ijk) => to_json(&Probe {
+                ijk,
+                value: v.value_at(ijk[0], ijk[1], ijk[2], t),
+                lps: v.geometry.point([ijk[0] as f64, ijk[1] as f64, ijk[2] as f64]),
+            }),
+            None => "null".to_string(),
+        })
+    }
+
+    /// Serialises a volume as NIfTI-1 (.nii, or .nii.gz when `gzip`).
+    pub fn export_nifti(&self, vol: usize, gzip: bool) -> Result<Vec<u8>, JsError> {
+        write_nifti(self.vol(vol)?, NiftiOptions { gzip }).map_err(js_err)
+    }
+}

@@ -1,0 +1,222 @@
+// Shared helpers for the browser tests: server + Chromium, a network watcher,
+// and an independent reference renderer (NIfTI parsed here in Node, windowed
+// per DICOM PS3.3 C.11.2.1.2) to compare canvas pixels against.
+import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from '../../scripts/serve.mjs';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CORPUS = join(ROOT, '..', 'shared', 'corpus');
+export const SAMPLE = join(ROOT, 'assets', 'sample', 'ct_totalseg_crop.nii.gz');
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * A core piece still being a stub makes the tests that need it `todo`
+ * (reported, not failed). Detected from the source so the tests turn into
+ * real ones by themselves the moment the piece lands.
+ */
+export function waitingFor(path, what) {
+  const full = join(ROOT, path);
+  const files = statSync(full, { throwIfNoEntry: false })?.isDirectory()
+    ? readdirSync(full, { recursive: true }).filter((f) => f.endsWith('.rs')).map((f) => join(full, f))
+    : existsSync(full) ? [full] : [`${full}.rs`].filter(existsSync);
+  const stub = files.some((f) => /reading is not implemented yet|writing is not implemented yet/.test(readFileSync(f, 'utf8')));
+  return stub ? `waiting for ${what}` : false;
+}
+
+export async function startApp() {
+  const dist = join(ROOT, 'dist', 'index.html');
+  if (!existsSync(dist)) throw new Error('dist/ is missing: run `npm run build` first');
+  const { server, url } = await startServer({ root: join(ROOT, 'dist'), port: 0 });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return {
+    url,
+    browser,
+    async close() {
+      await browser.close();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/**
+ * Opens the app in a fresh context and records every request. `assertQuiet()`
+ * fails on any request outside the app's origin and on any request made after
+ * the app said it was ready (the bundled sample's fetch is part of loading).
+ */
+export async function openApp(app, { acceptDownloads = false } = {}) {
+  const context = await app.browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads });
+  const page = await context.newPage();
+  const requests = [];
+  let ready = false;
+  const errors = [];
+  // blob: URLs of the app's own origin (the export download) and data: URLs
+  // are in-memory objects, not network traffic; everything else is recorded.
+  const inMemory = (u) => u.startsWith(`blob:${app.url}`) || u.startsWith('data:');
+  page.on('request', (r) => {
+    if (!inMemory(r.url())) requests.push({ url: r.url(), afterLoad: ready });
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(app.url);
+  await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 30_000 });
+  ready = true;
+  await idle(page);
+  return {
+    page,
+    context,
+    requests,
+    errors,
+    assertQuiet() {
+      const foreign = requests.filter((r) => !r.url.startsWith(app.url));
+      if (foreign.length) throw new Error(`requests outside ${app.url}: ${foreign.map((r) => r.url).join(', ')}`);
+      const late = requests.filter((r) => r.afterLoad);
+      if (late.length) throw new Error(`requests after the page had loaded: ${late.map((r) => r.url).join(', ')}`);
+    },
+  };
+}
+
+/** Waits until the app is not loading and no slice render is outstanding. */
+export async function idle(page) {
+  await page.waitForFunction(
+    () => document.body.dataset.state === 'ready' && document.body.dataset.render !== 'pending',
+    null,
+    { timeout: 60_000 },
+  );
+}
+
+export async function canvasInfo(page) {
+  return page.evaluate(() => {
+    const c = /** @type {HTMLCanvasElement} */ (document.getElementById('canvas'));
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    return {
+      width: c.width,
+      height: c.height,
+      index: Number(c.dataset.index),
+      count: Number(c.dataset.count),
+      center: Number(c.dataset.center),
+      width_: Number(c.dataset.width),
+      func: c.dataset.func,
+      cssWidth: c.getBoundingClientRect().width,
+      cssHeight: c.getBoundingClientRect().height,
+      rgba: Array.from(d),
+    };
+  });
+}
+
+export async function messages(page) {
+  return page.$$eval('#messages li', (lis) => lis.map((li) => ({ kind: li.className, text: li.textContent ?? '' })));
+}
+
+// ------------------------------------------------------------ reference side
+
+/** Minimal NIfTI-1 reader: header fields, voxels as f64 with scl applied. */
+export function readNifti(path) {
+  let b = readFileSync(path);
+  if (b[0] === 0x1f && b[1] === 0x8b) b = gunzipSync(b);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (dv.getInt32(0, true) !== 348) throw new Error(`${path}: not little-endian NIfTI-1`);
+  const dim = [...Array(8)].map((_, i) => dv.getInt16(40 + 2 * i, true));
+  const dims = [dim[1], dim[2], dim[3], dim[0] >= 4 ? dim[4] : 1];
+  const datatype = dv.getInt16(70, true);
+  const voxOffset = Math.round(dv.getFloat32(108, true));
+  let slope = dv.getFloat32(112, true);
+  let inter = dv.getFloat32(116, true);
+  if (!slope || !Number.isFinite(slope)) [slope, inter] = [1, 0];
+  const srow = [280, 296, 312].map((o) => [0, 1, 2, 3].map((i) => dv.getFloat32(o + 4 * i, true)));
+  const read = { 2: [1, (o) => dv.getUint8(o)], 4: [2, (o) => dv.getInt16(o, true)], 512: [2, (o) => dv.getUint16(o, true)], 8: [4, (o) => dv.getInt32(o, true)], 16: [4, (o) => dv.getFloat32(o, true)] }[datatype];
+  if (!read) throw new Error(`${path}: datatype ${datatype} not handled by the test reader`);
+  const n = dims[0] * dims[1] * dims[2] * dims[3];
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = read[1](voxOffset + i * read[0]) * slope + inter;
+  // LPS affine: negate the first two rows of the RAS sform.
+  const lps = srow.map((row, r) => (r < 2 ? row.map((v) => -v) : row));
+  return { dims, values, lps, magic: b.subarray(344, 348).toString('latin1') };
+}
+
+/**
+ * Which voxel axis points along each patient axis (L, P, S) and with what sign
+ * (a permutation for the near-axis-aligned volumes used here).
+ */
+function patientAxes(lps) {
+  const out = [];
+  const used = new Set();
+  for (let p = 0; p < 3; p++) {
+    let best = -1;
+    for (let a = 0; a < 3; a++) if (!used.has(a) && (best < 0 || Math.abs(lps[p][a]) > Math.abs(lps[p][best]))) best = a;
+    used.add(best);
+    out.push({ axis: best, positive: lps[p][best] > 0 });
+  }
+  return out;
+}
+
+/**
+ * The axial slice as a radiologist sees it: screen x runs toward the patient's
+ * left, screen y toward posterior. `k` is the voxel index along the axis that
+ * points head–foot. Returns {width, height, at(px, py) -> value}.
+ */
+export function axialSlice(nii, k, t = 0) {
+  const [L, P, S] = patientAxes(nii.lps);
+  const [nx, ny, nz] = nii.dims;
+  const n = [nx, ny, nz];
+  const width = n[L.axis];
+  const height = n[P.axis];
+  return {
+    width,
+    height,
+    count: n[S.axis],
+    at(px, py) {
+      const ijk = [0, 0, 0];
+      ijk[L.axis] = L.positive ? px : width - 1 - px;
+      ijk[P.axis] = P.positive ? py : height - 1 - py;
+      ijk[S.axis] = k;
+      return nii.values[((t * nz + ijk[2]) * ny + ijk[1]) * nx + ijk[0]];
+    },
+    /** voxel index along the S axis of an LPS point */
+    kOf(point) {
+      const a = S.axis;
+      const col = [nii.lps[0][a], nii.lps[1][a], nii.lps[2][a]];
+      const rel = [0, 1, 2].map((r) => point[r] - nii.lps[r][3]);
+      const len2 = col.reduce((s, v) => s + v * v, 0);
+      return Math.round(rel.reduce((s, v, r) => s + v * col[r], 0) / len2);
+    },
+  };
+}
+
+/** DICOM PS3.3 C.11.2.1.2.1 "LINEAR" onto 0..255. */
+export function windowLinear(x, c, w) {
+  if (x <= c - 0.5 - (w - 1) / 2) return 0;
+  if (x > c - 0.5 + (w - 1) / 2) return 255;
+  return ((x - (c - 0.5)) / (w - 1) + 0.5) * 255;
+}
+
+/** Compares canvas RGBA with the expected grey levels; returns mismatches. */
+export function compareSlice(canvas, slice, c, w, tolerance = 1) {
+  const bad = [];
+  for (let py = 0; py < slice.height; py++) {
+    for (let px = 0; px < slice.width; px++) {
+      const i = (py * slice.width + px) * 4;
+      const want = windowLinear(slice.at(px, py), c, w);
+      const [r, g, b, a] = canvas.rgba.slice(i, i + 4);
+      if (Math.abs(r - want) > tolerance || g !== r || b !== r || a !== 255) {
+        bad.push({ px, py, got: [r, g, b, a], want: Math.round(want * 100) / 100 });
+      }
+    }
+  }
+  return bad;
+}

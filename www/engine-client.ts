@@ -1,0 +1,124 @@
+// The UI's one object for talking to the engine. Starts the worker lazily,
+// matches replies to requests by id, moves buffers as transferables, and
+// cancels by terminating the worker (the next request starts a fresh one).
+
+import type { FromWorker, Request, RequestKind, RequestOf, Results, ToWorker } from './protocol';
+
+interface Pending {
+  resolve: (value: never) => void;
+  reject: (err: Error) => void;
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+export interface ReadProgress {
+  done: number;
+  total: number;
+}
+
+export class EngineClient {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private pending = new Map<number, Pending>();
+  /** Called when the wasm instance dies; volumes are gone after that. */
+  onFatal: (message: string) => void = () => {};
+  version = '';
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(new URL('./engine.worker.js', import.meta.url), { type: 'module', name: 'voxdrop-engine' });
+    w.onmessage = (ev: MessageEvent<FromWorker>) => this.receive(ev.data);
+    w.onerror = (ev) => {
+      ev.preventDefault();
+      this.fail(`the image engine stopped: ${ev.message || 'worker error'}`);
+    };
+    this.worker = w;
+    return w;
+  }
+
+  private receive(msg: FromWorker): void {
+    switch (msg.type) {
+      case 'ready':
+        this.version = msg.version;
+        return;
+      case 'fatal':
+        this.onFatal(msg.message);
+        return;
+      case 'error': {
+        const p = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        p?.reject(new Error(msg.message));
+        return;
+      }
+      case 'result': {
+        const p = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        p?.resolve(msg.result as never);
+        return;
+      }
+    }
+  }
+
+  private fail(message: string): void {
+    this.worker?.terminate();
+    this.worker = null;
+    const err = new Error(message);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.onFatal(message);
+  }
+
+  /** Sends one request; `transfer` lists buffers handed over to the worker. */
+  call<K extends RequestKind>(req: RequestOf<K>, transfer: Transferable[] = []): Promise<Results[K]> {
+    const w = this.start();
+    const id = this.nextId++;
+    return new Promise<Results[K]>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: never) => void, reject });
+      const msg: ToWorker = { id, req: req as Request };
+      w.postMessage(msg, transfer);
+    });
+  }
+
+  /** Terminates the worker: every pending request rejects with CancelledError
+   * and all loaded volumes are dropped. */
+  cancel(): void {
+    this.worker?.terminate();
+    this.worker = null;
+    for (const p of this.pending.values()) p.reject(new CancelledError());
+    this.pending.clear();
+  }
+
+  /**
+   * Reads files one by one and hands each one's bytes to the worker as a
+   * transferable (the UI thread keeps no copy), keeping at most `inFlight`
+   * files between reading and parsing so a big series never sits in memory
+   * twice. Then asks the worker to assemble the volumes.
+   */
+  async loadFiles(
+    files: readonly { name: string; file: Blob }[],
+    onProgress: (p: ReadProgress) => void,
+    inFlight = 4,
+  ): Promise<Results['finish']> {
+    const total = files.length;
+    let done = 0;
+    onProgress({ done, total });
+    const running = new Set<Promise<void>>();
+    for (const { name, file } of files) {
+      const bytes = await file.arrayBuffer();
+      const p: Promise<void> = this.call({ kind: 'add', name, bytes }, [bytes]).then(() => {
+        done++;
+        running.delete(p);
+        onProgress({ done, total });
+      });
+      running.add(p);
+      if (running.size >= inFlight) await Promise.race(running);
+    }
+    await Promise.all(running);
+    return this.call({ kind: 'finish' });
+  }
+}

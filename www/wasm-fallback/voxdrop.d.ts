@@ -1,0 +1,24 @@
+// Fallback declaration of the wasm-bindgen module (www/pkg/voxdrop.js), used
+// by `npm run typecheck` before the wasm has been built. Once www/pkg exists
+// tsconfig's `paths` resolves to the generated declarations instead, so any
+// drift between this file and src/wasm.rs shows up there.
+export function install_panic_hook(): void;
+export function last_panic(): string | undefined;
+export function version(): string;
+export class Engine {
+  free(): void;
+  constructor();
+  add_file(name: string, bytes: Uint8Array): void;
+  finish(): string;
+  free_volume(vol: number): void;
+  slice_info(vol: number, view: string): string;
+  render(vol: number, view: string, index: number, t: number, center: number, width: number, func: string): Uint8Array;
+  value_at(vol: number, x: number, y: number, z: number, t: number): number;
+  voxel_at(vol: number, view: string, index: number, px: number, py: number): Uint32Array | undefined;
+  probe(vol: number, view: string, index: number, t: number, px: number, py: number): string;
+  export_nifti(vol: number, gzip: boolean): Uint8Array;
+}
+export interface InitInput {
+  module_or_path: URL | string | Response | BufferSource | WebAssembly.Module;
+}
+export default function init(input?: InitInput): Promise<unknown>;
