@@ -3,6 +3,8 @@
 //! ```text
 //! voxdrop info PATH... [--json]
 //! voxdrop convert PATH... -o OUT.nii[.gz]
+//! voxdrop preprocess PATH... -o OUT.nii[.gz] [--resample 1,1,1] [--interp linear] [--clip -1000,400]
+//!     [--normalize minmax|zscore] [--mask LABELS [--crop-to-mask] [--margin MM]]
 //! ```
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -45,6 +47,8 @@ mod cli {
             #[arg(short, long)]
             output: PathBuf,
         },
+        /// Resample, clip, normalise and crop one volume; write NIfTI.
+        Preprocess(PreprocessArgs),
     }
 
     fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
@@ -216,6 +220,7 @@ mod cli {
                 }
                 Ok(())
             }
+            Command::Preprocess(args) => preprocess(args),
         }
     }
 
@@ -224,6 +229,112 @@ mod cli {
         std::fs::write(path, bytes).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
         eprintln!("wrote {} ({})", path.display(), describe(v));
         Ok(())
+    }
+
+    #[derive(clap::Args)]
+    struct PreprocessArgs {
+        /// Files or folders holding one volume.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output file (.nii or .nii.gz).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Target spacing x,y,z in mm.
+        #[arg(long)]
+        resample: Option<String>,
+        /// nearest | linear | bspline.
+        #[arg(long, default_value = "linear")]
+        interp: String,
+        /// Clip to LO,HI (with --normalize minmax: map LO..HI onto 0..1).
+        #[arg(long, allow_hyphen_values = true)]
+        clip: Option<String>,
+        /// minmax | zscore (statistics over the mask when one is given).
+        #[arg(long)]
+        normalize: Option<String>,
+        /// A label volume on the same grid (or any grid: it is resampled, nearest).
+        #[arg(long)]
+        mask: Option<PathBuf>,
+        /// Crop to the mask's bounding box (plus --margin mm) before resampling.
+        #[arg(long, requires = "mask")]
+        crop_to_mask: bool,
+        /// Margin around the mask in mm.
+        #[arg(long, default_value_t = 0.0)]
+        margin: f64,
+    }
+
+    fn numbers<const N: usize>(s: &str, what: &str) -> Result<[f64; N], Error> {
+        let v: Vec<f64> = s
+            .split(',')
+            .map(|x| x.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| Error::parameter(format!("--{what} {s:?}: expected {N} comma-separated numbers")))?;
+        v.try_into().map_err(|_| Error::parameter(format!("--{what} {s:?}: expected {N} numbers")))
+    }
+
+    fn one_volume(paths: &[PathBuf]) -> Result<Volume, Error> {
+        let mut loaded = load(paths)?;
+        report_errors(&loaded);
+        match loaded.volumes.len() {
+            1 => Ok(loaded.volumes.remove(0)),
+            0 => Err(Error::bad_input("no readable image found")),
+            n => Err(Error::parameter(format!("{n} volumes found; preprocess takes one"))),
+        }
+    }
+
+    fn preprocess(a: PreprocessArgs) -> Result<(), Error> {
+        use voxdrop::ops::{crop, normalize as norm, resample as rs};
+        let limits = Limits::default();
+        let mut vol = one_volume(&a.paths)?;
+        let interp: rs::Interpolator = a.interp.parse()?;
+        let fill = rs::default_fill(&vol);
+        let mut mask_vol = match &a.mask {
+            Some(m) => {
+                let labels = one_volume(std::slice::from_ref(m))?;
+                let same = labels.dims[..3] == vol.dims[..3] && labels.geometry == vol.geometry;
+                Some(if same {
+                    labels
+                } else {
+                    rs::resample_like(&labels, &vol, rs::Interpolator::Nearest, 0.0, &limits)?
+                })
+            }
+            None => None,
+        };
+        if a.crop_to_mask {
+            if let Some(m) = &mask_vol {
+                let region = crop::mask_region(&vol, &crop::mask_from_labels(m, None), a.margin)?;
+                vol = crop::crop(&vol, region, fill, &limits)?;
+                mask_vol = Some(crop::crop(m, region, 0.0, &limits)?);
+            }
+        }
+        if let Some(r) = &a.resample {
+            let target = numbers::<3>(r, "resample")?;
+            vol = rs::resample_to_spacing(&vol, target, interp, fill, &limits)?;
+            if let Some(m) = &mask_vol {
+                mask_vol = Some(rs::resample_to_spacing(m, target, rs::Interpolator::Nearest, 0.0, &limits)?);
+            }
+        }
+        let mask = mask_vol.as_ref().map(|m| crop::mask_from_labels(m, None));
+        let clip = a.clip.as_deref().map(|c| numbers::<2>(c, "clip")).transpose()?;
+        match (a.normalize.as_deref(), clip) {
+            (None, None) => {}
+            (None, Some([lo, hi])) => vol = norm::clip(&vol, lo, hi, &limits)?,
+            (Some("minmax"), Some([lo, hi])) => {
+                vol = norm::normalize(&vol, norm::Normalize::ClipMinMax { lo, hi }, None, &limits)?
+            }
+            (Some(how), clip) => {
+                if let Some([lo, hi]) = clip {
+                    vol = norm::clip(&vol, lo, hi, &limits)?;
+                }
+                let how = match how {
+                    "minmax" => norm::Normalize::MinMax,
+                    "zscore" => norm::Normalize::ZScore,
+                    other => return Err(Error::parameter(format!("--normalize {other:?}: minmax or zscore"))),
+                };
+                vol = norm::normalize(&vol, how, mask.as_deref(), &limits)?;
+            }
+        }
+        let gzip = a.output.to_string_lossy().to_ascii_lowercase().ends_with(".gz");
+        write_one(&vol, &a.output, gzip)
     }
 
     pub fn main() -> std::process::ExitCode {

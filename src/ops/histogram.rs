@@ -1,0 +1,141 @@
+//! Histograms and summary statistics over a volume or a mask.
+
+use crate::error::{Error, Result};
+use crate::volume::Volume;
+
+/// Summary statistics (SD is the population SD, numpy's `std()` with ddof = 0).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Stats {
+    pub count: u64,
+    pub mean: f64,
+    pub sd: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// Checks that `mask` (one 3-D frame) fits `vol`.
+pub(crate) fn check_mask(vol: &Volume, mask: Option<&[bool]>) -> Result<()> {
+    match mask {
+        Some(m) if m.len() != vol.frame_len() => Err(Error::parameter(format!(
+            "mask has {} voxels but the volume's frame has {} ({:?})",
+            m.len(),
+            vol.frame_len(),
+            vol.dims
+        ))),
+        _ if vol.components != 1 => {
+            Err(Error::unsupported(format!("statistics of {}-component volumes", vol.components)))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Calls `f` with every finite value of `vol` inside `mask` (the mask
+/// applies to every frame of a 4-D volume).
+pub(crate) fn for_each_masked(vol: &Volume, mask: Option<&[bool]>, mut f: impl FnMut(f64)) {
+    let frame = vol.frame_len().max(1);
+    crate::with_voxels!(&vol.voxels, v => {
+        for chunk in v.chunks(frame) {
+            match mask {
+                Some(m) => {
+                    for (x, keep) in chunk.iter().zip(m) {
+                        let x = *x as f64;
+                        if *keep && x.is_finite() { f(x) }
+                    }
+                }
+                None => {
+                    for x in chunk {
+                        let x = *x as f64;
+                        if x.is_finite() { f(x) }
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Mean, SD, min and max over the volume or the mask; None when no voxel counts.
+/// Two-pass (mean, then squared deviations) for accuracy.
+pub fn stats(vol: &Volume, mask: Option<&[bool]>) -> Result<Option<Stats>> {
+    check_mask(vol, mask)?;
+    let (mut n, mut sum, mut lo, mut hi) = (0u64, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    for_each_masked(vol, mask, |x| {
+        n += 1;
+        sum += x;
+        lo = lo.min(x);
+        hi = hi.max(x);
+    });
+    if n == 0 {
+        return Ok(None);
+    }
+    let mean = sum / n as f64;
+    let mut ss = 0.0;
+    for_each_masked(vol, mask, |x| ss += (x - mean) * (x - mean));
+    Ok(Some(Stats { count: n, mean, sd: (ss / n as f64).sqrt(), min: lo, max: hi }))
+}
+
+/// Counts in `bins` equal bins over `[lo, hi]`; like `numpy.histogram`, the
+/// last bin includes `hi`. Values outside the range are counted apart.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Histogram {
+    pub lo: f64,
+    pub hi: f64,
+    pub counts: Vec<u64>,
+    pub below: u64,
+    pub above: u64,
+}
+
+impl Histogram {
+    /// Lower edge of bin `i` (edge `bins` is `hi`).
+    pub fn edge(&self, i: usize) -> f64 {
+        self.lo + (self.hi - self.lo) * i as f64 / self.counts.len() as f64
+    }
+}
+
+pub fn histogram(vol: &Volume, bins: usize, lo: f64, hi: f64, mask: Option<&[bool]>) -> Result<Histogram> {
+    check_mask(vol, mask)?;
+    if bins == 0 || bins > 1 << 24 || !(lo.is_finite() && hi.is_finite() && hi > lo) {
+        return Err(Error::parameter(format!("histogram: {bins} bins over [{lo}, {hi}]")));
+    }
+    let mut h = Histogram { lo, hi, counts: vec![0; bins], below: 0, above: 0 };
+    let scale = bins as f64 / (hi - lo);
+    for_each_masked(vol, mask, |x| {
+        if x < lo {
+            h.below += 1;
+        } else if x > hi {
+            h.above += 1;
+        } else {
+            let b = (((x - lo) * scale) as usize).min(bins - 1);
+            h.counts[b] += 1;
+        }
+    });
+    Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::volume::Voxels;
+
+    fn vol(v: Vec<i16>, dims: [usize; 4]) -> Volume {
+        Volume { voxels: Voxels::I16(v), dims, components: 1, geometry: Default::default(), meta: Default::default() }
+    }
+
+    #[test]
+    fn stats_and_histogram_by_hand() {
+        let v = vol(vec![-1000, 0, 10, 20, 400, 1000], [3, 2, 1, 1]);
+        let s = stats(&v, None).unwrap().unwrap();
+        assert_eq!((s.count, s.min, s.max), (6, -1000.0, 1000.0));
+        assert!((s.mean - 430.0 / 6.0).abs() < 1e-12);
+        let mask = [false, true, true, true, false, false];
+        let s = stats(&v, Some(&mask)).unwrap().unwrap();
+        assert_eq!((s.count, s.mean, s.min, s.max), (3, 10.0, 0.0, 20.0));
+        assert!((s.sd - (200.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        let h = histogram(&v, 4, 0.0, 400.0, None).unwrap();
+        // bins [0,100) [100,200) [200,300) [300,400]; 400 falls in the last (numpy)
+        assert_eq!(h.counts, vec![3, 0, 0, 1]);
+        assert_eq!((h.below, h.above), (1, 1));
+        assert_eq!(h.edge(1), 100.0);
+        assert!(stats(&v, Some(&[true; 2])).is_err());
+        assert!(stats(&v, Some(&[false; 6])).unwrap().is_none());
+    }
+}
