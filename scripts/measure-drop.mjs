@@ -23,7 +23,7 @@ try {
       const input = document.querySelector('#folder-input');
       input.addEventListener('change', () => { window.__dropAt = performance.now(); }, { capture: true, once: true });
     });
-    await s.page.setInputFiles('#folder-input', files);
+    await s.page.setInputFiles('#folder-input', dir);
     const count = String(files.length);
     await s.page.waitForFunction(
       (n) => document.querySelector('canvas')?.dataset.count === n && document.body.dataset.render === 'idle',
