@@ -16,13 +16,12 @@ use voxdrop::{Limits, Volume};
 
 /// Series that cannot pass yet, with the reason (the formats issue adds them).
 const KNOWN_FAILURES: &[(&str, &str)] = &[
-    ("TotalSegmentator__example_ct_dicom", "JPEG 2000 Lossless transfer syntax not decoded yet (formats issue)"),
-    ("dcm_qa__AxAsc36mb2a", "JPEG Lossless SV1 transfer syntax not decoded yet (formats issue)"),
-    ("dcm_qa_ts__ts5", "JPEG Lossless SV1 transfer syntax not decoded yet (formats issue)"),
-    ("dcm_qa_ts__ts6", "JPEG Lossless SV1 transfer syntax not decoded yet (formats issue)"),
+    ("dcm_qa__AxAsc36mb2a", "Siemens mosaic not demosaicked yet (formats issue; its JPEG Lossless SV1 pixels decode)"),
+    ("dcm_qa_ts__ts5", "Siemens mosaic not demosaicked yet (formats issue; its JPEG Lossless SV1 pixels decode)"),
+    ("dcm_qa_ts__ts6", "Siemens mosaic not demosaicked yet (formats issue; its JPEG Lossless SV1 pixels decode)"),
     ("dcm_qa_ts__ts7", "JPEG-LS Lossless transfer syntax not decoded yet (formats issue)"),
     ("dcm_qa_ts__ts8", "JPEG-LS Lossless transfer syntax not decoded yet (formats issue)"),
-    ("dcm_qa_ts__ts9", "JPEG 2000 Lossless transfer syntax not decoded yet (formats issue)"),
+    ("dcm_qa_ts__ts9", "Siemens mosaic not demosaicked yet (formats issue; its JPEG 2000 pixels decode)"),
     ("dcm_qa_mosaic__cmrr_Int_8", "Siemens mosaic not demosaicked yet (formats issue)"),
     ("dcm_qa_mosaic__ep2d_Asc_2", "Siemens mosaic not demosaicked yet (formats issue)"),
     ("dcm_qa_12bit__12bit", "Siemens mosaic not demosaicked yet (formats issue)"),

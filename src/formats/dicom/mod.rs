@@ -1,6 +1,7 @@
 //! DICOM: one file → [`Slice`] ([`file`]), pixel decoding per transfer
 //! syntax ([`pixel`]), and series grouping/sorting/assembly ([`series`]).
 
+mod codec;
 pub mod file;
 pub mod pixel;
 pub mod series;
