@@ -22,6 +22,7 @@ pub const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
 pub const DEFLATED_EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1.99";
 pub const EXPLICIT_VR_BE: &str = "1.2.840.10008.1.2.2";
 pub const JPEG_BASELINE: &str = "1.2.840.10008.1.2.4.50";
+pub const JPEG_EXTENDED: &str = "1.2.840.10008.1.2.4.51";
 pub const JPEG_LOSSLESS: &str = "1.2.840.10008.1.2.4.57";
 pub const JPEG_LOSSLESS_SV1: &str = "1.2.840.10008.1.2.4.70";
 pub const JPEG_LS_LOSSLESS: &str = "1.2.840.10008.1.2.4.80";
@@ -41,6 +42,7 @@ pub const SUPPORTED: &[&str] = &[
     DEFLATED_EXPLICIT_VR_LE,
     EXPLICIT_VR_BE,
     JPEG_BASELINE,
+    JPEG_EXTENDED,
     JPEG_LOSSLESS,
     JPEG_LOSSLESS_SV1,
     JPEG2000_LOSSLESS,
@@ -65,7 +67,7 @@ const NAMES: &[(&str, &str)] = &[
     (DEFLATED_EXPLICIT_VR_LE, "Deflated Explicit VR Little Endian"),
     (EXPLICIT_VR_BE, "Explicit VR Big Endian"),
     (JPEG_BASELINE, "JPEG Baseline (Process 1)"),
-    ("1.2.840.10008.1.2.4.51", "JPEG Extended (Process 2 and 4)"),
+    (JPEG_EXTENDED, "JPEG Extended (Process 2 and 4)"),
     ("1.2.840.10008.1.2.4.57", "JPEG Lossless, Non-Hierarchical (Process 14)"),
     (
         "1.2.840.10008.1.2.4.70",
@@ -480,6 +482,13 @@ pub fn decode_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limit
     let n = info.sample_count(limits)?;
     let frames = enc.frames(info.frames)?;
     match ts {
+        JPEG_EXTENDED => decode_frames(info, &frames, limits, "JPEG Extended", |f| {
+            if codec::jpeg12::is_12_bit(f) {
+                codec::jpeg12::decode_frame(f, info)
+            } else {
+                jpeg_frame(f, info, limits).map(Frame::U8)
+            }
+        }),
         JPEG_LOSSLESS | JPEG_LOSSLESS_SV1 => {
             decode_frames(info, &frames, limits, "JPEG Lossless", |f| codec::jpeg::lossless_frame(f, info, limits))
         }

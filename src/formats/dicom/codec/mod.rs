@@ -8,6 +8,7 @@ pub(crate) mod j2k;
 #[cfg(target_arch = "wasm32")]
 mod j2k_alloc;
 pub(crate) mod jpeg;
+pub(crate) mod jpeg12;
 
 /// One decoded frame. Values are the stored bit patterns: signed samples
 /// are given as their two's complement in the container width.
