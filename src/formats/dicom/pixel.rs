@@ -45,6 +45,8 @@ pub const SUPPORTED: &[&str] = &[
     JPEG_EXTENDED,
     JPEG_LOSSLESS,
     JPEG_LOSSLESS_SV1,
+    JPEG_LS_LOSSLESS,
+    JPEG_LS_NEAR_LOSSLESS,
     JPEG2000_LOSSLESS,
     JPEG2000,
     HTJ2K_LOSSLESS,
@@ -491,6 +493,9 @@ pub fn decode_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limit
         }),
         JPEG_LOSSLESS | JPEG_LOSSLESS_SV1 => {
             decode_frames(info, &frames, limits, "JPEG Lossless", |f| codec::jpeg::lossless_frame(f, info, limits))
+        }
+        JPEG_LS_LOSSLESS | JPEG_LS_NEAR_LOSSLESS => {
+            decode_frames(info, &frames, limits, "JPEG-LS", |f| codec::jpegls::decode_frame(f, info))
         }
         JPEG2000_LOSSLESS | JPEG2000 | HTJ2K_LOSSLESS | HTJ2K_LOSSLESS_RPCL | HTJ2K => {
             decode_frames(info, &frames, limits, "JPEG 2000", |f| codec::j2k::decode_frame(f, info))

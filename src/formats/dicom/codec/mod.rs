@@ -9,6 +9,7 @@ pub(crate) mod j2k;
 mod j2k_alloc;
 pub(crate) mod jpeg;
 pub(crate) mod jpeg12;
+pub(crate) mod jpegls;
 
 /// One decoded frame. Values are the stored bit patterns: signed samples
 /// are given as their two's complement in the container width.
