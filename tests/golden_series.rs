@@ -16,13 +16,6 @@ use voxdrop::{Limits, Volume};
 
 /// Series that cannot pass yet, with the reason (the formats issue adds them).
 const KNOWN_FAILURES: &[(&str, &str)] = &[
-    ("TotalSegmentator__example_ct_dicom", "JPEG 2000 Lossless transfer syntax not decoded yet (formats issue)"),
-    ("dcm_qa__AxAsc36mb2a", "JPEG Lossless SV1 transfer syntax not decoded yet (formats issue)"),
-    ("dcm_qa_ts__ts5", "JPEG Lossless SV1 transfer syntax not decoded yet (formats issue)"),
-    ("dcm_qa_ts__ts6", "JPEG Lossless SV1 transfer syntax not decoded yet (formats issue)"),
-    ("dcm_qa_ts__ts7", "JPEG-LS Lossless transfer syntax not decoded yet (formats issue)"),
-    ("dcm_qa_ts__ts8", "JPEG-LS Lossless transfer syntax not decoded yet (formats issue)"),
-    ("dcm_qa_ts__ts9", "JPEG 2000 Lossless transfer syntax not decoded yet (formats issue)"),
 ];
 
 /// Per-case value tolerance (absolute), where the reference's values are not

@@ -312,7 +312,7 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
     } else {
         match value {
             Value::PixelSequence(seq) => {
-                if ts != pixel::JPEG_BASELINE && ts != pixel::RLE_LOSSLESS {
+                if !pixel::is_encapsulated(&ts) {
                     return Err(Error::bad_input(format!(
                         "encapsulated pixel data in a native transfer syntax ({})",
                         pixel::transfer_syntax_name(&ts)
@@ -325,7 +325,7 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
                 pixel::decode_encapsulated(&info, &ts, &enc, limits)?
             }
             Value::Primitive(p) => {
-                if ts == pixel::JPEG_BASELINE || ts == pixel::RLE_LOSSLESS {
+                if pixel::is_encapsulated(&ts) {
                     return Err(Error::bad_input(format!(
                         "native pixel data in an encapsulated transfer syntax ({})",
                         pixel::transfer_syntax_name(&ts)

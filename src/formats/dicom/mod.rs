@@ -1,9 +1,13 @@
 //! DICOM: one file → [`Slice`] ([`file`]), pixel decoding per transfer
 //! syntax ([`pixel`]), and series grouping/sorting/assembly ([`series`]).
 
+<<<<<<< HEAD
 pub mod csa;
 pub mod dicomdir;
 pub mod enhanced;
+=======
+mod codec;
+>>>>>>> codecs
 pub mod file;
 pub mod mosaic;
 pub mod pixel;
