@@ -2,7 +2,11 @@
 //! incremental [`Loader`] that turns a set of dropped files into volumes.
 
 pub mod dicom;
+pub mod mgh;
 pub mod nifti;
+pub mod nrrd;
+pub mod parrec;
+pub mod sample;
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
@@ -18,6 +22,12 @@ pub enum Format {
     NiftiHeader,
     /// Image file of a pair (.img[.gz]); needs its header.
     NiftiImage,
+    /// NRRD (.nrrd with attached data, or .nhdr naming its data files).
+    Nrrd,
+    /// FreeSurfer MGH / MGZ.
+    Mgh,
+    /// A file that is only data for some header (.raw, .zraw, .REC, .BRIK…).
+    Companion,
     Unknown,
 }
 
@@ -30,6 +40,15 @@ pub fn detect(bytes: &[u8], name: &str) -> Format {
     let lname = lower_name(name);
     if dicom::file::looks_like_dicom(bytes) {
         return Format::Dicom;
+    }
+    if nrrd::looks_like_nrrd(bytes) {
+        return Format::Nrrd;
+    }
+    let gz = bytes.starts_with(&[0x1f, 0x8b]);
+    if lname.ends_with(".mgz") || lname.ends_with(".mgh.gz") || lname.ends_with(".mgh") {
+        if gz || mgh::looks_like_mgh(bytes) {
+            return Format::Mgh;
+        }
     }
     if nifti::looks_like_nifti(bytes) {
         if lname.ends_with(".hdr") || lname.ends_with(".hdr.gz") {
@@ -45,6 +64,12 @@ pub fn detect(bytes: &[u8], name: &str) -> Format {
     }
     if lname.ends_with(".hdr") || lname.ends_with(".hdr.gz") {
         return Format::NiftiHeader;
+    }
+    if lname.ends_with(".nrrd") || lname.ends_with(".nhdr") {
+        return Format::Nrrd;
+    }
+    if [".raw", ".raw.gz", ".zraw", ".gz", ".bz2", ".rec", ".brik", ".brik.gz", ".dat"].iter().any(|s| lname.ends_with(s)) {
+        return Format::Companion;
     }
     if lname.ends_with(".dcm") || lname.ends_with(".ima") || lname.ends_with(".dicom") || !lname.contains('.') {
         // DICOM files without preamble often have no extension at all.
@@ -70,6 +95,18 @@ pub struct Loaded {
     pub errors: Vec<Error>,
 }
 
+/// A header whose data live in other files, waiting for them.
+#[derive(Debug)]
+enum Pending {
+    /// A detached NRRD header and the data files it names (resolved paths).
+    Nrrd { name: String, bytes: Vec<u8>, files: Vec<String> },
+}
+
+/// Base name, lower-cased: the fallback key for matching companions.
+fn base_lower(name: &str) -> String {
+    lower_name(name)
+}
+
 /// Takes files one at a time (so the browser can free each file's bytes as
 /// soon as it is parsed) and assembles the volumes at the end.
 #[derive(Debug, Default)]
@@ -80,6 +117,10 @@ pub struct Loader {
     errors: Vec<Error>,
     headers: Vec<(String, Vec<u8>)>,
     images: Vec<(String, Vec<u8>)>,
+    /// Headers of other formats waiting for their data files.
+    pending: Vec<Pending>,
+    /// Files that are only data (.raw, .REC, …), claimed by headers at the end.
+    loose: Vec<(String, Vec<u8>)>,
 }
 
 impl Loader {
@@ -110,8 +151,22 @@ impl Loader {
             }
             Format::NiftiHeader => self.headers.push((name.to_string(), bytes.to_vec())),
             Format::NiftiImage => self.images.push((name.to_string(), bytes.to_vec())),
+            Format::Nrrd => {
+                let h = nrrd::read_header(bytes)?;
+                match h.data_files()? {
+                    None => self.volumes.push(nrrd::read_nrrd(bytes, name, &self.limits)?),
+                    Some(files) => {
+                        let files = files.iter().map(|f| nrrd::resolve_data_path(name, f)).collect();
+                        self.pending.push(Pending::Nrrd { name: name.to_string(), bytes: bytes.to_vec(), files });
+                    }
+                }
+            }
+            Format::Mgh => self.volumes.push(mgh::read_mgh(bytes, name, &self.limits)?),
+            Format::Companion => self.loose.push((name.to_string(), bytes.to_vec())),
             Format::Unknown => {
-                return Err(Error::unsupported("not a recognised medical image (DICOM or NIfTI expected)"))
+                return Err(Error::unsupported(
+                    "not a recognised medical image (DICOM, NIfTI, NRRD, MetaImage, MGH, MINC, PAR/REC expected)",
+                ))
             }
         }
         Ok(())
@@ -119,13 +174,82 @@ impl Loader {
 
     /// Number of files accepted so far (DICOM slices + volumes + pair halves).
     pub fn pending(&self) -> usize {
-        self.slices.len() + self.volumes.len() + self.headers.len() + self.images.len()
+        self.slices.len()
+            + self.volumes.len()
+            + self.headers.len()
+            + self.images.len()
+            + self.pending.len()
+            + self.loose.len()
+    }
+
+    /// Finds a companion file among the loose files and the unpaired .img
+    /// files: by its full (resolved) path, else by base name (ignoring case,
+    /// as PAR/REC and DOS-era names vary). Marks it used.
+    fn take_companion(&mut self, wanted: &str, used_loose: &mut [bool], used_img: &mut [bool]) -> Option<Vec<u8>> {
+        let exact = |n: &str| n == wanted;
+        let base = base_lower(wanted);
+        let by_base = |n: &str| base_lower(n) == base;
+        for matcher in [&exact as &dyn Fn(&str) -> bool, &by_base] {
+            if let Some(i) =
+                self.loose.iter().enumerate().position(|(i, (n, _))| !used_loose.get(i).copied().unwrap_or(true) && matcher(n))
+            {
+                if let Some(u) = used_loose.get_mut(i) {
+                    *u = true;
+                }
+                return self.loose.get_mut(i).map(|(_, b)| std::mem::take(b));
+            }
+            if let Some(i) =
+                self.images.iter().enumerate().position(|(i, (n, _))| !used_img.get(i).copied().unwrap_or(true) && matcher(n))
+            {
+                if let Some(u) = used_img.get_mut(i) {
+                    *u = true;
+                }
+                return self.images.get_mut(i).map(|(_, b)| std::mem::take(b));
+            }
+        }
+        None
+    }
+
+    /// Reads the headers that wait for data files.
+    fn finish_pending(&mut self, used_loose: &mut [bool], used_img: &mut [bool]) {
+        for p in std::mem::take(&mut self.pending) {
+            match p {
+                Pending::Nrrd { name, bytes, files } => {
+                    let mut data = Vec::with_capacity(files.len());
+                    let mut missing = None;
+                    for f in &files {
+                        match self.take_companion(f, used_loose, used_img) {
+                            Some(b) => data.push(b),
+                            None => {
+                                missing = Some(f.clone());
+                                break;
+                            }
+                        }
+                    }
+                    if let Some(f) = missing {
+                        self.errors.push(
+                            Error::bad_input(format!("the data file {f} that this header names is missing"))
+                                .in_file(&name),
+                        );
+                        continue;
+                    }
+                    let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+                    match nrrd::read_detached(&bytes, &refs, &name, &self.limits) {
+                        Ok(v) => self.volumes.push(v),
+                        Err(e) => self.errors.push(e),
+                    }
+                }
+            }
+        }
     }
 
     /// Pairs headers with images, assembles DICOM series, and returns everything.
     pub fn finish(mut self) -> Loaded {
+        let mut used_loose = vec![false; self.loose.len()];
+        let mut used_img = vec![false; self.images.len()];
+        self.finish_pending(&mut used_loose, &mut used_img);
         let images = std::mem::take(&mut self.images);
-        let mut used = vec![false; images.len()];
+        let mut used = used_img;
         for (hname, hbytes) in std::mem::take(&mut self.headers) {
             let stem = pair_stem(&hname);
             // Prefer an unused image with the same compression as the header.
@@ -171,6 +295,14 @@ impl Loader {
                         pair_stem(iname)
                     ))
                     .in_file(iname),
+                );
+            }
+        }
+        for ((lname, _), u) in self.loose.iter().zip(used_loose) {
+            if !u {
+                self.errors.push(
+                    Error::bad_input("a data file without the header that describes it (.nhdr, .mhd, .PAR, .HEAD)")
+                        .in_file(lname),
                 );
             }
         }
