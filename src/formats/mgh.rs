@@ -129,7 +129,10 @@ mod tests {
         let ras = v.geometry.ras_from_voxel();
         // x axis (2 mm) along RAS (0, .6, .8); centre at voxel (1, .5, .5).
         assert!((ras[1][0] - 1.2).abs() < 1e-6 && (ras[2][0] - 1.6).abs() < 1e-6);
-        let c = [ras[0][3] + ras[0][0] + 0.5 * (ras[0][1] + ras[0][2]), ras[1][3] + ras[1][0] + 0.5 * (ras[1][1] + ras[1][2])];
+        let c = [
+            ras[0][3] + ras[0][0] + 0.5 * (ras[0][1] + ras[0][2]),
+            ras[1][3] + ras[1][0] + 0.5 * (ras[1][1] + ras[1][2]),
+        ];
         assert!((c[0] - 10.0).abs() < 1e-5 && (c[1] - 20.0).abs() < 1e-5, "{c:?}");
         assert_eq!(v.voxels, crate::volume::Voxels::U8(vec![7, 9]));
     }

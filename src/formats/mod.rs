@@ -3,6 +3,7 @@
 
 pub mod dicom;
 pub mod mgh;
+pub mod minc;
 pub mod nifti;
 pub mod nrrd;
 pub mod parrec;
@@ -26,6 +27,14 @@ pub enum Format {
     Nrrd,
     /// FreeSurfer MGH / MGZ.
     Mgh,
+    /// MINC1 (NetCDF) or MINC2 (HDF5, refused as unsupported).
+    Minc,
+    /// Philips PAR header (its .REC is a companion).
+    Par,
+    /// ECAT7 PET (recognised, not read).
+    Ecat,
+    /// AFNI .HEAD/.BRIK (recognised, not read).
+    Afni,
     /// A file that is only data for some header (.raw, .zraw, .REC, .BRIK…).
     Companion,
     Unknown,
@@ -43,6 +52,15 @@ pub fn detect(bytes: &[u8], name: &str) -> Format {
     }
     if nrrd::looks_like_nrrd(bytes) {
         return Format::Nrrd;
+    }
+    if minc::looks_like_minc1(bytes) || minc::looks_like_hdf5(bytes) {
+        return Format::Minc;
+    }
+    if parrec::looks_like_par(bytes) {
+        return Format::Par;
+    }
+    if bytes.starts_with(b"MATRIX7") {
+        return Format::Ecat;
     }
     let gz = bytes.starts_with(&[0x1f, 0x8b]);
     if lname.ends_with(".mgz") || lname.ends_with(".mgh.gz") || lname.ends_with(".mgh") {
@@ -65,10 +83,25 @@ pub fn detect(bytes: &[u8], name: &str) -> Format {
     if lname.ends_with(".hdr") || lname.ends_with(".hdr.gz") {
         return Format::NiftiHeader;
     }
+    if lname.ends_with(".head") {
+        return Format::Afni;
+    }
+    if lname.ends_with(".v") {
+        return Format::Ecat;
+    }
+    if lname.ends_with(".mnc") {
+        return Format::Minc;
+    }
+    if lname.ends_with(".par") {
+        return Format::Par;
+    }
     if lname.ends_with(".nrrd") || lname.ends_with(".nhdr") {
         return Format::Nrrd;
     }
-    if [".raw", ".raw.gz", ".zraw", ".gz", ".bz2", ".rec", ".brik", ".brik.gz", ".dat"].iter().any(|s| lname.ends_with(s)) {
+    if [".raw", ".raw.gz", ".zraw", ".gz", ".bz2", ".rec", ".brik", ".brik.gz", ".dat"]
+        .iter()
+        .any(|s| lname.ends_with(s))
+    {
         return Format::Companion;
     }
     if lname.ends_with(".dcm") || lname.ends_with(".ima") || lname.ends_with(".dicom") || !lname.contains('.') {
@@ -100,6 +133,8 @@ pub struct Loaded {
 enum Pending {
     /// A detached NRRD header and the data files it names (resolved paths).
     Nrrd { name: String, bytes: Vec<u8>, files: Vec<String> },
+    /// A PAR header; its REC has the same stem.
+    Par { name: String, bytes: Vec<u8> },
 }
 
 /// Base name, lower-cased: the fallback key for matching companions.
@@ -162,6 +197,18 @@ impl Loader {
                 }
             }
             Format::Mgh => self.volumes.push(mgh::read_mgh(bytes, name, &self.limits)?),
+            Format::Minc => self.volumes.push(minc::read_minc(bytes, name, &self.limits)?),
+            Format::Par => {
+                // Check the header now, so a broken PAR is reported even without its REC.
+                parrec::read_header_geometry(bytes)?;
+                self.pending.push(Pending::Par { name: name.to_string(), bytes: bytes.to_vec() });
+            }
+            Format::Ecat => return Err(Error::unsupported("ECAT7 PET files are recognised but not read")),
+            Format::Afni => {
+                return Err(Error::unsupported(
+                    "AFNI .HEAD/.BRIK datasets are recognised but not read: convert with 3dAFNItoNIFTI",
+                ))
+            }
             Format::Companion => self.loose.push((name.to_string(), bytes.to_vec())),
             Format::Unknown => {
                 return Err(Error::unsupported(
@@ -190,16 +237,22 @@ impl Loader {
         let base = base_lower(wanted);
         let by_base = |n: &str| base_lower(n) == base;
         for matcher in [&exact as &dyn Fn(&str) -> bool, &by_base] {
-            if let Some(i) =
-                self.loose.iter().enumerate().position(|(i, (n, _))| !used_loose.get(i).copied().unwrap_or(true) && matcher(n))
+            if let Some(i) = self
+                .loose
+                .iter()
+                .enumerate()
+                .position(|(i, (n, _))| !used_loose.get(i).copied().unwrap_or(true) && matcher(n))
             {
                 if let Some(u) = used_loose.get_mut(i) {
                     *u = true;
                 }
                 return self.loose.get_mut(i).map(|(_, b)| std::mem::take(b));
             }
-            if let Some(i) =
-                self.images.iter().enumerate().position(|(i, (n, _))| !used_img.get(i).copied().unwrap_or(true) && matcher(n))
+            if let Some(i) = self
+                .images
+                .iter()
+                .enumerate()
+                .position(|(i, (n, _))| !used_img.get(i).copied().unwrap_or(true) && matcher(n))
             {
                 if let Some(u) = used_img.get_mut(i) {
                     *u = true;
@@ -235,6 +288,14 @@ impl Loader {
                     }
                     let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
                     match nrrd::read_detached(&bytes, &refs, &name, &self.limits) {
+                        Ok(v) => self.volumes.push(v),
+                        Err(e) => self.errors.push(e),
+                    }
+                }
+                Pending::Par { name, bytes } => {
+                    let rec = nrrd::resolve_data_path(&name, &parrec::rec_name(&name));
+                    let rec = self.take_companion(&rec, used_loose, used_img);
+                    match parrec::read_parrec(&bytes, rec.as_deref(), &name, &self.limits) {
                         Ok(v) => self.volumes.push(v),
                         Err(e) => self.errors.push(e),
                     }

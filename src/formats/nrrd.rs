@@ -165,7 +165,12 @@ fn stored_type(t: &str) -> Result<Stored> {
         "uint" | "unsigned int" | "uint32" | "uint32_t" => SampleType::U32,
         "float" => SampleType::F32,
         "double" => SampleType::F64,
-        "longlong" | "long long" | "long long int" | "signed long long" | "signed long long int" | "int64"
+        "longlong"
+        | "long long"
+        | "long long int"
+        | "signed long long"
+        | "signed long long int"
+        | "int64"
         | "int64_t" => return Ok(Stored::I64),
         "ulonglong" | "unsigned long long" | "unsigned long long int" | "uint64" | "uint64_t" => {
             return Ok(Stored::U64)
@@ -328,7 +333,10 @@ fn plan(h: &Header) -> Result<Plan> {
         for (i, d) in v.iter().enumerate() {
             match d {
                 Some(d) if sd != 0 && d.len() != sd => {
-                    return Err(Error::bad_input(format!("space direction {i} has {} components, space has {sd}", d.len())))
+                    return Err(Error::bad_input(format!(
+                        "space direction {i} has {} components, space has {sd}",
+                        d.len()
+                    )))
                 }
                 Some(d) if d.iter().any(|x| !x.is_finite()) => {
                     return Err(Error::bad_input(format!("space direction {i} is not finite")))
@@ -547,7 +555,13 @@ fn build(p: Plan, h: &Header, voxels: Voxels, limits: &Limits) -> Result<Volume>
         let colour3 = n == 3
             && matches!(
                 kind.to_ascii_lowercase().as_str(),
-                "rgb-color" | "3-color" | "vector" | "3-vector" | "covariant-vector" | "normal" | "3-normal"
+                "rgb-color"
+                    | "3-color"
+                    | "vector"
+                    | "3-vector"
+                    | "covariant-vector"
+                    | "normal"
+                    | "3-normal"
                     | "3-gradient"
             );
         if o == 0 && colour3 {

@@ -160,7 +160,11 @@ fn parse(text: &str) -> Result<(General, Vec<ImageDef>)> {
 }
 
 /// The value of `prop` that must be the same on every image (nibabel's `_get_unique_image_prop`).
-fn unique<T: PartialEq + std::fmt::Debug + Copy>(defs: &[ImageDef], name: &str, f: impl Fn(&ImageDef) -> T) -> Result<T> {
+fn unique<T: PartialEq + std::fmt::Debug + Copy>(
+    defs: &[ImageDef],
+    name: &str,
+    f: impl Fn(&ImageDef) -> T,
+) -> Result<T> {
     let mut it = defs.iter().map(&f);
     let first = it.next().ok_or_else(|| Error::bad_input("no images"))?;
     if let Some(other) = it.find(|v| *v != first) {
@@ -319,7 +323,10 @@ fn read_inner(par: &[u8], rec: Option<&[u8]>, name: &str, limits: &Limits) -> Re
     let (g, defs) = parse(&text_of(par)?)?;
     let l = layout(&g, &defs)?;
     let Some(rec) = rec else {
-        return Err(Error::bad_input(format!("the .REC file {} that goes with this header is missing", rec_name(name))));
+        return Err(Error::bad_input(format!(
+            "the .REC file {} that goes with this header is missing",
+            rec_name(name)
+        )));
     };
     let stored = match l.bits {
         8 => SampleType::U8,
