@@ -2,6 +2,7 @@
 //! incremental [`Loader`] that turns a set of dropped files into volumes.
 
 pub mod dicom;
+pub mod metaimage;
 pub mod mgh;
 pub mod minc;
 pub mod nifti;
@@ -25,6 +26,8 @@ pub enum Format {
     NiftiImage,
     /// NRRD (.nrrd with attached data, or .nhdr naming its data files).
     Nrrd,
+    /// MetaImage (.mha with attached data, .mhd naming its data file).
+    MetaImage,
     /// FreeSurfer MGH / MGZ.
     Mgh,
     /// MINC1 (NetCDF) or MINC2 (HDF5, refused as unsupported).
@@ -52,6 +55,9 @@ pub fn detect(bytes: &[u8], name: &str) -> Format {
     }
     if nrrd::looks_like_nrrd(bytes) {
         return Format::Nrrd;
+    }
+    if metaimage::looks_like_metaimage(bytes) {
+        return Format::MetaImage;
     }
     if minc::looks_like_minc1(bytes) || minc::looks_like_hdf5(bytes) {
         return Format::Minc;
@@ -82,6 +88,9 @@ pub fn detect(bytes: &[u8], name: &str) -> Format {
     }
     if lname.ends_with(".hdr") || lname.ends_with(".hdr.gz") {
         return Format::NiftiHeader;
+    }
+    if lname.ends_with(".mha") || lname.ends_with(".mhd") {
+        return Format::MetaImage;
     }
     if lname.ends_with(".head") {
         return Format::Afni;
@@ -133,6 +142,8 @@ pub struct Loaded {
 enum Pending {
     /// A detached NRRD header and the data files it names (resolved paths).
     Nrrd { name: String, bytes: Vec<u8>, files: Vec<String> },
+    /// A MetaImage .mhd and the data files it names.
+    Meta { name: String, bytes: Vec<u8>, files: Vec<String> },
     /// A PAR header; its REC has the same stem.
     Par { name: String, bytes: Vec<u8> },
 }
@@ -193,6 +204,16 @@ impl Loader {
                     Some(files) => {
                         let files = files.iter().map(|f| nrrd::resolve_data_path(name, f)).collect();
                         self.pending.push(Pending::Nrrd { name: name.to_string(), bytes: bytes.to_vec(), files });
+                    }
+                }
+            }
+            Format::MetaImage => {
+                let h = metaimage::read_header(bytes)?;
+                match h.data_files()? {
+                    None => self.volumes.push(metaimage::read_metaimage(bytes, name, &self.limits)?),
+                    Some(files) => {
+                        let files = files.iter().map(|f| nrrd::resolve_data_path(name, f)).collect();
+                        self.pending.push(Pending::Meta { name: name.to_string(), bytes: bytes.to_vec(), files });
                     }
                 }
             }
@@ -263,34 +284,52 @@ impl Loader {
         None
     }
 
+    /// Collects the data files a header names, or names the first missing one.
+    fn gather(
+        &mut self,
+        name: &str,
+        files: &[String],
+        used_loose: &mut [bool],
+        used_img: &mut [bool],
+    ) -> Result<Vec<Vec<u8>>> {
+        let mut data = Vec::with_capacity(files.len());
+        for f in files {
+            match self.take_companion(f, used_loose, used_img) {
+                Some(b) => data.push(b),
+                None => {
+                    return Err(
+                        Error::bad_input(format!("the data file {f} that this header names is missing")).in_file(name)
+                    )
+                }
+            }
+        }
+        Ok(data)
+    }
+
+    fn push_result(&mut self, r: Result<Volume>, name: &str) {
+        match r {
+            Ok(v) => self.volumes.push(v),
+            Err(e) => self.errors.push(e.in_file(name)),
+        }
+    }
+
     /// Reads the headers that wait for data files.
     fn finish_pending(&mut self, used_loose: &mut [bool], used_img: &mut [bool]) {
         for p in std::mem::take(&mut self.pending) {
             match p {
                 Pending::Nrrd { name, bytes, files } => {
-                    let mut data = Vec::with_capacity(files.len());
-                    let mut missing = None;
-                    for f in &files {
-                        match self.take_companion(f, used_loose, used_img) {
-                            Some(b) => data.push(b),
-                            None => {
-                                missing = Some(f.clone());
-                                break;
-                            }
-                        }
-                    }
-                    if let Some(f) = missing {
-                        self.errors.push(
-                            Error::bad_input(format!("the data file {f} that this header names is missing"))
-                                .in_file(&name),
-                        );
-                        continue;
-                    }
-                    let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
-                    match nrrd::read_detached(&bytes, &refs, &name, &self.limits) {
-                        Ok(v) => self.volumes.push(v),
-                        Err(e) => self.errors.push(e),
-                    }
+                    let r = self.gather(&name, &files, used_loose, used_img).and_then(|data| {
+                        let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+                        nrrd::read_detached(&bytes, &refs, &name, &self.limits)
+                    });
+                    self.push_result(r, &name);
+                }
+                Pending::Meta { name, bytes, files } => {
+                    let r = self.gather(&name, &files, used_loose, used_img).and_then(|data| {
+                        let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+                        metaimage::read_detached(&bytes, &refs, &name, &self.limits)
+                    });
+                    self.push_result(r, &name);
                 }
                 Pending::Par { name, bytes } => {
                     let rec = nrrd::resolve_data_path(&name, &parrec::rec_name(&name));
@@ -399,5 +438,27 @@ mod tests {
         let loaded = load_files([("a.txt", b"hello".as_slice()), ("b.dcm", b"".as_slice())], Limits::default());
         assert_eq!(loaded.errors.len(), 2);
         assert!(loaded.volumes.is_empty());
+    }
+
+    #[test]
+    fn detached_headers_find_their_data_files_in_any_order() {
+        let nhdr = b"NRRD0004\ntype: uint8\ndimension: 1\nsizes: 2\nencoding: raw\ndata file: d.raw\n".as_slice();
+        let mhd = b"ObjectType = Image\nNDims = 1\nDimSize = 2\nElementType = MET_UCHAR\nElementDataFile = m.raw\n"
+            .as_slice();
+        let loaded = load_files(
+            [("x/d.raw", [1u8, 2].as_slice()), ("x/a.nhdr", nhdr), ("y/b.mhd", mhd), ("y/m.raw", [3u8, 4].as_slice())],
+            Limits::default(),
+        );
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert_eq!(loaded.volumes.len(), 2);
+    }
+
+    #[test]
+    fn missing_companions_are_named() {
+        let nhdr = b"NRRD0004\ntype: uint8\ndimension: 1\nsizes: 2\nencoding: raw\ndata file: d.raw\n".as_slice();
+        let loaded = load_files([("a.nhdr", nhdr), ("lonely.raw", [0u8].as_slice())], Limits::default());
+        let msgs: Vec<String> = loaded.errors.iter().map(|e| e.to_string()).collect();
+        assert!(msgs.iter().any(|m| m.contains("d.raw") && m.contains("missing")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains("lonely.raw") && m.contains("without the header")), "{msgs:?}");
     }
 }

@@ -472,6 +472,23 @@ fn decode_chunk(p: &Plan, data: &[u8], count: usize, limits: &Limits) -> Result<
     sample::decode(&raw, p.stored, p.endian, count, limits)
 }
 
+/// Appends `b` to `a` (same sample type), with `try_reserve`.
+pub(crate) fn concat_voxels(mut a: Voxels, b: Voxels) -> Result<Voxels> {
+    macro_rules! ext {
+        ($($var:ident),*) => {
+            match (&mut a, b) {
+                $((Voxels::$var(x), Voxels::$var(y)) => {
+                    x.try_reserve(y.len()).map_err(|_| Error::limit("could not grow the volume"))?;
+                    x.extend_from_slice(&y);
+                })*
+                _ => return Err(Error::bad_input("data files decode to different types")),
+            }
+        };
+    }
+    ext!(U8, I8, U16, I16, U32, I32, F32, F64);
+    Ok(a)
+}
+
 /// Concatenates several decoded chunks.
 fn concat(parts: Vec<Voxels>, limits: &Limits) -> Result<Voxels> {
     let mut it = parts.into_iter();
@@ -479,18 +496,7 @@ fn concat(parts: Vec<Voxels>, limits: &Limits) -> Result<Voxels> {
         return Err(Error::bad_input("no data"));
     };
     for p in it {
-        macro_rules! ext {
-            ($($var:ident),*) => {
-                match (&mut first, p) {
-                    $((Voxels::$var(a), Voxels::$var(b)) => {
-                        a.try_reserve(b.len()).map_err(|_| Error::limit("could not grow the volume"))?;
-                        a.extend_from_slice(&b);
-                    })*
-                    _ => return Err(Error::bad_input("data files decode to different types")),
-                }
-            };
-        }
-        ext!(U8, I8, U16, I16, U32, I32, F32, F64);
+        first = concat_voxels(first, p)?;
     }
     limits.check_voxels(first.len() as u64, "volume")?;
     Ok(first)
