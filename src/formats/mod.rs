@@ -2,7 +2,13 @@
 //! incremental [`Loader`] that turns a set of dropped files into volumes.
 
 pub mod dicom;
+pub mod metaimage;
+pub mod mgh;
+pub mod minc;
 pub mod nifti;
+pub mod nrrd;
+pub mod parrec;
+pub mod sample;
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
@@ -18,6 +24,22 @@ pub enum Format {
     NiftiHeader,
     /// Image file of a pair (.img[.gz]); needs its header.
     NiftiImage,
+    /// NRRD (.nrrd with attached data, or .nhdr naming its data files).
+    Nrrd,
+    /// MetaImage (.mha with attached data, .mhd naming its data file).
+    MetaImage,
+    /// FreeSurfer MGH / MGZ.
+    Mgh,
+    /// MINC1 (NetCDF) or MINC2 (HDF5, refused as unsupported).
+    Minc,
+    /// Philips PAR header (its .REC is a companion).
+    Par,
+    /// ECAT7 PET (recognised, not read).
+    Ecat,
+    /// AFNI .HEAD/.BRIK (recognised, not read).
+    Afni,
+    /// A file that is only data for some header (.raw, .zraw, .REC, .BRIK…).
+    Companion,
     Unknown,
 }
 
@@ -30,6 +52,27 @@ pub fn detect(bytes: &[u8], name: &str) -> Format {
     let lname = lower_name(name);
     if dicom::file::looks_like_dicom(bytes) {
         return Format::Dicom;
+    }
+    if nrrd::looks_like_nrrd(bytes) {
+        return Format::Nrrd;
+    }
+    if metaimage::looks_like_metaimage(bytes) {
+        return Format::MetaImage;
+    }
+    if minc::looks_like_minc1(bytes) || minc::looks_like_hdf5(bytes) {
+        return Format::Minc;
+    }
+    if parrec::looks_like_par(bytes) {
+        return Format::Par;
+    }
+    if bytes.starts_with(b"MATRIX7") {
+        return Format::Ecat;
+    }
+    let gz = bytes.starts_with(&[0x1f, 0x8b]);
+    if lname.ends_with(".mgz") || lname.ends_with(".mgh.gz") || lname.ends_with(".mgh") {
+        if gz || mgh::looks_like_mgh(bytes) {
+            return Format::Mgh;
+        }
     }
     if nifti::looks_like_nifti(bytes) {
         if lname.ends_with(".hdr") || lname.ends_with(".hdr.gz") {
@@ -45,6 +88,30 @@ pub fn detect(bytes: &[u8], name: &str) -> Format {
     }
     if lname.ends_with(".hdr") || lname.ends_with(".hdr.gz") {
         return Format::NiftiHeader;
+    }
+    if lname.ends_with(".mha") || lname.ends_with(".mhd") {
+        return Format::MetaImage;
+    }
+    if lname.ends_with(".head") {
+        return Format::Afni;
+    }
+    if lname.ends_with(".v") {
+        return Format::Ecat;
+    }
+    if lname.ends_with(".mnc") {
+        return Format::Minc;
+    }
+    if lname.ends_with(".par") {
+        return Format::Par;
+    }
+    if lname.ends_with(".nrrd") || lname.ends_with(".nhdr") {
+        return Format::Nrrd;
+    }
+    if [".raw", ".raw.gz", ".zraw", ".gz", ".bz2", ".rec", ".brik", ".brik.gz", ".dat"]
+        .iter()
+        .any(|s| lname.ends_with(s))
+    {
+        return Format::Companion;
     }
     if lname.ends_with(".dcm") || lname.ends_with(".ima") || lname.ends_with(".dicom") || !lname.contains('.') {
         // DICOM files without preamble often have no extension at all.
@@ -70,6 +137,22 @@ pub struct Loaded {
     pub errors: Vec<Error>,
 }
 
+/// A header whose data live in other files, waiting for them.
+#[derive(Debug)]
+enum Pending {
+    /// A detached NRRD header and the data files it names (resolved paths).
+    Nrrd { name: String, bytes: Vec<u8>, files: Vec<String> },
+    /// A MetaImage .mhd and the data files it names.
+    Meta { name: String, bytes: Vec<u8>, files: Vec<String> },
+    /// A PAR header; its REC has the same stem.
+    Par { name: String, bytes: Vec<u8> },
+}
+
+/// Base name, lower-cased: the fallback key for matching companions.
+fn base_lower(name: &str) -> String {
+    lower_name(name)
+}
+
 /// Takes files one at a time (so the browser can free each file's bytes as
 /// soon as it is parsed) and assembles the volumes at the end.
 #[derive(Debug, Default)]
@@ -84,6 +167,10 @@ pub struct Loader {
     dicomdirs: Vec<(String, Vec<String>)>,
     /// Every file name added, normalised for matching DICOMDIR references.
     names: Vec<String>,
+    /// Headers of other formats waiting for their data files.
+    pending: Vec<Pending>,
+    /// Files that are only data (.raw, .REC, …), claimed by headers at the end.
+    loose: Vec<(String, Vec<u8>)>,
 }
 
 /// A file name as a DICOMDIR reference would spell it: '/' separators and
@@ -131,8 +218,44 @@ impl Loader {
             }
             Format::NiftiHeader => self.headers.push((name.to_string(), bytes.to_vec())),
             Format::NiftiImage => self.images.push((name.to_string(), bytes.to_vec())),
+            Format::Nrrd => {
+                let h = nrrd::read_header(bytes)?;
+                match h.data_files()? {
+                    None => self.volumes.push(nrrd::read_nrrd(bytes, name, &self.limits)?),
+                    Some(files) => {
+                        let files = files.iter().map(|f| nrrd::resolve_data_path(name, f)).collect();
+                        self.pending.push(Pending::Nrrd { name: name.to_string(), bytes: bytes.to_vec(), files });
+                    }
+                }
+            }
+            Format::MetaImage => {
+                let h = metaimage::read_header(bytes)?;
+                match h.data_files()? {
+                    None => self.volumes.push(metaimage::read_metaimage(bytes, name, &self.limits)?),
+                    Some(files) => {
+                        let files = files.iter().map(|f| nrrd::resolve_data_path(name, f)).collect();
+                        self.pending.push(Pending::Meta { name: name.to_string(), bytes: bytes.to_vec(), files });
+                    }
+                }
+            }
+            Format::Mgh => self.volumes.push(mgh::read_mgh(bytes, name, &self.limits)?),
+            Format::Minc => self.volumes.push(minc::read_minc(bytes, name, &self.limits)?),
+            Format::Par => {
+                // Check the header now, so a broken PAR is reported even without its REC.
+                parrec::read_header_geometry(bytes)?;
+                self.pending.push(Pending::Par { name: name.to_string(), bytes: bytes.to_vec() });
+            }
+            Format::Ecat => return Err(Error::unsupported("ECAT7 PET files are recognised but not read")),
+            Format::Afni => {
+                return Err(Error::unsupported(
+                    "AFNI .HEAD/.BRIK datasets are recognised but not read: convert with 3dAFNItoNIFTI",
+                ))
+            }
+            Format::Companion => self.loose.push((name.to_string(), bytes.to_vec())),
             Format::Unknown => {
-                return Err(Error::unsupported("not a recognised medical image (DICOM or NIfTI expected)"))
+                return Err(Error::unsupported(
+                    "not a recognised medical image (DICOM, NIfTI, NRRD, MetaImage, MGH, MINC, PAR/REC expected)",
+                ))
             }
         }
         Ok(())
@@ -140,13 +263,114 @@ impl Loader {
 
     /// Number of files accepted so far (DICOM slices + volumes + pair halves).
     pub fn pending(&self) -> usize {
-        self.slices.len() + self.volumes.len() + self.headers.len() + self.images.len()
+        self.slices.len()
+            + self.volumes.len()
+            + self.headers.len()
+            + self.images.len()
+            + self.pending.len()
+            + self.loose.len()
+    }
+
+    /// Finds a companion file among the loose files and the unpaired .img
+    /// files: by its full (resolved) path, else by base name (ignoring case,
+    /// as PAR/REC and DOS-era names vary). Marks it used.
+    fn take_companion(&mut self, wanted: &str, used_loose: &mut [bool], used_img: &mut [bool]) -> Option<Vec<u8>> {
+        let exact = |n: &str| n == wanted;
+        let base = base_lower(wanted);
+        let by_base = |n: &str| base_lower(n) == base;
+        for matcher in [&exact as &dyn Fn(&str) -> bool, &by_base] {
+            if let Some(i) = self
+                .loose
+                .iter()
+                .enumerate()
+                .position(|(i, (n, _))| !used_loose.get(i).copied().unwrap_or(true) && matcher(n))
+            {
+                if let Some(u) = used_loose.get_mut(i) {
+                    *u = true;
+                }
+                return self.loose.get_mut(i).map(|(_, b)| std::mem::take(b));
+            }
+            if let Some(i) = self
+                .images
+                .iter()
+                .enumerate()
+                .position(|(i, (n, _))| !used_img.get(i).copied().unwrap_or(true) && matcher(n))
+            {
+                if let Some(u) = used_img.get_mut(i) {
+                    *u = true;
+                }
+                return self.images.get_mut(i).map(|(_, b)| std::mem::take(b));
+            }
+        }
+        None
+    }
+
+    /// Collects the data files a header names, or names the first missing one.
+    fn gather(
+        &mut self,
+        name: &str,
+        files: &[String],
+        used_loose: &mut [bool],
+        used_img: &mut [bool],
+    ) -> Result<Vec<Vec<u8>>> {
+        let mut data = Vec::with_capacity(files.len());
+        for f in files {
+            match self.take_companion(f, used_loose, used_img) {
+                Some(b) => data.push(b),
+                None => {
+                    return Err(
+                        Error::bad_input(format!("the data file {f} that this header names is missing")).in_file(name)
+                    )
+                }
+            }
+        }
+        Ok(data)
+    }
+
+    fn push_result(&mut self, r: Result<Volume>, name: &str) {
+        match r {
+            Ok(v) => self.volumes.push(v),
+            Err(e) => self.errors.push(e.in_file(name)),
+        }
+    }
+
+    /// Reads the headers that wait for data files.
+    fn finish_pending(&mut self, used_loose: &mut [bool], used_img: &mut [bool]) {
+        for p in std::mem::take(&mut self.pending) {
+            match p {
+                Pending::Nrrd { name, bytes, files } => {
+                    let r = self.gather(&name, &files, used_loose, used_img).and_then(|data| {
+                        let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+                        nrrd::read_detached(&bytes, &refs, &name, &self.limits)
+                    });
+                    self.push_result(r, &name);
+                }
+                Pending::Meta { name, bytes, files } => {
+                    let r = self.gather(&name, &files, used_loose, used_img).and_then(|data| {
+                        let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+                        metaimage::read_detached(&bytes, &refs, &name, &self.limits)
+                    });
+                    self.push_result(r, &name);
+                }
+                Pending::Par { name, bytes } => {
+                    let rec = nrrd::resolve_data_path(&name, &parrec::rec_name(&name));
+                    let rec = self.take_companion(&rec, used_loose, used_img);
+                    match parrec::read_parrec(&bytes, rec.as_deref(), &name, &self.limits) {
+                        Ok(v) => self.volumes.push(v),
+                        Err(e) => self.errors.push(e),
+                    }
+                }
+            }
+        }
     }
 
     /// Pairs headers with images, assembles DICOM series, and returns everything.
     pub fn finish(mut self) -> Loaded {
+        let mut used_loose = vec![false; self.loose.len()];
+        let mut used_img = vec![false; self.images.len()];
+        self.finish_pending(&mut used_loose, &mut used_img);
         let images = std::mem::take(&mut self.images);
-        let mut used = vec![false; images.len()];
+        let mut used = used_img;
         for (hname, hbytes) in std::mem::take(&mut self.headers) {
             let stem = pair_stem(&hname);
             // Prefer an unused image with the same compression as the header.
@@ -210,6 +434,14 @@ impl Loader {
                 );
             }
         }
+        for ((lname, _), u) in self.loose.iter().zip(used_loose) {
+            if !u {
+                self.errors.push(
+                    Error::bad_input("a data file without the header that describes it (.nhdr, .mhd, .PAR, .HEAD)")
+                        .in_file(lname),
+                );
+            }
+        }
         let (series, errs) = dicom::series::assemble(std::mem::take(&mut self.slices), &self.limits);
         self.errors.extend(errs);
         let mut volumes = series.into_iter().map(|s| s.volume).collect::<Vec<_>>();
@@ -242,5 +474,27 @@ mod tests {
         let loaded = load_files([("a.txt", b"hello".as_slice()), ("b.dcm", b"".as_slice())], Limits::default());
         assert_eq!(loaded.errors.len(), 2);
         assert!(loaded.volumes.is_empty());
+    }
+
+    #[test]
+    fn detached_headers_find_their_data_files_in_any_order() {
+        let nhdr = b"NRRD0004\ntype: uint8\ndimension: 1\nsizes: 2\nencoding: raw\ndata file: d.raw\n".as_slice();
+        let mhd = b"ObjectType = Image\nNDims = 1\nDimSize = 2\nElementType = MET_UCHAR\nElementDataFile = m.raw\n"
+            .as_slice();
+        let loaded = load_files(
+            [("x/d.raw", [1u8, 2].as_slice()), ("x/a.nhdr", nhdr), ("y/b.mhd", mhd), ("y/m.raw", [3u8, 4].as_slice())],
+            Limits::default(),
+        );
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert_eq!(loaded.volumes.len(), 2);
+    }
+
+    #[test]
+    fn missing_companions_are_named() {
+        let nhdr = b"NRRD0004\ntype: uint8\ndimension: 1\nsizes: 2\nencoding: raw\ndata file: d.raw\n".as_slice();
+        let loaded = load_files([("a.nhdr", nhdr), ("lonely.raw", [0u8].as_slice())], Limits::default());
+        let msgs: Vec<String> = loaded.errors.iter().map(|e| e.to_string()).collect();
+        assert!(msgs.iter().any(|m| m.contains("d.raw") && m.contains("missing")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains("lonely.raw") && m.contains("without the header")), "{msgs:?}");
     }
 }

@@ -1,13 +1,10 @@
 //! DICOM: one file → [`Slice`] ([`file`]), pixel decoding per transfer
 //! syntax ([`pixel`]), and series grouping/sorting/assembly ([`series`]).
 
-<<<<<<< HEAD
+mod codec;
 pub mod csa;
 pub mod dicomdir;
 pub mod enhanced;
-=======
-mod codec;
->>>>>>> codecs
 pub mod file;
 pub mod mosaic;
 pub mod pixel;

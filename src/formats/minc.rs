@@ -1,0 +1,380 @@
+//! MINC reading. MINC1 is NetCDF classic ("CDF\x01" / "CDF\x02"), parsed
+//! here; MINC2 is HDF5 and is refused with a clear `Unsupported` error (no
+//! pure-Rust HDF5 reader was wired in yet).
+//!
+//! Follows nibabel 5 (`nibabel.minc1`), the corpus reference:
+//! - the `image` variable's dimensions, slowest first; `*space` dimensions
+//!   are spatial, with `step`, `start` and `direction_cosines` attributes
+//!   (defaults 1, 0 and the axis itself); the world (RAS) affine column of a
+//!   spatial dimension is `direction_cosines · step`, the origin
+//!   `Σ direction_cosines · start`;
+//! - integer data are scaled to real values with `image-max` / `image-min`
+//!   (scalars or per slice along the slowest dimensions) and the
+//!   `valid_range` (default: the type's range), after clipping to that range:
+//!   `v = (clip(raw) − dmin) · (imax − imin)/(dmax − dmin) + imin`;
+//!   floating-point data are not scaled.
+//!
+//! Our voxel axis 0 is the fastest file dimension (usually `xspace`), so the
+//! affine columns are those of nibabel in reverse order; a non-spatial
+//! dimension (time) must be the slowest and becomes the 4th dimension.
+
+use crate::error::{Error, Result};
+use crate::formats::sample::{self, Endian, Stored};
+use crate::geometry::{Geometry, Mat4};
+use crate::limits::{checked_product, try_with_capacity, Limits};
+use crate::volume::{Meta, SampleType, Volume, Voxels};
+
+/// True for NetCDF classic / 64-bit offset files (MINC1).
+pub fn looks_like_minc1(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"CDF\x01") || bytes.starts_with(b"CDF\x02")
+}
+
+/// True for HDF5 files (MINC2), superblock at offset 0.
+pub fn looks_like_hdf5(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\x89HDF\r\n\x1a\n")
+}
+
+/// Reads a MINC1 file; MINC2 (HDF5) gives a clear Unsupported error.
+pub fn read_minc(bytes: &[u8], name: &str, limits: &Limits) -> Result<Volume> {
+    let r = if looks_like_hdf5(bytes) {
+        Err(Error::unsupported(
+            "MINC2 (HDF5) is not read yet: convert it with mincconvert -1 (MINC1) or to NIfTI (mnc2nii)",
+        ))
+    } else {
+        read_minc1(bytes, limits)
+    };
+    r.map_err(|e| e.in_file(name))
+}
+
+// ---- NetCDF classic ----------------------------------------------------
+
+#[derive(Debug, Clone)]
+enum Values {
+    Bytes(Vec<u8>),
+    Numbers(Vec<f64>),
+}
+
+#[derive(Debug, Clone)]
+struct Attr {
+    name: String,
+    values: Values,
+}
+
+#[derive(Debug, Clone)]
+struct Var {
+    name: String,
+    dims: Vec<usize>,
+    attrs: Vec<Attr>,
+    nc_type: u32,
+    begin: u64,
+}
+
+struct Cdf {
+    dims: Vec<(String, u64)>,
+    vars: Vec<Var>,
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let end = self.pos.checked_add(n).ok_or_else(|| Error::bad_input("NetCDF header offset overflows"))?;
+        let s = self.b.get(self.pos..end).ok_or_else(|| Error::bad_input("the NetCDF header is truncated"))?;
+        self.pos = end;
+        Ok(s)
+    }
+    fn u32(&mut self) -> Result<u32> {
+        let s = self.take(4)?;
+        Ok(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+    }
+    fn u64(&mut self) -> Result<u64> {
+        let hi = self.u32()? as u64;
+        Ok((hi << 32) | self.u32()? as u64)
+    }
+    fn count(&mut self) -> Result<usize> {
+        let n = self.u32()? as usize;
+        // Every element takes at least 4 bytes: bound counts by what is left.
+        if n > self.b.len().saturating_sub(self.pos) / 4 + 1 {
+            return Err(Error::bad_input(format!("NetCDF count {n} exceeds the file")));
+        }
+        Ok(n)
+    }
+    fn padded(&mut self, n: usize) -> Result<&'a [u8]> {
+        let s = self.take(n)?;
+        self.take((4 - n % 4) % 4)?;
+        Ok(s)
+    }
+    fn name(&mut self) -> Result<String> {
+        let n = self.count()?;
+        Ok(String::from_utf8_lossy(self.padded(n)?).into_owned())
+    }
+}
+
+fn type_size(t: u32) -> Result<usize> {
+    Ok(match t {
+        1 | 2 => 1,
+        3 => 2,
+        4 | 5 => 4,
+        6 => 8,
+        t => return Err(Error::bad_input(format!("NetCDF type {t} is unknown"))),
+    })
+}
+
+fn attr_list(c: &mut Cursor<'_>) -> Result<Vec<Attr>> {
+    let tag = c.u32()?;
+    let n = c.count()?;
+    if tag == 0 {
+        return Ok(Vec::new());
+    }
+    if tag != 0x0C {
+        return Err(Error::bad_input("NetCDF attribute list tag"));
+    }
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let name = c.name()?;
+        let t = c.u32()?;
+        let k = c.count()?;
+        let size = type_size(t)?;
+        let raw = c.padded(k.saturating_mul(size))?;
+        let values = match t {
+            1 | 2 => Values::Bytes(raw.to_vec()),
+            3 => Values::Numbers(raw.chunks_exact(2).map(|s| i16::from_be_bytes([s[0], s[1]]) as f64).collect()),
+            4 => Values::Numbers(
+                raw.chunks_exact(4).map(|s| i32::from_be_bytes([s[0], s[1], s[2], s[3]]) as f64).collect(),
+            ),
+            5 => Values::Numbers(
+                raw.chunks_exact(4).map(|s| f32::from_be_bytes([s[0], s[1], s[2], s[3]]) as f64).collect(),
+            ),
+            _ => Values::Numbers(
+                raw.chunks_exact(8)
+                    .map(|s| f64::from_be_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]))
+                    .collect(),
+            ),
+        };
+        out.push(Attr { name, values });
+    }
+    Ok(out)
+}
+
+fn parse_cdf(bytes: &[u8]) -> Result<Cdf> {
+    let mut c = Cursor { b: bytes, pos: 4 };
+    let v64 = bytes.get(3) == Some(&2);
+    let _numrecs = c.u32()?;
+    let tag = c.u32()?;
+    let n = c.count()?;
+    let mut dims = Vec::new();
+    if tag == 0x0A {
+        for _ in 0..n {
+            let name = c.name()?;
+            dims.push((name, c.u32()? as u64));
+        }
+    } else if tag != 0 {
+        return Err(Error::bad_input("NetCDF dimension list tag"));
+    }
+    let _global = attr_list(&mut c)?;
+    let tag = c.u32()?;
+    let n = c.count()?;
+    let mut vars = Vec::new();
+    if tag == 0x0B {
+        for _ in 0..n {
+            let name = c.name()?;
+            let nd = c.count()?;
+            let mut vd = Vec::with_capacity(nd);
+            for _ in 0..nd {
+                vd.push(c.u32()? as usize);
+            }
+            let attrs = attr_list(&mut c)?;
+            let nc_type = c.u32()?;
+            let _vsize = c.u32()?;
+            let begin = if v64 { c.u64()? } else { c.u32()? as u64 };
+            vars.push(Var { name, dims: vd, attrs, nc_type, begin });
+        }
+    } else if tag != 0 {
+        return Err(Error::bad_input("NetCDF variable list tag"));
+    }
+    Ok(Cdf { dims, vars })
+}
+
+impl Var {
+    fn attr(&self, name: &str) -> Option<&Values> {
+        self.attrs.iter().find(|a| a.name == name).map(|a| &a.values)
+    }
+    fn num(&self, name: &str) -> Option<Vec<f64>> {
+        match self.attr(name) {
+            Some(Values::Numbers(v)) => Some(v.clone()),
+            _ => None,
+        }
+    }
+    fn text(&self, name: &str) -> Option<String> {
+        match self.attr(name) {
+            Some(Values::Bytes(b)) => Some(String::from_utf8_lossy(b).trim_end_matches('\0').to_string()),
+            _ => None,
+        }
+    }
+}
+
+impl Cdf {
+    fn var(&self, name: &str) -> Option<&Var> {
+        self.vars.iter().find(|v| v.name == name)
+    }
+    fn dim(&self, i: usize) -> Result<&(String, u64)> {
+        self.dims.get(i).ok_or_else(|| Error::bad_input(format!("NetCDF dimension id {i} is undefined")))
+    }
+    /// Values of a (small) numeric variable as f64.
+    fn values(&self, bytes: &[u8], v: &Var, limits: &Limits) -> Result<Vec<f64>> {
+        let shape = v.dims.iter().map(|&d| self.dim(d).map(|x| x.1 as usize)).collect::<Result<Vec<_>>>()?;
+        let n = checked_product(&shape)? as usize;
+        let stored = stored_of(v.nc_type, true)?;
+        let data = bytes.get(v.begin as usize..).unwrap_or(&[]);
+        sample::to_f64(&sample::decode(data, stored, Endian::Big, n, limits)?, limits)
+    }
+}
+
+fn stored_of(nc_type: u32, signed: bool) -> Result<Stored> {
+    Ok(Stored::Plain(match (nc_type, signed) {
+        (1, false) | (2, _) => SampleType::U8,
+        (1, true) => SampleType::I8,
+        (3, true) => SampleType::I16,
+        (3, false) => SampleType::U16,
+        (4, true) => SampleType::I32,
+        (4, false) => SampleType::U32,
+        (5, _) => SampleType::F32,
+        (6, _) => SampleType::F64,
+        (t, _) => return Err(Error::bad_input(format!("NetCDF type {t} is unknown"))),
+    }))
+}
+
+fn type_range(t: SampleType) -> (f64, f64) {
+    match t {
+        SampleType::U8 => (0.0, u8::MAX as f64),
+        SampleType::I8 => (i8::MIN as f64, i8::MAX as f64),
+        SampleType::U16 => (0.0, u16::MAX as f64),
+        SampleType::I16 => (i16::MIN as f64, i16::MAX as f64),
+        SampleType::U32 => (0.0, u32::MAX as f64),
+        SampleType::I32 => (i32::MIN as f64, i32::MAX as f64),
+        SampleType::F32 | SampleType::F64 => (f64::MIN, f64::MAX),
+    }
+}
+
+fn read_minc1(bytes: &[u8], limits: &Limits) -> Result<Volume> {
+    if !looks_like_minc1(bytes) {
+        return Err(Error::bad_input("not a MINC1 (NetCDF) file"));
+    }
+    let cdf = parse_cdf(bytes)?;
+    let image = cdf.var("image").ok_or_else(|| Error::bad_input("MINC1: no 'image' variable"))?;
+    let names = image.dims.iter().map(|&d| cdf.dim(d).map(|x| x.0.clone())).collect::<Result<Vec<_>>>()?;
+    let sizes = image.dims.iter().map(|&d| cdf.dim(d).map(|x| x.1 as usize)).collect::<Result<Vec<_>>>()?;
+    if sizes.contains(&0) {
+        return Err(Error::unsupported("MINC1: record (unlimited) or empty dimensions are not read"));
+    }
+    // Slowest first. Spatial dims end in "space"; at most one other, slowest.
+    let spatial: Vec<usize> = (0..names.len()).filter(|&i| names[i].ends_with("space")).collect();
+    let others: Vec<usize> = (0..names.len()).filter(|&i| !names[i].ends_with("space")).collect();
+    if spatial.is_empty() || spatial.len() > 3 || others.len() > 1 || others.first().is_some_and(|&o| o != 0) {
+        return Err(Error::unsupported(format!(
+            "MINC1 image dimensions {names:?}: 1 to 3 spatial dimensions and at most one slower non-spatial one are read"
+        )));
+    }
+    let signed = match image.text("signtype").as_deref() {
+        Some("unsigned") => false,
+        Some(_) => true,
+        None => image.nc_type != 1, // MINC's default: bytes unsigned, others signed
+    };
+    let stored = stored_of(image.nc_type, signed)?;
+    let count = checked_product(&sizes)?;
+    limits.check_voxels(count, "volume")?;
+    let data = bytes.get(image.begin as usize..).unwrap_or(&[]);
+    let raw = sample::decode(data, stored, Endian::Big, count as usize, limits)?;
+
+    let Stored::Plain(st) = stored else { return Err(Error::bad_input("type")) };
+    let voxels = if matches!(st, SampleType::F32 | SampleType::F64) {
+        raw
+    } else {
+        scale(&cdf, bytes, image, &names, &sizes, raw, st, limits)?
+    };
+
+    // Affine: nibabel's columns follow the file's spatial dims (slowest first);
+    // ours are reversed (axis 0 = fastest).
+    let mut ras: Mat4 = [[0.0; 4]; 4];
+    let mut dims = [1usize; 4];
+    for (col, &fi) in spatial.iter().rev().enumerate() {
+        let name = &names[fi];
+        dims[col] = sizes[fi];
+        let var = cdf.var(name);
+        let default_cos = match name.as_str() {
+            "xspace" => [1.0, 0.0, 0.0],
+            "yspace" => [0.0, 1.0, 0.0],
+            _ => [0.0, 0.0, 1.0],
+        };
+        let cos = var
+            .and_then(|v| v.num("direction_cosines"))
+            .filter(|c| c.len() == 3)
+            .map(|c| [c[0], c[1], c[2]])
+            .unwrap_or(default_cos);
+        let step = var.and_then(|v| v.num("step")).and_then(|s| s.first().copied()).unwrap_or(1.0);
+        let start = var.and_then(|v| v.num("start")).and_then(|s| s.first().copied()).unwrap_or(0.0);
+        for r in 0..3 {
+            ras[r][col] = cos[r] * step;
+            ras[r][3] += cos[r] * start;
+        }
+    }
+    ras[3][3] = 1.0;
+    if let Some(&o) = others.first() {
+        dims[3] = sizes[o];
+    }
+    let meta = Meta { format: "MINC1".to_string(), ..Default::default() };
+    Ok(Volume { voxels, dims, components: 1, geometry: Geometry::from_ras_affine(&ras), meta })
+}
+
+/// nibabel's `_normalize`: integer values to real values with image-max/min.
+#[allow(clippy::too_many_arguments)]
+fn scale(
+    cdf: &Cdf,
+    bytes: &[u8],
+    image: &Var,
+    names: &[String],
+    sizes: &[usize],
+    raw: Voxels,
+    st: SampleType,
+    limits: &Limits,
+) -> Result<Voxels> {
+    let (tmin, tmax) = type_range(st);
+    let (dmin, dmax) = match image.num("valid_range") {
+        Some(v) if v.len() == 2 => {
+            let (a, b) = (v[0].min(v[1]), v[0].max(v[1]));
+            if a < tmin || b > tmax {
+                return Err(Error::bad_input("MINC1: valid_range is outside the data type's range"));
+            }
+            (a, b)
+        }
+        _ => (tmin, tmax),
+    };
+    let (Some(vmax), Some(vmin)) = (cdf.var("image-max"), cdf.var("image-min")) else {
+        // No scaling variables: nibabel returns the stored values.
+        return Ok(raw);
+    };
+    let mx_names = vmax.dims.iter().map(|&d| cdf.dim(d).map(|x| x.0.clone())).collect::<Result<Vec<_>>>()?;
+    let mn_names = vmin.dims.iter().map(|&d| cdf.dim(d).map(|x| x.0.clone())).collect::<Result<Vec<_>>>()?;
+    if mx_names != mn_names || mx_names.len() > 2 || names.get(..mx_names.len()) != Some(mx_names.as_slice()) {
+        return Err(Error::unsupported(format!(
+            "MINC1: image-max dimensions {mx_names:?} must be the slowest image dimensions {names:?}"
+        )));
+    }
+    let imax = cdf.values(bytes, vmax, limits)?;
+    let imin = cdf.values(bytes, vmin, limits)?;
+    // Samples per scaling entry.
+    let block = sizes.get(mx_names.len()..).map(|s| s.iter().product::<usize>()).unwrap_or(1).max(1);
+    let mut out: Vec<f64> = try_with_capacity(raw.len(), limits, "scaled voxels")?;
+    let vals = sample::to_f64(&raw, limits)?;
+    let range = dmax - dmin;
+    for (i, v) in vals.iter().enumerate() {
+        let s = i / block;
+        let (hi, lo) = (imax.get(s).copied().unwrap_or(1.0), imin.get(s).copied().unwrap_or(0.0));
+        let sc = if range != 0.0 { (hi - lo) / range } else { 0.0 };
+        out.push((v.clamp(dmin, dmax) - dmin) * sc + lo);
+    }
+    Ok(Voxels::F64(out))
+}
