@@ -2,6 +2,7 @@
 //! syntax ([`pixel`]), and series grouping/sorting/assembly ([`series`]).
 
 pub mod csa;
+pub mod dicomdir;
 pub mod enhanced;
 pub mod file;
 pub mod mosaic;
