@@ -81,7 +81,8 @@ pub(crate) fn check_len(vol: &Volume) -> Result<()> {
 /// Collects a streaming writer's output, reserving `size_hint` bytes first.
 pub(crate) fn to_vec(size_hint: usize, f: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<Vec<u8>> {
     let mut out: Vec<u8> = Vec::new();
-    out.try_reserve(size_hint).map_err(|_| Error::limit(format!("could not allocate {size_hint} bytes for the output")))?;
+    out.try_reserve(size_hint)
+        .map_err(|_| Error::limit(format!("could not allocate {size_hint} bytes for the output")))?;
     f(&mut out)?;
     Ok(out)
 }
@@ -153,31 +154,35 @@ pub fn extension(format: Format) -> &'static str {
 /// `stem` should come from [`naming::file_stem`] (never from patient fields).
 pub fn export(vol: &Volume, stem: &str, format: Format, opts: &ExportOptions) -> Result<Vec<ExportedFile>> {
     let mut files = Vec::new();
-    let sidecar = |extra: Option<serde_json::Value>| -> Result<ExportedFile> {
-        let mut doc = sidecar::sidecar(&vol.meta, opts.keep_phi);
-        if let (Some(serde_json::Value::Object(extra)), serde_json::Value::Object(map)) = (extra, &mut doc) {
-            map.extend(extra);
-        }
-        Ok(ExportedFile { name: format!("{stem}.json"), bytes: sidecar::to_bytes(&doc)? })
+    let sidecar = |extra: sidecar::Fields| -> Result<ExportedFile> {
+        let mut fields = sidecar::sidecar(&vol.meta, opts.keep_phi);
+        fields.extend(extra);
+        Ok(ExportedFile { name: format!("{stem}.json"), bytes: sidecar::fields_to_bytes(&fields)? })
     };
     match format {
         Format::Nifti { gzip } => {
             let o = nifti::NiftiOptions { gzip, ..Default::default() };
-            files.push(ExportedFile { name: format!("{stem}.{}", extension(format)), bytes: nifti::write_nifti(vol, o)? });
+            files.push(ExportedFile {
+                name: format!("{stem}.{}", extension(format)),
+                bytes: nifti::write_nifti(vol, o)?,
+            });
             if !opts.no_sidecar {
-                files.push(sidecar(None)?);
+                files.push(sidecar(Vec::new())?);
             }
         }
         Format::Nrrd { gzip } => {
             files.push(ExportedFile { name: format!("{stem}.nrrd"), bytes: nrrd::write_nrrd(vol, gzip)? });
             if !opts.no_sidecar {
-                files.push(sidecar(None)?);
+                files.push(sidecar(Vec::new())?);
             }
         }
         Format::Npy(order) => {
-            files.push(ExportedFile { name: format!("{stem}_{}.npy", order.name()), bytes: npy::write_npy(vol, order)? });
+            files.push(ExportedFile {
+                name: format!("{stem}_{}.npy", order.name()),
+                bytes: npy::write_npy(vol, order)?,
+            });
             // The geometry travels in the sidecar: .npy has none.
-            files.push(sidecar(Some(npy::geometry_json(vol, order)))?);
+            files.push(sidecar(npy::geometry_fields(vol, order))?);
         }
         Format::PngZip => {
             files.push(ExportedFile { name: format!("{stem}.zip"), bytes: png_stack::write_png_zip(vol, &opts.png)? });

@@ -57,9 +57,7 @@ pub fn file_stem(pattern: &str, meta: &Meta, index: usize, keep_phi: bool) -> Re
             }
             Some('%') => out.push('%'),
             Some(other) => {
-                return Err(Error::parameter(format!(
-                    "unknown %{other} in the file name pattern (%s %d %p %m %t %%)"
-                )))
+                return Err(Error::parameter(format!("unknown %{other} in the file name pattern (%s %d %p %m %t %%)")))
             }
             None => out.push('%'),
         }

@@ -75,10 +75,8 @@ pub fn npy_header(vol: &Volume, order: Order) -> Result<Vec<u8>> {
     let dims: Vec<String> = shape(vol, order).iter().map(|d| d.to_string()).collect();
     let shape = if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
     let fortran = if order == Order::Xyz { "True" } else { "False" };
-    let mut dict = format!(
-        "{{'descr': '{}', 'fortran_order': {fortran}, 'shape': {shape}, }}",
-        descr(vol.voxels.sample_type())
-    );
+    let mut dict =
+        format!("{{'descr': '{}', 'fortran_order': {fortran}, 'shape': {shape}, }}", descr(vol.voxels.sample_type()));
     let total = 10 + dict.len() + 1;
     let pad = (64 - total % 64) % 64;
     dict.push_str(&" ".repeat(pad));
@@ -104,17 +102,25 @@ pub fn write_npy(vol: &Volume, order: Order) -> Result<Vec<u8>> {
 }
 
 /// Geometry for the sidecar of an .npy (which has none of its own): axis
-/// order, spacing, origin and direction in LPS, and the affine from array
-/// index to LPS world coordinates in the written order.
-pub fn geometry_json(vol: &Volume, order: Order) -> serde_json::Value {
+/// order, shape, spacing, origin and direction in LPS (direction columns
+/// are the voxel axes x, y, z), and the 4×4 affine from voxel (i, j, k) —
+/// i along x — to LPS world coordinates.
+pub fn geometry_fields(vol: &Volume, order: Order) -> super::sidecar::Fields {
     let g = &vol.geometry;
-    json!({
-        "NpyAxisOrder": match order { Order::Zyx => "z,y,x (C order)", Order::Xyz => "x,y,z (Fortran order)" },
-        "NpyShape": shape(vol, order),
-        "Space": "LPS",
-        "Spacing": g.spacing,
-        "Origin": g.origin,
-        "Direction": g.direction,
-        "WorldFromVoxelIJK": g.world_from_voxel(),
-    })
+    let order_text = match order {
+        Order::Zyx => "z,y,x (C order: arr[k, j, i])",
+        Order::Xyz => "x,y,z (Fortran order: arr[i, j, k])",
+    };
+    [
+        ("NpyAxisOrder", json!(order_text)),
+        ("NpyShape", json!(shape(vol, order))),
+        ("Space", json!("LPS")),
+        ("Spacing", json!(g.spacing)),
+        ("Origin", json!(g.origin)),
+        ("Direction", json!(g.direction)),
+        ("WorldFromVoxel", json!(g.world_from_voxel())),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }

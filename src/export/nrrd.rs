@@ -24,7 +24,8 @@ fn nrrd_type(t: SampleType) -> &'static str {
 
 /// A vector as NRRD writes it: `(x,y,z)` with the shortest exact decimals.
 fn vec3(v: [f64; 3]) -> String {
-    format!("({},{},{})", v[0], v[1], v[2])
+    // + 0.0 turns −0 into 0.
+    format!("({},{},{})", v[0] + 0.0, v[1] + 0.0, v[2] + 0.0)
 }
 
 /// The NRRD header up to and including the blank line that ends it.

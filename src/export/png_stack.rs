@@ -194,10 +194,9 @@ pub fn write_png_zip_to(vol: &Volume, opts: &PngOptions, w: &mut dyn std::io::Wr
             json!({ "kind": "window", "bits": 8, "function": "LINEAR (DICOM PS3.3 C.11.2.1.2)",
                     "note": "png 0 = value <= center - 0.5 - (width-1)/2; 255 = value > center - 0.5 + (width-1)/2" }),
         ),
-        Mapping::Offset16(o) => (
-            serde_json::Value::Null,
-            json!({ "kind": "stored", "bits": 16, "offset": o, "value": "png - offset" }),
-        ),
+        Mapping::Offset16(o) => {
+            (serde_json::Value::Null, json!({ "kind": "stored", "bits": 16, "offset": o, "value": "png - offset" }))
+        }
         Mapping::Labels => (serde_json::Value::Null, json!({ "kind": "labels", "bits": 8, "value": "png" })),
     };
     let manifest = json!({

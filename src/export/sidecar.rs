@@ -2,7 +2,7 @@
 //! voxdrop can fill, with dcm2niix's names and units (seconds for TR/TE).
 //! Patient-identifying fields appear only with `keep_phi`.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 use crate::volume::Meta;
@@ -47,15 +47,18 @@ fn g6(x: f64) -> Value {
     }
 }
 
-/// The sidecar as a JSON object (fields in dcm2niix's order).
-pub fn sidecar(meta: &Meta, keep_phi: bool) -> Value {
+/// Ordered JSON fields (dcm2niix's order; serde_json's map would sort them).
+pub type Fields = Vec<(String, Value)>;
+
+/// The sidecar fields, in dcm2niix's order.
+pub fn sidecar(meta: &Meta, keep_phi: bool) -> Fields {
     let public = super::deid::public_meta(meta);
     let m = if keep_phi { meta } else { &public };
     let a = &m.acquisition;
-    let mut o = Map::new();
+    let mut o = Fields::new();
     let mut put = |k: &str, v: Option<Value>| {
         if let Some(v) = v {
-            o.insert(k.to_string(), v);
+            o.push((k.to_string(), v));
         }
     };
     put("Modality", m.modality.clone().map(Value::from));
@@ -67,7 +70,9 @@ pub fn sidecar(meta: &Meta, keep_phi: bool) -> Value {
     }
     put("SeriesDescription", m.series_description.clone().map(Value::from));
     put("ProtocolName", m.protocol_name.clone().map(Value::from));
-    put("ImageType", (!a.image_type.is_empty()).then(|| json!(a.image_type)));
+    // dcm2niix splits values at '_' too ("ECHO_00" → "ECHO", "00").
+    let image_type: Vec<&str> = a.image_type.iter().flat_map(|v| v.split('_')).filter(|v| !v.is_empty()).collect();
+    put("ImageType", (!image_type.is_empty()).then(|| json!(image_type)));
     put("SeriesNumber", m.series_number.map(Value::from));
     if keep_phi {
         put("AcquisitionTime", a.acquisition_time.clone().map(Value::from));
@@ -88,7 +93,20 @@ pub fn sidecar(meta: &Meta, keep_phi: bool) -> Value {
     }
     put("ConversionSoftware", Some(Value::from("voxdrop")));
     put("ConversionSoftwareVersion", Some(Value::from(crate::VERSION)));
-    Value::Object(o)
+    o
+}
+
+/// A JSON object with the fields in the given order, one per line (values compact, as dcm2niix).
+pub fn fields_to_bytes(fields: &Fields) -> Result<Vec<u8>> {
+    let mut out = String::from("{\n");
+    for (i, (k, v)) in fields.iter().enumerate() {
+        let k = serde_json::to_string(k).map_err(|e| Error::io(format!("JSON: {e}")))?;
+        let v = serde_json::to_string(v).map_err(|e| Error::io(format!("JSON: {e}")))?;
+        let comma = if i + 1 < fields.len() { "," } else { "" };
+        out.push_str(&format!("\t{k}: {v}{comma}\n"));
+    }
+    out.push_str("}\n");
+    Ok(out.into_bytes())
 }
 
 /// Pretty-printed JSON bytes with a final newline.
