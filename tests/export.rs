@@ -81,8 +81,11 @@ fn nifti_round_trip_oblique_and_nifti2_for_long_dimensions() {
     assert_eq!(streamed, bytes);
 }
 
+/// (sizes, type, space directions, origin, data)
+type Nrrd = (Vec<usize>, String, Vec<Option<[f64; 3]>>, [f64; 3], Vec<u8>);
+
 /// Minimal NRRD reader for our own output (attached header, raw or gzip, little endian).
-fn parse_nrrd(bytes: &[u8]) -> (Vec<usize>, String, Vec<Option<[f64; 3]>>, [f64; 3], Vec<u8>) {
+fn parse_nrrd(bytes: &[u8]) -> Nrrd {
     let end = bytes.windows(2).position(|w| w == b"\n\n").unwrap();
     let header = std::str::from_utf8(&bytes[..end]).unwrap();
     let field = |k: &str| header.lines().find_map(|l| l.strip_prefix(k)).unwrap_or_else(|| panic!("no {k}")).trim();
@@ -117,8 +120,8 @@ fn nrrd_round_trip_oblique() {
             let g = &vol.geometry;
             for (a, d) in dirs.iter().take(3).enumerate() {
                 let d = d.unwrap();
-                for r in 0..3 {
-                    assert!((d[r] - g.direction[r][a] * g.spacing[a]).abs() < 1e-12, "{what}");
+                for (r, dr) in d.iter().enumerate() {
+                    assert!((dr - g.direction[r][a] * g.spacing[a]).abs() < 1e-12, "{what}");
                 }
             }
             assert_eq!(origin, g.origin, "{what}");
