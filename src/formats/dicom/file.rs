@@ -11,7 +11,7 @@ use super::Slice;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::Limits;
 use crate::ops::modality;
-use crate::volume::{Meta, Patient, Voxels, Window};
+use crate::volume::{Acquisition, Meta, Patient, Voxels, Window};
 use dicom_core::value::{PrimitiveValue, Value};
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
@@ -416,6 +416,19 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
         // RepetitionTime (0018,0080) is in ms.
         time_step: number(&obj, tags::REPETITION_TIME).map(|ms| ms / 1000.0),
         image_orientation_dicom: orientation,
+        acquisition: Acquisition {
+            model: text(&obj, tags::MANUFACTURER_MODEL_NAME),
+            magnetic_field_strength: number(&obj, tags::MAGNETIC_FIELD_STRENGTH),
+            repetition_time_ms: number(&obj, tags::REPETITION_TIME),
+            echo_time_ms: number(&obj, tags::ECHO_TIME),
+            flip_angle: number(&obj, tags::FLIP_ANGLE),
+            spacing_between_slices: number(&obj, tags::SPACING_BETWEEN_SLICES),
+            image_type: text(&obj, tags::IMAGE_TYPE)
+                .map(|t| t.split('\\').map(|v| v.trim().to_string()).collect())
+                .unwrap_or_default(),
+            series_time: text(&obj, tags::SERIES_TIME),
+            acquisition_time: text(&obj, tags::ACQUISITION_TIME),
+        },
         warnings,
     };
     Ok(Slice {
