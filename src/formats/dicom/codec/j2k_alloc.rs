@@ -94,3 +94,22 @@ pub unsafe extern "C" fn free(p: *mut c_void) {
         dealloc(base, l);
     }
 }
+
+/// `strcpy`, imported by openjp2's encoder (the comment marker). Never
+/// reached when decoding, but the import must resolve for the module to
+/// instantiate.
+#[no_mangle]
+pub unsafe extern "C" fn strcpy(dst: *mut core::ffi::c_char, src: *const core::ffi::c_char) -> *mut core::ffi::c_char {
+    let mut i = 0;
+    // SAFETY: C's contract: `src` is NUL-terminated and `dst` large enough.
+    unsafe {
+        loop {
+            let c = *src.add(i);
+            *dst.add(i) = c;
+            if c == 0 {
+                return dst;
+            }
+            i += 1;
+        }
+    }
+}
