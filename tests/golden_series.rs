@@ -15,8 +15,7 @@ use voxdrop::formats::{load_files, nifti::read_nifti};
 use voxdrop::{Limits, Volume};
 
 /// Series that cannot pass yet, with the reason (the formats issue adds them).
-const KNOWN_FAILURES: &[(&str, &str)] = &[
-];
+const KNOWN_FAILURES: &[(&str, &str)] = &[];
 
 /// Per-case value tolerance (absolute), where the reference's values are not
 /// exactly reproducible. Everything else must be equal.

@@ -9,6 +9,7 @@ pub mod nifti;
 pub mod nrrd;
 pub mod parrec;
 pub mod sample;
+pub mod stack;
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
@@ -38,6 +39,8 @@ pub enum Format {
     Ecat,
     /// AFNI .HEAD/.BRIK (recognised, not read).
     Afni,
+    /// A 2-D PNG / JPEG / TIFF image: a slice of an image stack.
+    ImageSlice,
     /// A file that is only data for some header (.raw, .zraw, .REC, .BRIK…).
     Companion,
     Unknown,
@@ -56,6 +59,9 @@ pub fn detect(bytes: &[u8], name: &str) -> Format {
     if nrrd::looks_like_nrrd(bytes) {
         return Format::Nrrd;
     }
+    if stack::looks_like_image(bytes) {
+        return Format::ImageSlice;
+    }
     if metaimage::looks_like_metaimage(bytes) {
         return Format::MetaImage;
     }
@@ -69,10 +75,10 @@ pub fn detect(bytes: &[u8], name: &str) -> Format {
         return Format::Ecat;
     }
     let gz = bytes.starts_with(&[0x1f, 0x8b]);
-    if lname.ends_with(".mgz") || lname.ends_with(".mgh.gz") || lname.ends_with(".mgh") {
-        if gz || mgh::looks_like_mgh(bytes) {
-            return Format::Mgh;
-        }
+    if (lname.ends_with(".mgz") || lname.ends_with(".mgh.gz") || lname.ends_with(".mgh"))
+        && (gz || mgh::looks_like_mgh(bytes))
+    {
+        return Format::Mgh;
     }
     if nifti::looks_like_nifti(bytes) {
         if lname.ends_with(".hdr") || lname.ends_with(".hdr.gz") {
@@ -171,6 +177,10 @@ pub struct Loader {
     pending: Vec<Pending>,
     /// Files that are only data (.raw, .REC, …), claimed by headers at the end.
     loose: Vec<(String, Vec<u8>)>,
+    /// 2-D images, assembled into one volume at the end.
+    stack: Vec<(String, Vec<u8>)>,
+    /// Voxel spacing for the image stack (the images carry none).
+    stack_spacing: Option<[f64; 3]>,
 }
 
 /// A file name as a DICOMDIR reference would spell it: '/' separators and
@@ -183,6 +193,11 @@ fn reference_key(name: &str) -> String {
 impl Loader {
     pub fn new(limits: Limits) -> Self {
         Loader { limits, ..Default::default() }
+    }
+
+    /// Sets the voxel spacing (x, y, slice) of PNG / JPEG / TIFF slice stacks.
+    pub fn set_stack_spacing(&mut self, spacing: [f64; 3]) {
+        self.stack_spacing = Some(spacing);
     }
 
     /// Adds one file. Errors are recorded, never returned: one bad file
@@ -251,6 +266,7 @@ impl Loader {
                     "AFNI .HEAD/.BRIK datasets are recognised but not read: convert with 3dAFNItoNIFTI",
                 ))
             }
+            Format::ImageSlice => self.stack.push((name.to_string(), bytes.to_vec())),
             Format::Companion => self.loose.push((name.to_string(), bytes.to_vec())),
             Format::Unknown => {
                 return Err(Error::unsupported(
@@ -269,6 +285,7 @@ impl Loader {
             + self.images.len()
             + self.pending.len()
             + self.loose.len()
+            + self.stack.len()
     }
 
     /// Finds a companion file among the loose files and the unpaired .img
@@ -440,6 +457,19 @@ impl Loader {
                     Error::bad_input("a data file without the header that describes it (.nhdr, .mhd, .PAR, .HEAD)")
                         .in_file(lname),
                 );
+            }
+        }
+        if !self.stack.is_empty() {
+            let files: Vec<(&str, &[u8])> = self.stack.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+            let spacing = self.stack_spacing.unwrap_or([1.0; 3]);
+            match stack::assemble_image_stack_with_limits(&files, spacing, &self.limits) {
+                Ok(mut v) => {
+                    if self.stack_spacing.is_none() {
+                        v.meta.warnings.push("the images carry no spacing: 1 mm is assumed; give the spacing".into());
+                    }
+                    self.volumes.push(v);
+                }
+                Err(e) => self.errors.push(e),
             }
         }
         let (series, errs) = dicom::series::assemble(std::mem::take(&mut self.slices), &self.limits);

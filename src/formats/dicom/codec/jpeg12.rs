@@ -121,7 +121,7 @@ fn u16_at(b: &[u8], p: usize) -> Result<usize> {
 pub(crate) fn is_12_bit(f: &[u8]) -> bool {
     let mut p = 2;
     while let (Some(0xff), Some(&m)) = (f.get(p), f.get(p + 1)) {
-        if matches!(m, 0xc0 | 0xc1 | 0xc2) {
+        if matches!(m, 0xc0..=0xc2) {
             return f.get(p + 4) == Some(&12);
         }
         let Ok(len) = u16_at(f, p + 2) else { return false };

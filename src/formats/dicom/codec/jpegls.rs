@@ -354,6 +354,8 @@ fn med(ra: i32, rb: i32, rc: i32) -> i32 {
 }
 
 /// Default thresholds (C.2.4.1.1.1), overridden by LSE values that are set.
+/// Written as the standard's formula with BASIC_T1..3 = 3, 7, 21.
+#[allow(clippy::identity_op)]
 fn thresholds(h: &Header, near: i32) -> (i32, i32, i32) {
     let maxval = h.maxval;
     let clamp = |i: i32, j: i32| if i > maxval || i < j { j } else { i };
