@@ -229,7 +229,14 @@ pub fn needs_nifti2(vol: &Volume, opts: NiftiOptions) -> bool {
 /// Fails when the volume cannot be described (components other than 1, 3
 /// (RGB) or 4 (RGBA), or voxel data that does not match the dimensions).
 pub fn nifti_header(vol: &Volume, opts: NiftiOptions) -> Result<Vec<u8>> {
-    let (code, bitpix) = datatype(vol.voxels.sample_type(), vol.components)?;
+    let (mut code, bitpix) = datatype(vol.voxels.sample_type(), vol.components)?;
+    // Like dcm2niix: unsigned 16-bit DICOM data that never exceeds 32767 is
+    // stored as INT16 (the bytes are the same), which more tools read well.
+    if let crate::volume::Voxels::U16(v) = &vol.voxels {
+        if vol.meta.format == "DICOM" && vol.components == 1 && v.iter().all(|&x| x <= 32767) {
+            code = 4;
+        }
+    }
     super::check_len(vol)?;
     if let Some(d) = vol.dims.iter().find(|&&d| d == 0 || i64::try_from(d).is_err()) {
         return Err(Error::unsupported(format!("dimension {d} cannot be stored in NIfTI")));
