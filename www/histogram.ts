@@ -19,11 +19,9 @@ export class HistogramPanel {
     this.ctx = c;
     canvas.addEventListener('pointerdown', (ev) => {
       if (!this.hist) return;
+      // The nearer edge follows the pointer.
       const x = this.toValue(ev.offsetX);
-      const tol = ((this.hist.hi - this.hist.lo) / this.canvas.clientWidth) * 8;
-      if (Math.abs(x - this.lo) <= tol) this.drag = 'lo';
-      else if (Math.abs(x - this.hi) <= tol) this.drag = 'hi';
-      else this.drag = Math.abs(x - this.lo) < Math.abs(x - this.hi) ? 'lo' : 'hi';
+      this.drag = Math.abs(x - this.lo) < Math.abs(x - this.hi) ? 'lo' : 'hi';
       canvas.setPointerCapture(ev.pointerId);
       this.move(ev.offsetX);
     });

@@ -92,7 +92,7 @@ test('(a) the sample CT shows its middle axial slice, windowed per PS3.3', { tod
   bad = compareSlice(c6, ref, 40, 400);
   assert.equal(bad.length, 0, `abdomen window: ${bad.length} pixels differ, e.g. ${JSON.stringify(bad.slice(0, 3))}`);
   // The readout under the cursor: value, voxel index and LPS mm.
-  const box = await s.page.$eval('#canvas', (e) => {
+  const box = await s.page.$eval('#canvas-axial', (e) => {
     const r = e.getBoundingClientRect();
     return { x: r.left, y: r.top, w: r.width, h: r.height };
   });
@@ -136,7 +136,7 @@ async function checkGeSeries(page) {
   assert.equal(c.index, 7);
   const ref = readNifti(GE_REF);
   // Which reference slice is on screen: ask the app for the LPS position of a pixel.
-  const box = await page.$eval('#canvas', (e) => {
+  const box = await page.$eval('#canvas-axial', (e) => {
     const r = e.getBoundingClientRect();
     return { x: r.left, y: r.top, w: r.width, h: r.height };
   });
