@@ -543,4 +543,61 @@ mod tests {
         )
         .is_err());
     }
+
+    #[test]
+    fn lut_matches_the_window_transform_for_every_sample_type() {
+        let g = Geometry::default();
+        let i16s: Vec<i16> = (0..64).map(|i| (i * 97 - 3000) as i16).collect();
+        let f32s: Vec<f32> = i16s.iter().map(|&x| x as f32).collect();
+        let mk = |voxels| Volume { voxels, dims: [8, 8, 1, 1], components: 1, geometry: g, meta: Meta::default() };
+        let vols = [mk(Voxels::I16(i16s.clone())), mk(Voxels::F32(f32s))];
+        let mut r = Renderer::new();
+        for (center, width, invert) in
+            [(40.0, 400.0, false), (-600.0, 1500.0, true), (40.0, 400.0, true), (0.5, 1.0, false)]
+        {
+            for func in [VoiFunction::Linear, VoiFunction::LinearExact, VoiFunction::Sigmoid] {
+                let tf = WindowTransform::display(center, width, func);
+                let d = Display { window: Window { center, width }, func, invert, colormap: Colormap::Grey };
+                for vol in &vols {
+                    let mut out = vec![0u8; 8 * 8 * 4];
+                    r.render(vol, View::Axial, 0, 0, d, &mut out).unwrap();
+                    for (k, &x) in i16s.iter().enumerate() {
+                        let y = tf.apply_u8(x as f64);
+                        let want = if invert { 255 - y } else { y };
+                        assert_eq!(
+                            &out[k * 4..k * 4 + 4],
+                            &[want, want, want, 255],
+                            "value {x} window {center}/{width} {func:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn palettes_run_dark_to_bright() {
+        for cmap in [Colormap::Grey, Colormap::Hot, Colormap::Bone] {
+            let p = palette(cmap, false);
+            assert_eq!(p[0], [0, 0, 0, 255]);
+            assert_eq!(p[255], [255, 255, 255, 255]);
+            assert_eq!(palette(cmap, true)[0], p[255]);
+        }
+    }
+
+    #[test]
+    fn roi_stats_and_labels() {
+        let vol = ramp(4, 3, 2, Geometry::default());
+        // rectangle over the whole first slice: values 0..11
+        let s = roi_stats(&vol, View::Axial, 0, 0, [0, 0, 3, 2], false).unwrap().unwrap();
+        assert_eq!((s.count, s.mean, s.min, s.max), (12, 5.5, 0.0, 11.0));
+        // the inscribed ellipse drops the four corners
+        let e = roi_stats(&vol, View::Axial, 0, 0, [0, 0, 3, 2], true).unwrap().unwrap();
+        assert_eq!(e.count, 8);
+        let mut out = vec![0u8; 4 * 3 * 4];
+        blend_labels(&vol, View::Axial, 0, 1.0, &mut out).unwrap();
+        assert_eq!(&out[0..3], &[0, 0, 0], "label 0 is transparent");
+        assert_eq!(&out[4..7], &label_colour(1.0).unwrap());
+        assert_eq!(label_values(&vol, 3), vec![(1.0, 1), (2.0, 1), (3.0, 1)]);
+    }
 }

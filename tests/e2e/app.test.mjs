@@ -100,7 +100,7 @@ test('(a) the sample CT shows its middle axial slice, windowed per PS3.3', { tod
   await s.page.waitForFunction(() => document.getElementById('overlay-cursor').dataset.ijk, null, { timeout: 5000 });
   const cur = await s.page.$eval('#overlay-cursor', (e) => ({ text: e.textContent, value: Number(e.dataset.value) }));
   assert.equal(cur.value, ref.at(40, 100));
-  assert.match(cur.text, /voxel \[\d+, \d+, \d+\].*LPS \(.*\) mm/);
+  assert.match(cur.text, /voxel \[\d+, \d+, \d+\].*LPS \(.*\) mm/s);
   s.assertQuiet();
   await s.context.close();
 });
