@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import {
   ROOT, CORPUS, SAMPLE, startApp, openApp, idle, canvasInfo, pixelPoint, messages, readNifti, viewSlice, spacingOf,
-  compareSlice, waitingFor,
+  compareSlice, waitingFor, windowLinear,
 } from './helpers.mjs';
 
 const DICOM_READER = waitingFor('src/formats/dicom', 'the DICOM reader');
@@ -308,4 +308,79 @@ test('three-view layout screenshot (light and dark), layout switch', async () =>
     s.assertQuiet();
     await s.context.close();
   }
+});
+
+test('ruler in mm, rectangle and ellipse ROI statistics against the reference', async () => {
+  const s = await openApp(app);
+  const c = await canvasInfo(s.page, 'axial');
+  const ref = viewSlice(nii, 'axial', c.index);
+  const drag = async (a, b) => {
+    const p = await pixelPoint(s.page, 'axial', ...a);
+    const q = await pixelPoint(s.page, 'axial', ...b);
+    await s.page.mouse.move(p.x, p.y);
+    await s.page.mouse.down();
+    await s.page.mouse.move(q.x, q.y, { steps: 4 });
+    await s.page.mouse.up();
+    await idle(s.page);
+  };
+  await s.page.check('#tool-ruler');
+  await drag([10, 10], [40, 50]);
+  const [sx, sy] = spacingOf(nii);
+  const mm = Number(await s.page.$eval('#measure-readout', (e) => e.dataset.mm));
+  assert.ok(Math.abs(mm - Math.hypot(30 * sx, 40 * sy)) < 1e-6, `ruler ${mm}`);
+  for (const ellipse of [false, true]) {
+    await s.page.check(ellipse ? '#tool-ellipse' : '#tool-rect');
+    await drag([10, 10], [29, 19]);
+    await s.page.waitForFunction(() => document.getElementById('measure-readout').dataset.stats, null, { timeout: 5000 });
+    const got = JSON.parse(await s.page.$eval('#measure-readout', (e) => e.dataset.stats));
+    const vals = [];
+    for (let y = 10; y <= 19; y++)
+      for (let x = 10; x <= 29; x++) {
+        const [dx, dy] = [(x - 19.5) / 10, (y - 14.5) / 5];
+        if (!ellipse || dx * dx + dy * dy <= 1) vals.push(ref.at(x, y));
+      }
+    const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
+    const sd = Math.sqrt(vals.reduce((a, b) => a + (b - mean) ** 2, 0) / vals.length);
+    assert.equal(got.count, vals.length);
+    assert.ok(Math.abs(got.mean - mean) < 1e-9 && Math.abs(got.sd - sd) < 1e-9, JSON.stringify({ got, mean, sd }));
+    assert.deepEqual([got.min, got.max], [Math.min(...vals), Math.max(...vals)]);
+    await s.page.evaluate(() => delete document.getElementById('measure-readout').dataset.stats);
+  }
+  s.assertQuiet();
+  await s.context.close();
+});
+
+test('a label mask loads as a coloured overlay with a legend', async () => {
+  const s = await openApp(app);
+  // Mask of the sample: 1 where HU > 200, else 0; uint8, same header and affine.
+  const { gunzipSync } = await import('node:zlib');
+  const src = gunzipSync(readFileSync(SAMPLE));
+  const off = Math.round(src.readFloatLE(108));
+  const hdr = Buffer.from(src.subarray(0, off));
+  hdr.writeInt16LE(2, 70);
+  hdr.writeInt16LE(8, 72);
+  hdr.writeFloatLE(1, 112);
+  hdr.writeFloatLE(0, 116);
+  const mask = Buffer.from(nii.values.map((v) => (v > 200 ? 1 : 0)));
+  await s.page.click('details:has(#labels-input) > summary');
+  await s.page.setInputFiles('#labels-input', { name: 'mask.nii', mimeType: 'application/octet-stream', buffer: Buffer.concat([hdr, mask]) });
+  await s.page.waitForSelector('#label-legend li', { timeout: 10_000 });
+  await idle(s.page);
+  const legend = await s.page.$$eval('#label-legend li', (l) => l.map((e) => e.textContent.trim()));
+  assert.deepEqual(legend, [`1 (${mask.reduce((a, b) => a + b, 0)} voxels)`]);
+  const c = await canvasInfo(s.page, 'axial');
+  const ref = viewSlice(nii, 'axial', c.index);
+  const red = [230, 25, 75]; // label 1's colour (src/render.rs label_colour)
+  let bad = 0;
+  for (let py = 0; py < ref.height; py++)
+    for (let px = 0; px < ref.width; px++) {
+      const i = (py * ref.width + px) * 4;
+      const v = ref.at(px, py);
+      const g = Math.max(0, Math.min(255, Math.floor(windowLinear(v, c.center, c.width_) + 0.5)));
+      const want = v > 200 ? red.map((r) => Math.round(g + (r - g) * 0.5)) : [g, g, g];
+      if (want.some((w, k) => Math.abs(w - c.rgba[i + k]) > 1)) bad++;
+    }
+  assert.equal(bad, 0, `${bad} overlay pixels differ`);
+  s.assertQuiet();
+  await s.context.close();
 });
