@@ -9,7 +9,7 @@ export function el<T extends HTMLElement>(id: string, type: new () => T): T {
 export function fmt(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   if (Number.isInteger(v)) return String(v);
-  return Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4);
+  return Math.abs(v) >= 100 ? v.toFixed(1) : String(Number(v.toPrecision(4)));
 }
 
 export function errText(err: unknown): string {

@@ -11,7 +11,12 @@ import type {
 
 interface WorkerScope {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
-  onmessage: ((ev: MessageEvent<ToWorker>) => void) | null;
+  onmessage: ((ev: MessageEvent<ToWorker | InitMessage>) => void) | null;
+}
+
+/** First message from engine-client: the compiled wasm module (or its URL). */
+interface InitMessage {
+  init: WebAssembly.Module | string;
 }
 const scope = self as unknown as WorkerScope;
 
@@ -128,20 +133,29 @@ function run(msg: ToWorker): void {
   }
 }
 
+let started = false;
 scope.onmessage = (ev) => {
-  if (engine === null && dead === null) queue.push(ev.data);
-  else run(ev.data);
+  const data = ev.data;
+  if ('init' in data) {
+    if (!started) start(data.init);
+    started = true;
+    return;
+  }
+  if (engine === null && dead === null) queue.push(data);
+  else run(data);
 };
 
-init({ module_or_path: new URL('./voxdrop_bg.wasm', import.meta.url) })
-  .then(() => {
-    install_panic_hook();
-    engine = new Engine();
-    post({ type: 'ready', version: version() });
-    for (const msg of queue.splice(0)) run(msg);
-  })
-  .catch((err: unknown) => {
-    dead = `the image engine could not start: ${err instanceof Error ? err.message : String(err)}`;
-    post({ type: 'fatal', message: dead });
-    for (const msg of queue.splice(0)) run(msg);
-  });
+function start(wasm: WebAssembly.Module | string): void {
+  init({ module_or_path: wasm })
+    .then(() => {
+      install_panic_hook();
+      engine = new Engine();
+      post({ type: 'ready', version: version() });
+      for (const msg of queue.splice(0)) run(msg);
+    })
+    .catch((err: unknown) => {
+      dead = `the image engine could not start: ${err instanceof Error ? err.message : String(err)}`;
+      post({ type: 'fatal', message: dead });
+      for (const msg of queue.splice(0)) run(msg);
+    });
+}

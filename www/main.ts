@@ -978,6 +978,7 @@ async function start(): Promise<void> {
   wireControls();
   applyLayout();
   showEmpty();
+  const engineReady = client.preload();
   // The bundled sample is part of the page load; after this, no requests.
   let sample: Blob | null = null;
   try {
@@ -986,6 +987,7 @@ async function start(): Promise<void> {
   } catch {
     sample = null;
   }
+  await engineReady;
   if (sample) {
     await loadFiles([{ name: 'ct_totalseg_crop.nii.gz', file: sample }], true);
   } else {

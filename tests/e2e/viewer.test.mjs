@@ -384,3 +384,24 @@ test('a label mask loads as a coloured overlay with a legend', async () => {
   s.assertQuiet();
   await s.context.close();
 });
+
+test('a long processing step shows progress and can be cancelled; the files are reloaded without a request', async () => {
+  const s = await openApp(app);
+  await s.page.click('details:has(#step-op) > summary');
+  await s.page.fill('#step-spacing', '0.25');
+  await s.page.selectOption('#step-interp', 'bspline');
+  await s.page.click('#step-add');
+  await s.page.click('#process-run');
+  await s.page.waitForFunction(() => document.body.dataset.state === 'busy', null, { timeout: 5000 });
+  assert.match(await s.page.$eval('#progress-text', (e) => e.textContent), /^step 1\/1: Resample to 0\.25×0\.25×0\.25 mm \(bspline\)$/);
+  assert.equal(await s.page.isVisible('#cancel'), true);
+  await s.page.click('#cancel');
+  await s.page.waitForFunction(() => [...document.querySelectorAll('#messages li')].some((l) => /Processing cancelled/.test(l.textContent)), null, { timeout: 10_000 });
+  await s.page.waitForFunction(() => document.getElementById('canvas-axial').dataset.count === '20', null, { timeout: 20_000 });
+  await idle(s.page);
+  const c = await canvasInfo(s.page, 'axial');
+  assertSame(c, viewSlice(nii, 'axial', c.index), 'reloaded sample');
+  assert.equal(await s.page.$$eval('.step-result', (l) => l.length), 0);
+  s.assertQuiet();
+  await s.context.close();
+});
