@@ -457,3 +457,42 @@ test('4-D: the volume slider shows each frame (GE EPI against dcm2niix)', { todo
   s.assertQuiet();
   await s.context.close();
 });
+
+test('Ctrl+wheel zooms about the pointer, Shift-drag pans, R resets', async () => {
+  const s = await openApp(app);
+  const rect = () => s.page.$eval('#canvas-axial', (e) => {
+    const r = e.getBoundingClientRect();
+    return { x: r.left, y: r.top, w: r.width, h: r.height };
+  });
+  const r0 = await rect();
+  const p0 = await pixelPoint(s.page, 'axial', 40, 60);
+  const p = { x: Math.round(p0.x), y: Math.round(p0.y) };
+  await s.page.mouse.move(p.x, p.y);
+  await s.page.keyboard.down('Control');
+  await s.page.mouse.wheel(0, -300);
+  await s.page.keyboard.up('Control');
+  await s.page.waitForTimeout(100);
+  const r1 = await rect();
+  assert.ok(r1.w > r0.w * 2, `zoomed ${r0.w} → ${r1.w}`);
+  // The point under the pointer stays put (same slice coordinate before and after).
+  const under = (r) => [((p.x - r.x) / r.w) * 160, ((p.y - r.y) / r.h) * 160];
+  const [a, b] = [under(r0), under(r1)];
+  assert.ok(Math.hypot(a[0] - b[0], a[1] - b[1]) < 0.02, `moved from ${a} to ${b}`);
+  assert.equal((await canvasInfo(s.page, 'axial')).index, 10, 'Ctrl+wheel does not change the slice');
+  await s.page.keyboard.down('Shift');
+  await s.page.mouse.down();
+  await s.page.mouse.move(p.x + 40, p.y + 25, { steps: 3 });
+  await s.page.mouse.up();
+  await s.page.keyboard.up('Shift');
+  const r2 = await rect();
+  assert.ok(Math.abs(r2.x - r1.x - 40) < 1 && Math.abs(r2.y - r1.y - 25) < 1, `panned ${r2.x - r1.x}, ${r2.y - r1.y}`);
+  await s.page.keyboard.press('4');
+  await s.page.keyboard.press('r');
+  await idle(s.page);
+  const r3 = await rect();
+  assert.ok(Math.abs(r3.w - r0.w) < 0.5 && Math.abs(r3.x - r0.x) < 0.5, 'reset');
+  const c = await canvasInfo(s.page, 'axial');
+  assert.notDeepEqual([c.center, c.width_], [-600, 1500], 'R restores the file window');
+  s.assertQuiet();
+  await s.context.close();
+});
