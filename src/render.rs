@@ -9,7 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::ops::window::{VoiFunction, WindowTransform};
-use crate::volume::{Volume, Window};
+use crate::volume::{Volume, Voxels, Window};
 use crate::with_voxels;
 
 /// The three orthogonal views.
@@ -73,16 +73,18 @@ fn patient_axes(vol: &Volume) -> [(usize, bool); 3] {
 }
 
 /// How screen pixels map to voxels for one view: index axis and direction
-/// for screen x, screen y, and the slice axis.
-struct Mapping {
-    x_axis: usize,
-    x_flip: bool,
-    y_axis: usize,
-    y_flip: bool,
-    z_axis: usize,
+/// for screen x, screen y, and the slice axis (slice `index` is the voxel
+/// index along `z_axis`, never flipped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Mapping {
+    pub x_axis: usize,
+    pub x_flip: bool,
+    pub y_axis: usize,
+    pub y_flip: bool,
+    pub z_axis: usize,
 }
 
-fn mapping(vol: &Volume, view: View) -> Mapping {
+pub fn mapping(vol: &Volume, view: View) -> Mapping {
     let [l, p, s] = patient_axes(vol);
     // screen x increases toward: patient Left (axial, coronal), Posterior (sagittal)
     // screen y increases toward: Posterior (axial), Inferior (coronal, sagittal)
@@ -134,7 +136,7 @@ pub fn default_window(vol: &Volume) -> Window {
     }
 }
 
-/// Renders slice `index` of frame `t` into `out` (RGBA, width × height × 4).
+/// Renders slice `index` of frame `t` into `out` (RGBA, width × height × 4), grey.
 pub fn render_rgba(
     vol: &Volume,
     view: View,
@@ -144,6 +146,100 @@ pub fn render_rgba(
     func: VoiFunction,
     out: &mut [u8],
 ) -> Result<()> {
+    Renderer::new().render(vol, view, index, t, Display::grey(window, func), out)
+}
+
+/// Colour maps applied after windowing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Colormap {
+    Grey,
+    Hot,
+    Bone,
+}
+
+impl std::str::FromStr for Colormap {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "grey" | "gray" => Ok(Colormap::Grey),
+            "hot" => Ok(Colormap::Hot),
+            "bone" => Ok(Colormap::Bone),
+            other => Err(Error::parameter(format!("unknown colormap {other:?} (grey, hot, bone)"))),
+        }
+    }
+}
+
+/// How windowed grey levels become screen colours.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Display {
+    pub window: Window,
+    pub func: VoiFunction,
+    pub invert: bool,
+    pub colormap: Colormap,
+}
+
+impl Display {
+    pub fn grey(window: Window, func: VoiFunction) -> Self {
+        Display { window, func, invert: false, colormap: Colormap::Grey }
+    }
+}
+
+fn clamp_u8(x: f64) -> u8 {
+    (x * 255.0).round().clamp(0.0, 255.0) as u8
+}
+
+/// The 256 RGBA colours a grey level maps to (matplotlib's `hot` and `bone`).
+pub fn palette(colormap: Colormap, invert: bool) -> Vec<[u8; 4]> {
+    (0..256u32)
+        .map(|g| {
+            let g = if invert { 255 - g } else { g };
+            let t = g as f64 / 255.0;
+            let hot = [
+                (t / 0.365079).min(1.0),
+                ((t - 0.365079) / 0.365079).clamp(0.0, 1.0),
+                ((t - 0.746032) / 0.253968).clamp(0.0, 1.0),
+            ];
+            match colormap {
+                Colormap::Grey => [g as u8, g as u8, g as u8, 255],
+                Colormap::Hot => [clamp_u8(hot[0]), clamp_u8(hot[1]), clamp_u8(hot[2]), 255],
+                // bone = (7 · grey + reversed hot) / 8
+                Colormap::Bone => [
+                    clamp_u8((7.0 * t + hot[2]) / 8.0),
+                    clamp_u8((7.0 * t + hot[1]) / 8.0),
+                    clamp_u8((7.0 * t + hot[0]) / 8.0),
+                    255,
+                ],
+            }
+        })
+        .collect()
+}
+
+/// Renders slices, keeping a value → RGBA lookup table for 8- and 16-bit
+/// volumes so re-windowing costs one table build (≤ 65 536 entries) plus one
+/// lookup per pixel.
+#[derive(Default)]
+pub struct Renderer {
+    lut: Option<(LutKey, Vec<[u8; 4]>)>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+struct LutKey {
+    display: Display,
+    /// Smallest value the table covers and its length.
+    lo: i64,
+    len: usize,
+}
+
+/// Slice voxel offsets: `base + py·sy + px·sx` (in samples, before components).
+struct Walk {
+    base: isize,
+    sx: isize,
+    sy: isize,
+    width: usize,
+    height: usize,
+}
+
+fn walk(vol: &Volume, view: View, index: usize, t: usize) -> Result<Walk> {
     let g = slice_geom(vol, view);
     if index >= g.count || t >= vol.dims[3] {
         return Err(Error::parameter(format!(
@@ -151,14 +247,9 @@ pub fn render_rgba(
             g.count, vol.dims[3]
         )));
     }
-    let need = g.width * g.height * 4;
-    if out.len() != need {
-        return Err(Error::parameter(format!("output buffer has {} bytes, {need} needed", out.len())));
-    }
     let m = mapping(vol, view);
     let [nx, ny, nz, _] = vol.dims;
     let strides = [1isize, nx as isize, (nx * ny) as isize];
-    let comps = vol.components.max(1);
     let mut base = (t * nx * ny * nz) as isize + index as isize * strides[m.z_axis];
     let mut sx = strides[m.x_axis];
     let mut sy = strides[m.y_axis];
@@ -170,33 +261,202 @@ pub fn render_rgba(
         base += (g.height as isize - 1) * sy;
         sy = -sy;
     }
-    let tf = WindowTransform::display(window.center, window.width, func);
-    let total = vol.voxels.len();
-    with_voxels!(&vol.voxels, v => {
-        for py in 0..g.height {
-            let row_start = base + py as isize * sy;
-            let row = &mut out[py * g.width * 4..(py + 1) * g.width * 4];
-            for (px, pixel) in row.chunks_exact_mut(4).enumerate() {
-                let idx = (row_start + px as isize * sx) as usize * comps;
-                if idx + comps > total {
-                    pixel.copy_from_slice(&[0, 0, 0, 255]);
-                    continue;
-                }
-                if comps >= 3 {
-                    for c in 0..3 {
-                        pixel[c] = tf.apply_u8(v[idx + c] as f64);
+    Ok(Walk { base, sx, sy, width: g.width, height: g.height })
+}
+
+impl Renderer {
+    pub fn new() -> Self {
+        Renderer::default()
+    }
+
+    fn table(&mut self, key: LutKey) -> &[[u8; 4]] {
+        if self.lut.as_ref().map(|(k, _)| *k != key).unwrap_or(true) {
+            let tf = WindowTransform::display(key.display.window.center, key.display.window.width, key.display.func);
+            let pal = palette(key.display.colormap, key.display.invert);
+            let table = (0..key.len).map(|i| pal[tf.apply_u8((key.lo + i as i64) as f64) as usize]).collect();
+            self.lut = Some((key, table));
+        }
+        self.lut.as_ref().map(|(_, t)| t.as_slice()).unwrap_or(&[])
+    }
+
+    /// Renders slice `index` of frame `t` into `out` (RGBA, width × height × 4).
+    pub fn render(
+        &mut self,
+        vol: &Volume,
+        view: View,
+        index: usize,
+        t: usize,
+        display: Display,
+        out: &mut [u8],
+    ) -> Result<()> {
+        let w = walk(vol, view, index, t)?;
+        let need = w.width * w.height * 4;
+        if out.len() != need {
+            return Err(Error::parameter(format!("output buffer has {} bytes, {need} needed", out.len())));
+        }
+        let comps = vol.components.max(1);
+        let total = vol.voxels.len();
+        let inside = |py: usize, px: usize| -> Option<usize> {
+            let i = (w.base + py as isize * w.sy + px as isize * w.sx) as usize * comps;
+            (i + comps <= total).then_some(i)
+        };
+        macro_rules! lut_path {
+            ($v:expr, $lo:expr, $len:expr) => {{
+                let v = $v;
+                let table = self.table(LutKey { display, lo: $lo, len: $len });
+                for py in 0..w.height {
+                    let row = &mut out[py * w.width * 4..(py + 1) * w.width * 4];
+                    for (px, pixel) in row.chunks_exact_mut(4).enumerate() {
+                        let c = match inside(py, px) {
+                            Some(i) => table.get((v[i] as i64 - $lo) as usize).copied().unwrap_or([0, 0, 0, 255]),
+                            None => [0, 0, 0, 255],
+                        };
+                        pixel.copy_from_slice(&c);
                     }
-                } else {
-                    let y = tf.apply_u8(v[idx] as f64);
-                    pixel[0] = y;
-                    pixel[1] = y;
-                    pixel[2] = y;
                 }
-                pixel[3] = 255;
+                return Ok(());
+            }};
+        }
+        if comps == 1 {
+            match &vol.voxels {
+                Voxels::I16(v) => lut_path!(v, i16::MIN as i64, 1 << 16),
+                Voxels::U16(v) => lut_path!(v, 0, 1 << 16),
+                Voxels::U8(v) => lut_path!(v, 0, 256),
+                Voxels::I8(v) => lut_path!(v, i8::MIN as i64, 256),
+                _ => {}
+            }
+        }
+        let tf = WindowTransform::display(display.window.center, display.window.width, display.func);
+        let pal = palette(display.colormap, display.invert);
+        with_voxels!(&vol.voxels, v => {
+            for py in 0..w.height {
+                let row = &mut out[py * w.width * 4..(py + 1) * w.width * 4];
+                for (px, pixel) in row.chunks_exact_mut(4).enumerate() {
+                    let Some(idx) = inside(py, px) else {
+                        pixel.copy_from_slice(&[0, 0, 0, 255]);
+                        continue;
+                    };
+                    if comps >= 3 {
+                        for c in 0..3 {
+                            let y = tf.apply_u8(v[idx + c] as f64);
+                            pixel[c] = if display.invert { 255 - y } else { y };
+                        }
+                        pixel[3] = 255;
+                    } else {
+                        pixel.copy_from_slice(&pal[tf.apply_u8(v[idx] as f64) as usize]);
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+/// Colour of a label value (0 and non-finite values are transparent).
+pub fn label_colour(value: f64) -> Option<[u8; 3]> {
+    const COLOURS: [[u8; 3]; 12] = [
+        [230, 25, 75],
+        [60, 180, 75],
+        [255, 225, 25],
+        [0, 130, 200],
+        [245, 130, 48],
+        [145, 30, 180],
+        [70, 240, 240],
+        [240, 50, 230],
+        [210, 245, 60],
+        [250, 190, 212],
+        [0, 128, 128],
+        [170, 110, 40],
+    ];
+    if !value.is_finite() || value.round() == 0.0 {
+        return None;
+    }
+    let k = (value.round() as i64 - 1).rem_euclid(COLOURS.len() as i64) as usize;
+    COLOURS.get(k).copied()
+}
+
+/// Blends a label volume (same grid as the image) over a rendered slice.
+pub fn blend_labels(labels: &Volume, view: View, index: usize, opacity: f64, out: &mut [u8]) -> Result<()> {
+    let w = walk(labels, view, index, 0)?;
+    if out.len() != w.width * w.height * 4 {
+        return Err(Error::parameter("label overlay does not match the slice size"));
+    }
+    let a = opacity.clamp(0.0, 1.0);
+    let comps = labels.components.max(1);
+    for py in 0..w.height {
+        for px in 0..w.width {
+            let i = (w.base + py as isize * w.sy + px as isize * w.sx) as usize * comps;
+            let Some(colour) = labels.voxels.get_f64(i).and_then(label_colour) else { continue };
+            let o = (py * w.width + px) * 4;
+            for c in 0..3 {
+                let bg = out[o + c] as f64;
+                out[o + c] = (bg + (colour[c] as f64 - bg) * a).round() as u8;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Distinct label values (non-zero, rounded) with their voxel counts, up to `max` values.
+pub fn label_values(labels: &Volume, max: usize) -> Vec<(f64, u64)> {
+    let mut counts = std::collections::BTreeMap::<i64, u64>::new();
+    crate::with_voxels!(&labels.voxels, v => {
+        for &x in v.iter() {
+            let x = (x as f64).round();
+            if x.is_finite() && x != 0.0 {
+                let n = counts.len();
+                match counts.get_mut(&(x as i64)) {
+                    Some(c) => *c += 1,
+                    None if n < max => { counts.insert(x as i64, 1); }
+                    None => {}
+                }
             }
         }
     });
-    Ok(())
+    counts.into_iter().map(|(k, c)| (k as f64, c)).collect()
+}
+
+/// Mean/SD/min/max inside a rectangle or the ellipse inscribed in it, in
+/// screen pixels (inclusive corners) of slice `index` of view `view`.
+pub fn roi_stats(
+    vol: &Volume,
+    view: View,
+    index: usize,
+    t: usize,
+    corners: [usize; 4],
+    ellipse: bool,
+) -> Result<Option<crate::ops::histogram::Stats>> {
+    let w = walk(vol, view, index, t)?;
+    let [x0, y0, x1, y1] = corners;
+    let (x0, x1) = (x0.min(x1), x0.max(x1).min(w.width.saturating_sub(1)));
+    let (y0, y1) = (y0.min(y1), y0.max(y1).min(w.height.saturating_sub(1)));
+    let (cx, cy) = ((x0 + x1) as f64 / 2.0, (y0 + y1) as f64 / 2.0);
+    let (rx, ry) = ((x1 - x0 + 1) as f64 / 2.0, (y1 - y0 + 1) as f64 / 2.0);
+    let comps = vol.components.max(1);
+    let mut values = Vec::new();
+    for py in y0..=y1 {
+        for px in x0..=x1 {
+            if ellipse {
+                let (dx, dy) = ((px as f64 - cx) / rx, (py as f64 - cy) / ry);
+                if dx * dx + dy * dy > 1.0 {
+                    continue;
+                }
+            }
+            let i = (w.base + py as isize * w.sy + px as isize * w.sx) as usize * comps;
+            if let Some(x) = vol.voxels.get_f64(i).filter(|x| x.is_finite()) {
+                values.push(x);
+            }
+        }
+    }
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let sd = (values.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt();
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Ok(Some(crate::ops::histogram::Stats { count: values.len() as u64, mean, sd, min, max }))
 }
 
 #[cfg(test)]
@@ -282,5 +542,62 @@ mod tests {
             &mut out[..3]
         )
         .is_err());
+    }
+
+    #[test]
+    fn lut_matches_the_window_transform_for_every_sample_type() {
+        let g = Geometry::default();
+        let i16s: Vec<i16> = (0..64).map(|i| (i * 97 - 3000) as i16).collect();
+        let f32s: Vec<f32> = i16s.iter().map(|&x| x as f32).collect();
+        let mk = |voxels| Volume { voxels, dims: [8, 8, 1, 1], components: 1, geometry: g, meta: Meta::default() };
+        let vols = [mk(Voxels::I16(i16s.clone())), mk(Voxels::F32(f32s))];
+        let mut r = Renderer::new();
+        for (center, width, invert) in
+            [(40.0, 400.0, false), (-600.0, 1500.0, true), (40.0, 400.0, true), (0.5, 1.0, false)]
+        {
+            for func in [VoiFunction::Linear, VoiFunction::LinearExact, VoiFunction::Sigmoid] {
+                let tf = WindowTransform::display(center, width, func);
+                let d = Display { window: Window { center, width }, func, invert, colormap: Colormap::Grey };
+                for vol in &vols {
+                    let mut out = vec![0u8; 8 * 8 * 4];
+                    r.render(vol, View::Axial, 0, 0, d, &mut out).unwrap();
+                    for (k, &x) in i16s.iter().enumerate() {
+                        let y = tf.apply_u8(x as f64);
+                        let want = if invert { 255 - y } else { y };
+                        assert_eq!(
+                            &out[k * 4..k * 4 + 4],
+                            &[want, want, want, 255],
+                            "value {x} window {center}/{width} {func:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn palettes_run_dark_to_bright() {
+        for cmap in [Colormap::Grey, Colormap::Hot, Colormap::Bone] {
+            let p = palette(cmap, false);
+            assert_eq!(p[0], [0, 0, 0, 255]);
+            assert_eq!(p[255], [255, 255, 255, 255]);
+            assert_eq!(palette(cmap, true)[0], p[255]);
+        }
+    }
+
+    #[test]
+    fn roi_stats_and_labels() {
+        let vol = ramp(4, 3, 2, Geometry::default());
+        // rectangle over the whole first slice: values 0..11
+        let s = roi_stats(&vol, View::Axial, 0, 0, [0, 0, 3, 2], false).unwrap().unwrap();
+        assert_eq!((s.count, s.mean, s.min, s.max), (12, 5.5, 0.0, 11.0));
+        // the inscribed ellipse drops the four corners
+        let e = roi_stats(&vol, View::Axial, 0, 0, [0, 0, 3, 2], true).unwrap().unwrap();
+        assert_eq!(e.count, 8);
+        let mut out = vec![0u8; 4 * 3 * 4];
+        blend_labels(&vol, View::Axial, 0, 1.0, &mut out).unwrap();
+        assert_eq!(&out[0..3], &[0, 0, 0], "label 0 is transparent");
+        assert_eq!(&out[4..7], &label_colour(1.0).unwrap());
+        assert_eq!(label_values(&vol, 3), vec![(1.0, 1), (2.0, 1), (3.0, 1)]);
     }
 }

@@ -16,9 +16,12 @@ use crate::error::Error;
 use crate::export::nifti::{write_nifti, NiftiOptions};
 use crate::formats::Loader;
 use crate::limits::Limits;
+use crate::ops::histogram;
+use crate::ops::normalize::{self, Normalize};
+use crate::ops::resample::{self, Interpolator};
 use crate::ops::window::VoiFunction;
-use crate::render::{self, View};
-use crate::volume::{Meta, Volume, Window};
+use crate::render::{self, Colormap, Display, Renderer, View};
+use crate::volume::{Meta, Patient, Volume, Window};
 
 #[wasm_bindgen]
 extern "C" {
@@ -98,6 +101,18 @@ struct VolumeInfo<'a> {
     warnings: &'a [String],
     /// [min, max] over all voxels, or null when empty.
     range: Option<[f64; 2]>,
+    /// Shown only in this tab: never leaves the machine.
+    patient: &'a Patient,
+    study_date: Option<&'a str>,
+    study_time: Option<&'a str>,
+    study_id: Option<&'a str>,
+    institution: Option<&'a str>,
+    manufacturer: Option<&'a str>,
+    transfer_syntax: Option<&'a str>,
+    slice_thickness: Option<f64>,
+    time_step: Option<f64>,
+    /// False when the direction matrix is oblique (views follow the nearest patient axes).
+    axis_aligned: bool,
 }
 
 impl<'a> VolumeInfo<'a> {
@@ -122,6 +137,16 @@ impl<'a> VolumeInfo<'a> {
             default_window: render::default_window(vol),
             warnings: &m.warnings,
             range: vol.voxels.min_max().map(|(lo, hi)| [lo, hi]),
+            patient: &m.patient,
+            study_date: m.study_date.as_deref(),
+            study_time: m.study_time.as_deref(),
+            study_id: m.study_id.as_deref(),
+            institution: m.institution.as_deref(),
+            manufacturer: m.manufacturer.as_deref(),
+            transfer_syntax: m.transfer_syntax.as_deref(),
+            slice_thickness: m.slice_thickness,
+            time_step: m.time_step,
+            axis_aligned: vol.geometry.is_axis_aligned(1e-4),
         }
     }
 }
@@ -145,6 +170,7 @@ struct SliceInfo {
     height: usize,
     count: usize,
     pixel_mm: [f64; 2],
+    mapping: render::Mapping,
 }
 
 #[derive(Serialize)]
@@ -152,6 +178,7 @@ struct Probe {
     ijk: [usize; 3],
     value: Option<f64>,
     lps: [f64; 3],
+    label: Option<f64>,
 }
 
 /// Owns a [`Loader`] for the batch being read and every loaded volume.
@@ -160,6 +187,9 @@ struct Probe {
 pub struct Engine {
     loader: Option<Loader>,
     volumes: Vec<Option<Volume>>,
+    renderer: Renderer,
+    /// Label overlay: (image volume id, labels on the image's grid).
+    labels: Option<(usize, Volume)>,
 }
 
 impl Default for Engine {
@@ -172,7 +202,7 @@ impl Default for Engine {
 impl Engine {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Engine {
-        Engine { loader: None, volumes: Vec::new() }
+        Engine { loader: None, volumes: Vec::new(), renderer: Renderer::new(), labels: None }
     }
 
     /// Adds one file of the current batch. Errors are kept and reported by
@@ -207,6 +237,9 @@ impl Engine {
         if let Some(slot) = self.volumes.get_mut(vol) {
             *slot = None;
         }
+        if self.labels.as_ref().is_some_and(|(img, _)| *img == vol) {
+            self.labels = None;
+        }
     }
 
     fn vol(&self, vol: usize) -> Result<&Volume, JsError> {
@@ -215,16 +248,21 @@ impl Engine {
 
     /// JSON `{width, height, count, pixel_mm: [x, y]}` of a view.
     pub fn slice_info(&self, vol: usize, view: &str) -> Result<String, JsError> {
-        let g = render::slice_geom(self.vol(vol)?, parse_view(view)?);
-        Ok(to_json(&SliceInfo { width: g.width, height: g.height, count: g.count, pixel_mm: g.pixel_mm }))
+        let v = self.vol(vol)?;
+        let view = parse_view(view)?;
+        let g = render::slice_geom(v, view);
+        let mapping = render::mapping(v, view);
+        Ok(to_json(&SliceInfo { width: g.width, height: g.height, count: g.count, pixel_mm: g.pixel_mm, mapping }))
     }
 
     /// Renders one slice as RGBA (width × height × 4 bytes, see
     /// [`Engine::slice_info`]), windowed with `center`/`width` and the VOI
-    /// function `func` ("LINEAR", "LINEAR_EXACT" or "SIGMOID").
+    /// function `func` ("LINEAR", "LINEAR_EXACT" or "SIGMOID"), optionally
+    /// inverted, through `colormap` ("grey", "hot", "bone"), with the label
+    /// overlay blended at `label_opacity` (0 = none).
     #[allow(clippy::too_many_arguments)]
     pub fn render(
-        &self,
+        &mut self,
         vol: usize,
         view: &str,
         index: usize,
@@ -232,10 +270,15 @@ impl Engine {
         center: f64,
         width: f64,
         func: &str,
+        invert: bool,
+        colormap: &str,
+        label_opacity: f64,
     ) -> Result<Vec<u8>, JsError> {
-        let v = self.vol(vol)?;
         let view = parse_view(view)?;
         let func = parse_func(func)?;
+        let colormap = Colormap::from_str(colormap).map_err(js_err)?;
+        let v =
+            self.volumes.get(vol).and_then(Option::as_ref).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
         let g = render::slice_geom(v, view);
         let len = g
             .width
@@ -245,8 +288,109 @@ impl Engine {
         let mut out = Vec::new();
         out.try_reserve_exact(len).map_err(|_| JsError::new("out of memory for the slice"))?;
         out.resize(len, 0);
-        render::render_rgba(v, view, index, t, Window { center, width }, func, &mut out).map_err(js_err)?;
+        let display = Display { window: Window { center, width }, func, invert, colormap };
+        self.renderer.render(v, view, index, t, display, &mut out).map_err(js_err)?;
+        if label_opacity > 0.0 {
+            if let Some((img, labels)) = &self.labels {
+                if *img == vol && labels.dims[..3] == v.dims[..3] {
+                    render::blend_labels(labels, view, index, label_opacity, &mut out).map_err(js_err)?;
+                }
+            }
+        }
         Ok(out)
+    }
+
+    /// Histogram of frame `t` with `bins` equal bins over [lo, hi] (numpy's
+    /// convention: the last bin includes hi): JSON `{lo, hi, counts, below, above}`.
+    pub fn histogram(&self, vol: usize, bins: usize, lo: f64, hi: f64) -> Result<String, JsError> {
+        let h = histogram::histogram(self.vol(vol)?, bins, lo, hi, None).map_err(js_err)?;
+        Ok(to_json(&h))
+    }
+
+    /// Statistics in a rectangle or ellipse of screen pixels
+    /// (x0, y0)–(x1, y1) of one slice: JSON `{count, mean, sd, min, max}` or null.
+    #[allow(clippy::too_many_arguments)]
+    pub fn roi_stats(
+        &self,
+        vol: usize,
+        view: &str,
+        index: usize,
+        t: usize,
+        x0: usize,
+        y0: usize,
+        x1: usize,
+        y1: usize,
+        ellipse: bool,
+    ) -> Result<String, JsError> {
+        let s = render::roi_stats(self.vol(vol)?, parse_view(view)?, index, t, [x0, y0, x1, y1], ellipse)
+            .map_err(js_err)?;
+        Ok(to_json(&s))
+    }
+
+    /// Loads volume `labels` as the label overlay of volume `image`, resampled
+    /// (nearest neighbour) onto the image's grid when the grids differ. The
+    /// label volume's own slot is freed. Returns JSON
+    /// `{resampled, values: [[value, voxel count], …]}`.
+    pub fn set_labels(&mut self, image: usize, labels: usize) -> Result<String, JsError> {
+        let lab = self
+            .volumes
+            .get_mut(labels)
+            .and_then(Option::take)
+            .ok_or_else(|| JsError::new(&format!("no volume {labels}")))?;
+        let img = self.vol(image)?;
+        let same = lab.dims[..3] == img.dims[..3] && lab.geometry == img.geometry;
+        let lab = if same {
+            lab
+        } else {
+            resample::resample_like(&lab, img, Interpolator::Nearest, 0.0, &Limits::default()).map_err(js_err)?
+        };
+        let values = render::label_values(&lab, 256);
+        self.labels = Some((image, lab));
+        #[derive(Serialize)]
+        struct LabelsInfo {
+            resampled: bool,
+            values: Vec<(f64, u64)>,
+        }
+        Ok(to_json(&LabelsInfo { resampled: !same, values }))
+    }
+
+    /// Drops the label overlay.
+    pub fn clear_labels(&mut self) {
+        self.labels = None;
+    }
+
+    /// Runs one processing step on a volume and keeps the result as a new
+    /// volume. `step` is JSON: `{"op":"resample","spacing":[x,y,z],"interp":"nearest|linear|bspline"}`,
+    /// `{"op":"clip","lo":…,"hi":…}` or `{"op":"normalize","how":"minmax|zscore"}`.
+    /// Returns the new volume's VolumeInfo as JSON.
+    pub fn process(&mut self, vol: usize, step: &str) -> Result<String, JsError> {
+        #[derive(serde::Deserialize)]
+        #[serde(tag = "op", rename_all = "lowercase")]
+        enum Step {
+            Resample { spacing: [f64; 3], interp: String },
+            Clip { lo: f64, hi: f64 },
+            Normalize { how: String },
+        }
+        let step: Step = serde_json::from_str(step).map_err(|e| JsError::new(&format!("bad step: {e}")))?;
+        let v = self.vol(vol)?;
+        let limits = Limits::default();
+        let out = match step {
+            Step::Resample { spacing, interp } => {
+                let interp = Interpolator::from_str(&interp).map_err(js_err)?;
+                resample::resample_to_spacing(v, spacing, interp, resample::default_fill(v), &limits)
+            }
+            Step::Clip { lo, hi } => normalize::clip(v, lo, hi, &limits),
+            Step::Normalize { how } => match how.as_str() {
+                "minmax" => normalize::normalize(v, Normalize::MinMax, None, &limits),
+                "zscore" => normalize::normalize(v, Normalize::ZScore, None, &limits),
+                other => Err(Error::parameter(format!("unknown normalisation {other:?} (minmax, zscore)"))),
+            },
+        }
+        .map_err(js_err)?;
+        let id = self.volumes.len();
+        self.volumes.push(Some(out));
+        let v = self.vol(id)?;
+        Ok(to_json(&VolumeInfo::new(id, v)))
     }
 
     /// Value at voxel (x, y, z, t), NaN when outside the volume.
@@ -279,6 +423,11 @@ impl Engine {
                 ijk,
                 value: v.value_at(ijk[0], ijk[1], ijk[2], t),
                 lps: v.geometry.point([ijk[0] as f64, ijk[1] as f64, ijk[2] as f64]),
+                label: self
+                    .labels
+                    .as_ref()
+                    .filter(|(img, _)| *img == vol)
+                    .and_then(|(_, l)| l.value_at(ijk[0], ijk[1], ijk[2], 0)),
             }),
             None => "null".to_string(),
         })

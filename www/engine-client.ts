@@ -24,14 +24,43 @@ export interface ReadProgress {
 export class EngineClient {
   private worker: Worker | null = null;
   private nextId = 1;
+  private generation = 0;
   private pending = new Map<number, Pending>();
   /** Called when the wasm instance dies; volumes are gone after that. */
   onFatal: (message: string) => void = () => {};
   version = '';
 
-  private start(): Worker {
+  private assets: Promise<{ script: string; wasm: WebAssembly.Module | string }> | null = null;
+
+  /**
+   * Fetches the worker script and compiles the wasm once, while the page
+   * loads. Every worker (including the fresh one after a cancel) is then
+   * started from memory — a blob: script and the compiled module — so the
+   * app makes no request after it has loaded.
+   */
+  preload(): Promise<unknown> {
+    this.assets ??= (async () => {
+      const scriptUrl = new URL('./engine.worker.js', import.meta.url);
+      const wasmUrl = new URL('./voxdrop_bg.wasm', import.meta.url);
+      try {
+        const [text, wasm] = await Promise.all([
+          fetch(scriptUrl).then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${r.status}`)))),
+          WebAssembly.compileStreaming(fetch(wasmUrl)),
+        ]);
+        return { script: URL.createObjectURL(new Blob([text], { type: 'text/javascript' })), wasm };
+      } catch {
+        // Fall back to loading by URL (a restarted worker would fetch again).
+        return { script: scriptUrl.href, wasm: wasmUrl.href };
+      }
+    })();
+    return this.assets;
+  }
+
+  private async start(): Promise<Worker> {
+    const { script, wasm } = await this.preload().then(() => this.assets ?? Promise.reject(new Error('no assets')));
     if (this.worker) return this.worker;
-    const w = new Worker(new URL('./engine.worker.js', import.meta.url), { type: 'module', name: 'voxdrop-engine' });
+    const w = new Worker(script, { type: 'module', name: 'voxdrop-engine' });
+    w.postMessage({ init: wasm });
     w.onmessage = (ev: MessageEvent<FromWorker>) => this.receive(ev.data);
     w.onerror = (ev) => {
       ev.preventDefault();
@@ -75,18 +104,29 @@ export class EngineClient {
 
   /** Sends one request; `transfer` lists buffers handed over to the worker. */
   call<K extends RequestKind>(req: RequestOf<K>, transfer: Transferable[] = []): Promise<Results[K]> {
-    const w = this.start();
     const id = this.nextId++;
+    const generation = this.generation;
     return new Promise<Results[K]>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: never) => void, reject });
-      const msg: ToWorker = { id, req: req as Request };
-      w.postMessage(msg, transfer);
+      this.start().then(
+        (w) => {
+          // Cancelled while the worker was starting: the request is gone.
+          if (generation !== this.generation) return;
+          const msg: ToWorker = { id, req: req as Request };
+          w.postMessage(msg, transfer);
+        },
+        (err: unknown) => {
+          this.pending.delete(id);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
     });
   }
 
   /** Terminates the worker: every pending request rejects with CancelledError
    * and all loaded volumes are dropped. */
   cancel(): void {
+    this.generation++;
     this.worker?.terminate();
     this.worker = null;
     for (const p of this.pending.values()) p.reject(new CancelledError());

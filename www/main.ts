@@ -1,19 +1,19 @@
-// UI thread: DOM, controls and the canvas. Never parses or computes images:
+// UI thread: DOM, controls and canvases. Never parses or computes images:
 // everything goes through EngineClient to the worker that owns the wasm.
 
 import { CancelledError, EngineClient } from './engine-client';
-import type { FileError, Probe, SliceImage, ViewName, VoiFunction, VolumeInfo } from './protocol';
+import { HistogramPanel } from './histogram';
+import { VIEWS } from './protocol';
+import type { Colormap, Display, FileError, SliceGeom, ViewName, VoiFunction, VolumeInfo } from './protocol';
+import { ProcessPanel } from './process';
+import { el, errText, fmt } from './dom';
+import { Viewport } from './viewport';
+import type { Point } from './viewport';
 
 const SAMPLE_URL = 'sample/ct_totalseg_crop.nii.gz';
 
-interface Preset {
-  name: string;
-  center: number;
-  width: number;
-}
-
 // Window presets (level/width in HU); keys 1–8.
-const PRESETS: readonly Preset[] = [
+const PRESETS: readonly { name: string; center: number; width: number }[] = [
   { name: 'Brain', center: 40, width: 80 },
   { name: 'Subdural', center: 75, width: 215 },
   { name: 'Stroke', center: 40, width: 40 },
@@ -24,29 +24,26 @@ const PRESETS: readonly Preset[] = [
   { name: 'Bone', center: 400, width: 1800 },
 ];
 
-function el<T extends HTMLElement>(id: string, type: new () => T): T {
-  const e = document.getElementById(id);
-  if (!(e instanceof type)) throw new Error(`#${id} missing`);
-  return e;
-}
-
 const ui = {
   viewer: el('viewer', HTMLElement),
-  canvas: el('canvas', HTMLCanvasElement),
+  views: el('views', HTMLDivElement),
   hint: el('hint', HTMLParagraphElement),
-  overlaySlice: el('overlay-slice', HTMLParagraphElement),
   overlayWindow: el('overlay-window', HTMLParagraphElement),
   overlayCursor: el('overlay-cursor', HTMLParagraphElement),
-  overlayOrient: el('overlay-orient', HTMLParagraphElement),
+  measure: el('measure-readout', HTMLParagraphElement),
+  oblique: el('oblique-note', HTMLParagraphElement),
   fileInput: el('file-input', HTMLInputElement),
   folderInput: el('folder-input', HTMLInputElement),
   progressBox: el('progress-box', HTMLDivElement),
   progress: el('progress', HTMLProgressElement),
   progressText: el('progress-text', HTMLLabelElement),
   cancel: el('cancel', HTMLButtonElement),
-  volumeRow: el('volume-row', HTMLDivElement),
-  volumeSelect: el('volume-select', HTMLSelectElement),
+  fullscreen: el('fullscreen', HTMLButtonElement),
+  series: el('series', HTMLUListElement),
+  unread: el('unread', HTMLUListElement),
   volumeInfo: el('volume-info', HTMLDListElement),
+  metaWarnings: el('meta-warnings', HTMLUListElement),
+  layoutSelect: el('layout-select', HTMLSelectElement),
   viewSelect: el('view-select', HTMLSelectElement),
   sliceRange: el('slice-range', HTMLInputElement),
   sliceReadout: el('slice-readout', HTMLOutputElement),
@@ -56,49 +53,48 @@ const ui = {
   level: el('level-input', HTMLInputElement),
   width: el('width-input', HTMLInputElement),
   func: el('func-select', HTMLSelectElement),
+  cmap: el('cmap-select', HTMLSelectElement),
+  invert: el('invert-check', HTMLInputElement),
   presets: el('presets', HTMLDivElement),
+  histogram: el('histogram', HTMLCanvasElement),
+  histogramCaption: el('histogram-caption', HTMLParagraphElement),
+  labelsInput: el('labels-input', HTMLInputElement),
+  labelsClear: el('labels-clear', HTMLButtonElement),
+  labelOpacity: el('label-opacity', HTMLInputElement),
+  labelLegend: el('label-legend', HTMLUListElement),
   gzip: el('gzip-check', HTMLInputElement),
   download: el('download', HTMLButtonElement),
   messages: el('messages', HTMLUListElement),
   footer: el('footer', HTMLSpanElement),
 };
 
-const ctx = (() => {
-  const c = ui.canvas.getContext('2d', { willReadFrequently: true });
-  if (!c) throw new Error('no 2D canvas');
-  return c;
-})();
-
 const client = new EngineClient();
+const viewports = Object.fromEntries(VIEWS.map((v) => [v, new Viewport(v, ui.views)])) as Record<ViewName, Viewport>;
 
-interface ViewState {
-  volumes: VolumeInfo[];
-  vol: VolumeInfo | null;
-  view: ViewName;
-  /** Slice index per view, and slice count per view once known. */
-  index: Record<ViewName, number>;
-  count: Record<ViewName, number>;
-  t: number;
-  center: number;
-  width: number;
-  func: VoiFunction;
-  busy: boolean;
-  /** Last drawn slice's physical size, for the aspect ratio. */
-  shown: { width: number; height: number; pixel_mm: [number, number] } | null;
+type Tool = 'crosshair' | 'ruler' | 'rect' | 'ellipse';
+
+interface NamedFile {
+  name: string;
+  file: Blob;
 }
 
-const state: ViewState = {
-  volumes: [],
-  vol: null,
-  view: 'axial',
-  index: { axial: 0, coronal: 0, sagittal: 0 },
-  count: { axial: 0, coronal: 0, sagittal: 0 },
+const state = {
+  volumes: [] as VolumeInfo[],
+  vol: null as VolumeInfo | null,
+  geom: null as Record<ViewName, SliceGeom> | null,
+  /** Crosshair voxel index [i, j, k]; each view shows the slice through it. */
+  cursor: [0, 0, 0] as [number, number, number],
   t: 0,
-  center: 40,
-  width: 400,
-  func: 'LINEAR',
+  display: { center: 40, width: 400, func: 'LINEAR', invert: false, colormap: 'grey', labelOpacity: 0.5 } as Display,
+  layout: 'three' as 'three' | 'single',
+  single: 'axial' as ViewName,
+  /** The view keys and the slice slider act on. */
+  active: 'axial' as ViewName,
+  tool: 'crosshair' as Tool,
+  labelsFor: null as number | null,
   busy: false,
-  shown: null,
+  /** The files behind the current volumes (Blobs are lazy; reloading them after a cancel makes no request). */
+  files: [] as NamedFile[],
 };
 
 // ---------------------------------------------------------------- messages
@@ -124,40 +120,95 @@ function reportErrors(errors: FileError[]): void {
     if (list.length <= 3) for (const e of list) message(describeError(e), 'error');
     else message(`${first.file ?? 'a file'} and ${list.length - 1} more files: ${msg}`, 'error');
   }
+  ui.unread.replaceChildren(
+    ...errors.map((e) => {
+      const li = document.createElement('li');
+      li.className = 'error';
+      li.textContent = describeError(e);
+      return li;
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- geometry
+
+function visibleViews(): ViewName[] {
+  return state.layout === 'three' ? [...VIEWS] : [state.single];
+}
+
+function sliceIndex(view: ViewName): number {
+  const g = state.geom?.[view];
+  return g ? state.cursor[g.mapping.z_axis] ?? 0 : 0;
+}
+
+/** Screen pixel of the crosshair in a view. */
+function crossPixel(view: ViewName): Point | null {
+  const g = state.geom?.[view];
+  if (!g) return null;
+  const m = g.mapping;
+  const i = state.cursor[m.x_axis] ?? 0;
+  const j = state.cursor[m.y_axis] ?? 0;
+  return [m.x_flip ? g.width - 1 - i : i, m.y_flip ? g.height - 1 - j : j];
+}
+
+/** Moves the crosshair to screen pixel p of a view (the view's own slice stays). */
+function setCrossFromPixel(view: ViewName, p: Point): void {
+  const g = state.geom?.[view];
+  if (!g) return;
+  const m = g.mapping;
+  const px = Math.max(0, Math.min(g.width - 1, Math.floor(p[0])));
+  const py = Math.max(0, Math.min(g.height - 1, Math.floor(p[1])));
+  state.cursor[m.x_axis] = m.x_flip ? g.width - 1 - px : px;
+  state.cursor[m.y_axis] = m.y_flip ? g.height - 1 - py : py;
+  requestRender();
 }
 
 // ---------------------------------------------------------------- rendering
 
+/** What each viewport last showed, to redraw only views whose image changed. */
+const shownKey: Partial<Record<ViewName, string>> = {};
 let rendering = false;
 let renderAgain = false;
+const redrawTimes: number[] = [];
+(globalThis as { voxdropRedraws?: number[] }).voxdropRedraws = redrawTimes;
 
 function setRenderState(): void {
   document.body.dataset.render = rendering || renderAgain ? 'pending' : 'idle';
 }
 
+function keyOf(view: ViewName): string {
+  const d = state.display;
+  return `${state.vol?.id}|${sliceIndex(view)}|${state.t}|${d.center}|${d.width}|${d.func}|${d.invert}|${d.colormap}|${state.labelsFor === state.vol?.id ? d.labelOpacity : 0}`;
+}
+
 function requestRender(): void {
-  if (!state.vol) return;
+  const vol = state.vol;
+  if (!vol || !state.geom) return;
   if (rendering) {
     renderAgain = true;
     setRenderState();
     return;
   }
+  const views = visibleViews();
+  const stale = views.filter((v) => shownKey[v] !== keyOf(v));
+  paintOverlays();
+  if (stale.length === 0) return;
   rendering = true;
   setRenderState();
-  const vol = state.vol;
+  const keys = stale.map(keyOf);
+  const t0 = performance.now();
+  const display = { ...state.display, labelOpacity: state.labelsFor === vol.id ? state.display.labelOpacity : 0 };
   client
-    .call({
-      kind: 'slice',
-      vol: vol.id,
-      view: state.view,
-      index: state.index[state.view],
-      t: state.t,
-      center: state.center,
-      width: state.width,
-      func: state.func,
-    })
-    .then((img) => {
-      if (state.vol === vol) draw(img);
+    .call({ kind: 'views', vol: vol.id, t: state.t, slices: stale.map((v) => ({ view: v, index: sliceIndex(v) })), display })
+    .then((res) => {
+      if (state.vol !== vol) return;
+      res.images.forEach((img, n) => {
+        viewports[img.view].draw(img);
+        shownKey[img.view] = keys[n] ?? '';
+      });
+      redrawTimes.push(performance.now() - t0);
+      if (redrawTimes.length > 1000) redrawTimes.shift();
+      afterDraw();
     })
     .catch((err: unknown) => {
       if (!(err instanceof CancelledError)) message(`Could not draw the slice: ${errText(err)}`, 'error');
@@ -172,202 +223,358 @@ function requestRender(): void {
     });
 }
 
-function draw(img: SliceImage): void {
-  if (ui.canvas.width !== img.width || ui.canvas.height !== img.height) {
-    ui.canvas.width = img.width;
-    ui.canvas.height = img.height;
+function afterDraw(): void {
+  const vol = state.vol;
+  if (!vol) return;
+  const d = state.display;
+  for (const v of VIEWS) {
+    const vp = viewports[v];
+    const g = state.geom?.[v];
+    if (!g) continue;
+    const i = sliceIndex(v);
+    vp.caption.textContent = `${v} ${i + 1}/${g.count}` + (vol.dims[3] > 1 ? `  t ${state.t + 1}/${vol.dims[3]}` : '');
+    const c = vp.canvas.dataset;
+    c.center = String(d.center);
+    c.width = String(d.width);
+    c.func = d.func;
+    c.invert = String(d.invert);
+    c.colormap = d.colormap;
   }
-  ctx.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);
-  state.count[state.view] = img.count;
-  state.index[state.view] = img.index;
-  state.shown = { width: img.width, height: img.height, pixel_mm: img.pixel_mm };
-  fitCanvas();
-  ui.sliceRange.max = String(img.count - 1);
-  ui.sliceRange.value = String(img.index);
-  ui.sliceRange.disabled = img.count <= 1;
-  const label = `${img.index + 1} / ${img.count}`;
-  ui.sliceReadout.value = label;
-  ui.overlaySlice.textContent = `${state.view} ${label}` + (state.vol && state.vol.dims[3] > 1 ? `  ·  t ${state.t + 1}/${state.vol.dims[3]}` : '');
-  ui.overlayWindow.textContent = `L ${fmt(state.center)}  W ${fmt(state.width)}`;
-  ui.canvas.dataset.view = state.view;
-  ui.canvas.dataset.index = String(img.index);
-  ui.canvas.dataset.count = String(img.count);
-  ui.canvas.dataset.center = String(state.center);
-  ui.canvas.dataset.width = String(state.width);
-  ui.canvas.dataset.func = state.func;
+  const a = state.geom?.[state.active];
+  if (a) {
+    const i = sliceIndex(state.active);
+    ui.sliceRange.max = String(a.count - 1);
+    ui.sliceRange.value = String(i);
+    ui.sliceRange.disabled = a.count <= 1;
+    ui.sliceReadout.value = `${i + 1} / ${a.count}`;
+  }
+  ui.overlayWindow.textContent = `L ${fmt(d.center)}  W ${fmt(d.width)}${d.invert ? '  inverted' : ''}`;
+  paintOverlays();
 }
 
-/** Sizes the canvas on screen to fill the viewer with the physical aspect ratio. */
-function fitCanvas(): void {
-  const s = state.shown;
-  if (!s) return;
-  const wMm = s.width * s.pixel_mm[0];
-  const hMm = s.height * s.pixel_mm[1];
-  const box = ui.viewer.getBoundingClientRect();
-  const scale = Math.min((box.width - 16) / wMm, (box.height - 16) / hMm);
-  if (!(scale > 0) || !Number.isFinite(scale)) return;
-  ui.canvas.style.width = `${Math.floor(wMm * scale)}px`;
-  ui.canvas.style.height = `${Math.floor(hMm * scale)}px`;
+function paintOverlays(): void {
+  for (const v of VIEWS) {
+    const vp = viewports[v];
+    vp.annotations.cross = crossPixel(v);
+    if (vp.annotations.ruler && measure?.view !== v) vp.annotations.ruler = null;
+    if (vp.annotations.roi && measure?.view !== v) vp.annotations.roi = null;
+    vp.paint();
+  }
 }
 
-new ResizeObserver(fitCanvas).observe(ui.viewer);
-
-function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v)) return String(v);
-  return Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4);
+function applyLayout(): void {
+  ui.viewer.classList.toggle('layout-three', state.layout === 'three');
+  ui.viewer.classList.toggle('layout-single', state.layout === 'single');
+  for (const v of VIEWS) viewports[v].root.hidden = !visibleViews().includes(v);
+  ui.viewSelect.disabled = state.layout === 'three';
+  if (state.layout === 'single') state.active = state.single;
+  for (const v of VIEWS) viewports[v].layout();
+  requestRender();
+  afterDraw();
 }
 
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+new ResizeObserver(() => {
+  for (const v of VIEWS) viewports[v].layout();
+  histogram.paint();
+}).observe(ui.viewer);
 
 // ---------------------------------------------------------------- controls
 
-function setSlice(index: number): void {
-  if (!state.vol) return;
-  const count = state.count[state.view];
-  const i = Math.max(0, Math.min(count - 1, Math.round(index)));
-  if (i === state.index[state.view]) return;
-  state.index[state.view] = i;
+function setSlice(view: ViewName, index: number): void {
+  const g = state.geom?.[view];
+  if (!state.vol || !g) return;
+  const i = Math.max(0, Math.min(g.count - 1, Math.round(index)));
+  state.active = view;
+  if (i === sliceIndex(view)) return;
+  state.cursor[g.mapping.z_axis] = i;
   requestRender();
 }
 
 function setWindow(center: number, width: number): void {
   if (!Number.isFinite(center) || !Number.isFinite(width)) return;
-  state.center = center;
-  state.width = Math.max(1, width);
-  ui.level.value = fmt(state.center);
-  ui.width.value = fmt(state.width);
+  state.display.center = center;
+  state.display.width = Math.max(1, width);
+  ui.level.value = fmt(state.display.center);
+  ui.width.value = fmt(state.display.width);
+  histogram.setWindow(state.display.center, state.display.width);
   requestRender();
 }
 
+const histogram = new HistogramPanel(ui.histogram, (lo, hi) => setWindow((lo + hi) / 2, hi - lo));
+
 function buildPresets(): void {
-  PRESETS.forEach((p, i) => {
+  const add = (key: string, name: string, title: string, act: () => void, id?: string): void => {
     const b = document.createElement('button');
     b.type = 'button';
-    b.dataset.preset = String(i + 1);
-    b.title = `${p.name}: level ${p.center}, width ${p.width} (key ${i + 1})`;
-    b.innerHTML = '';
-    const key = document.createElement('kbd');
-    key.textContent = String(i + 1);
-    b.append(key, ` ${p.name}`);
-    b.addEventListener('click', () => setWindow(p.center, p.width));
+    if (id) b.id = id;
+    b.dataset.preset = key;
+    b.title = title;
+    const k = document.createElement('kbd');
+    k.textContent = key;
+    b.append(k, ` ${name}`);
+    b.addEventListener('click', act);
     ui.presets.append(b);
-  });
-  const reset = document.createElement('button');
-  reset.type = 'button';
-  reset.id = 'preset-default';
-  reset.title = "The file's own window (key 0)";
-  const key = document.createElement('kbd');
-  key.textContent = '0';
-  reset.append(key, ' File default');
-  reset.addEventListener('click', () => {
-    if (state.vol) setWindow(state.vol.default_window.center, state.vol.default_window.width);
-  });
-  ui.presets.append(reset);
+  };
+  PRESETS.forEach((p, i) => add(String(i + 1), p.name, `${p.name}: level ${p.center}, width ${p.width} (key ${i + 1})`, () => setWindow(p.center, p.width)));
+  add('0', 'File default', "The file's own window (key 0)", fileWindow, 'preset-default');
 }
 
-async function updateProbe(px: number, py: number): Promise<void> {
+function fileWindow(): void {
+  if (state.vol) setWindow(state.vol.default_window.center, state.vol.default_window.width);
+}
+
+function setInvert(on: boolean): void {
+  state.display.invert = on;
+  ui.invert.checked = on;
+  requestRender();
+}
+
+function resetAll(): void {
   const vol = state.vol;
   if (!vol) return;
-  let p: Probe | null;
-  try {
-    p = await client.call({ kind: 'probe', vol: vol.id, view: state.view, index: state.index[state.view], t: state.t, px, py });
-  } catch {
-    return;
-  }
-  if (!p) {
-    ui.overlayCursor.textContent = '';
-    return;
-  }
-  const unit = vol.units ?? (vol.modality === 'CT' ? 'HU' : '');
-  const value = p.value === null ? '–' : `${fmt(p.value)}${unit ? ` ${unit}` : ''}`;
-  const [x, y, z] = p.lps;
-  ui.overlayCursor.textContent = `${value}  ·  voxel [${p.ijk.join(', ')}]  ·  LPS (${x.toFixed(1)}, ${y.toFixed(1)}, ${z.toFixed(1)}) mm`;
-  ui.overlayCursor.dataset.value = p.value === null ? '' : String(p.value);
-  ui.overlayCursor.dataset.ijk = p.ijk.join(',');
-  ui.overlayCursor.dataset.lps = p.lps.join(',');
+  for (const v of VIEWS) viewports[v].resetView();
+  state.cursor = [Math.floor(vol.dims[0] / 2), Math.floor(vol.dims[1] / 2), Math.floor(vol.dims[2] / 2)];
+  measure = null;
+  ui.measure.textContent = '';
+  setInvert(false);
+  fileWindow();
 }
 
+// Cursor readout: value, voxel index, LPS and RAS mm.
 let probeBusy = false;
-let probeNext: [number, number] | null = null;
+let probeNext: [ViewName, number, number] | null = null;
 
-function probeAt(px: number, py: number): void {
-  probeNext = [px, py];
+function probeAt(view: ViewName, px: number, py: number): void {
+  probeNext = [view, px, py];
   if (probeBusy) return;
   probeBusy = true;
   void (async () => {
     while (probeNext) {
-      const [x, y] = probeNext;
+      const [v, x, y] = probeNext;
       probeNext = null;
-      await updateProbe(x, y);
+      await updateProbe(v, x, y);
     }
     probeBusy = false;
   })();
 }
 
-function canvasPixel(ev: MouseEvent): [number, number] | null {
-  const r = ui.canvas.getBoundingClientRect();
-  if (r.width === 0 || r.height === 0) return null;
-  const px = Math.floor(((ev.clientX - r.left) / r.width) * ui.canvas.width);
-  const py = Math.floor(((ev.clientY - r.top) / r.height) * ui.canvas.height);
-  if (px < 0 || py < 0 || px >= ui.canvas.width || py >= ui.canvas.height) return null;
-  return [px, py];
+async function updateProbe(view: ViewName, px: number, py: number): Promise<void> {
+  const vol = state.vol;
+  if (!vol) return;
+  let p;
+  try {
+    p = await client.call({ kind: 'probe', vol: vol.id, view, index: sliceIndex(view), t: state.t, px, py });
+  } catch {
+    return;
+  }
+  const o = ui.overlayCursor;
+  if (!p) {
+    o.textContent = '';
+    return;
+  }
+  const unit = vol.units ?? (vol.modality === 'CT' ? 'HU' : '');
+  const value = p.value === null ? '–' : `${fmt(p.value)}${unit ? ` ${unit}` : ''}`;
+  const [x, y, z] = p.lps;
+  const label = p.label !== null && p.label !== 0 ? `\nlabel ${fmt(p.label)}` : '';
+  o.textContent =
+    `${value}\nvoxel [${p.ijk.join(', ')}]\nLPS (${x.toFixed(1)}, ${y.toFixed(1)}, ${z.toFixed(1)}) mm` +
+    `\nRAS (${(-x).toFixed(1)}, ${(-y).toFixed(1)}, ${z.toFixed(1)}) mm${label}`;
+  o.dataset.value = p.value === null ? '' : String(p.value);
+  o.dataset.ijk = p.ijk.join(',');
+  o.dataset.lps = p.lps.join(',');
+  o.dataset.view = view;
+}
+
+// Measurements: one ruler or ROI at a time, on one view.
+let measure: { view: ViewName; kind: Tool; a: Point; b: Point; index: number } | null = null;
+
+function distanceMm(view: ViewName, a: Point, b: Point): number {
+  const g = state.geom?.[view];
+  if (!g) return NaN;
+  return Math.hypot((b[0] - a[0]) * g.pixel_mm[0], (b[1] - a[1]) * g.pixel_mm[1]);
+}
+
+async function updateMeasure(final: boolean): Promise<void> {
+  const m = measure;
+  const vol = state.vol;
+  if (!m || !vol) return;
+  const vp = viewports[m.view];
+  if (m.kind === 'ruler') {
+    const mm = distanceMm(m.view, m.a, m.b);
+    vp.annotations.ruler = { a: m.a, b: m.b, mm };
+    ui.measure.textContent = `Ruler (${m.view}): ${mm.toFixed(2)} mm`;
+    ui.measure.dataset.mm = String(mm);
+  } else {
+    const ellipse = m.kind === 'ellipse';
+    vp.annotations.roi = { a: m.a, b: m.b, ellipse };
+    if (final) {
+      const f = (v: number): number => Math.max(0, Math.floor(v));
+      const rect: [number, number, number, number] = [f(Math.min(m.a[0], m.b[0])), f(Math.min(m.a[1], m.b[1])), f(Math.max(m.a[0], m.b[0]) - 1e-9), f(Math.max(m.a[1], m.b[1]) - 1e-9)];
+      try {
+        const s = await client.call({ kind: 'roi', vol: vol.id, view: m.view, index: m.index, t: state.t, rect, ellipse });
+        ui.measure.textContent = s
+          ? `${ellipse ? 'Ellipse' : 'Rectangle'} (${m.view}), ${s.count} voxels: mean ${fmt(s.mean)}, SD ${fmt(s.sd)}, min ${fmt(s.min)}, max ${fmt(s.max)}`
+          : 'ROI: no voxels';
+        ui.measure.dataset.stats = s ? JSON.stringify(s) : '';
+      } catch (err) {
+        message(`ROI failed: ${errText(err)}`, 'error');
+      }
+    }
+  }
+  vp.paint();
+}
+
+function wireViewport(vp: Viewport): void {
+  const root = vp.root;
+  type Drag =
+    | { kind: 'window'; x: number; y: number; center: number; width: number }
+    | { kind: 'pan'; x: number; y: number; pan: Point }
+    | { kind: 'tool' };
+  let drag: Drag | null = null;
+  root.addEventListener('contextmenu', (ev) => ev.preventDefault());
+  root.addEventListener('pointerdown', (ev) => {
+    if (!state.vol) return;
+    state.active = vp.view;
+    ev.preventDefault();
+    root.setPointerCapture(ev.pointerId);
+    if (ev.button === 2 || (ev.button === 0 && ev.ctrlKey)) {
+      drag = { kind: 'window', x: ev.clientX, y: ev.clientY, center: state.display.center, width: state.display.width };
+      ui.viewer.classList.add('dragging');
+    } else if (ev.button === 1 || (ev.button === 0 && ev.shiftKey)) {
+      drag = { kind: 'pan', x: ev.clientX, y: ev.clientY, pan: [...vp.pan] };
+    } else if (ev.button === 0) {
+      drag = { kind: 'tool' };
+      const p = vp.toPixel(ev.clientX, ev.clientY);
+      if (!p) return;
+      if (state.tool === 'crosshair') setCrossFromPixel(vp.view, p);
+      else {
+        measure = { view: vp.view, kind: state.tool, a: p, b: p, index: sliceIndex(vp.view) };
+        paintOverlays();
+      }
+    }
+  });
+  root.addEventListener('pointermove', (ev) => {
+    const p = vp.toPixel(ev.clientX, ev.clientY);
+    if (drag?.kind === 'window' && state.vol) {
+      // Horizontal = width, vertical = level; sensitivity follows the value range.
+      const r = state.vol.range;
+      const sens = r ? Math.max((r[1] - r[0]) / 1000, 0.01) : 1;
+      setWindow(drag.center - (ev.clientY - drag.y) * sens, drag.width + (ev.clientX - drag.x) * sens);
+      return;
+    }
+    if (drag?.kind === 'pan') {
+      vp.pan = [drag.pan[0] + ev.clientX - drag.x, drag.pan[1] + ev.clientY - drag.y];
+      vp.layout();
+      return;
+    }
+    if (drag?.kind === 'tool' && p) {
+      if (state.tool === 'crosshair') setCrossFromPixel(vp.view, p);
+      else if (measure) {
+        measure.b = p;
+        void updateMeasure(false);
+      }
+    }
+    const g = vp.geom;
+    if (p && g && p[0] >= 0 && p[1] >= 0 && p[0] < g.width && p[1] < g.height) probeAt(vp.view, Math.floor(p[0]), Math.floor(p[1]));
+  });
+  const end = (): void => {
+    if (drag?.kind === 'tool' && measure) void updateMeasure(true);
+    drag = null;
+    ui.viewer.classList.remove('dragging');
+  };
+  root.addEventListener('pointerup', end);
+  root.addEventListener('pointercancel', end);
+  root.addEventListener(
+    'wheel',
+    (ev) => {
+      if (!state.vol) return;
+      ev.preventDefault();
+      if (ev.ctrlKey || ev.metaKey) vp.zoomAt(Math.exp(-ev.deltaY / 300), ev.clientX, ev.clientY);
+      else if (ev.deltaY !== 0) setSlice(vp.view, sliceIndex(vp.view) + Math.sign(ev.deltaY));
+      paintOverlays();
+    },
+    { passive: false },
+  );
 }
 
 function wireControls(): void {
   buildPresets();
-  ui.sliceRange.addEventListener('input', () => setSlice(Number(ui.sliceRange.value)));
+  for (const v of VIEWS) wireViewport(viewports[v]);
+  ui.sliceRange.addEventListener('input', () => setSlice(state.active, Number(ui.sliceRange.value)));
   ui.timeRange.addEventListener('input', () => {
     state.t = Number(ui.timeRange.value);
     ui.timeReadout.value = `${state.t + 1} / ${state.vol?.dims[3] ?? 1}`;
     requestRender();
   });
+  ui.layoutSelect.addEventListener('change', () => {
+    state.layout = ui.layoutSelect.value === 'single' ? 'single' : 'three';
+    applyLayout();
+  });
   ui.viewSelect.addEventListener('change', () => {
-    state.view = ui.viewSelect.value as ViewName;
-    requestRender();
+    state.single = ui.viewSelect.value as ViewName;
+    applyLayout();
   });
-  ui.level.addEventListener('change', () => setWindow(Number(ui.level.value), state.width));
-  ui.width.addEventListener('change', () => setWindow(state.center, Number(ui.width.value)));
+  ui.level.addEventListener('change', () => setWindow(Number(ui.level.value), state.display.width));
+  ui.width.addEventListener('change', () => setWindow(state.display.center, Number(ui.width.value)));
   ui.func.addEventListener('change', () => {
-    state.func = ui.func.value as VoiFunction;
+    state.display.func = ui.func.value as VoiFunction;
     requestRender();
   });
-  ui.volumeSelect.addEventListener('change', () => {
-    const v = state.volumes.find((x) => String(x.id) === ui.volumeSelect.value);
-    if (v) void showVolume(v);
+  ui.cmap.addEventListener('change', () => {
+    state.display.colormap = ui.cmap.value as Colormap;
+    requestRender();
+  });
+  ui.invert.addEventListener('change', () => setInvert(ui.invert.checked));
+  for (const r of document.querySelectorAll<HTMLInputElement>('input[name="tool"]')) {
+    r.addEventListener('change', () => {
+      if (r.checked) state.tool = r.value as Tool;
+    });
+  }
+  ui.labelOpacity.addEventListener('input', () => {
+    state.display.labelOpacity = Number(ui.labelOpacity.value);
+    requestRender();
+  });
+  ui.labelsInput.addEventListener('change', () => {
+    const files = [...(ui.labelsInput.files ?? [])].map((f) => ({ name: f.name, file: f as Blob }));
+    ui.labelsInput.value = '';
+    void loadLabels(files);
+  });
+  ui.labelsClear.addEventListener('click', () => {
+    void client.call({ kind: 'clearLabels' }).catch(() => {});
+    state.labelsFor = null;
+    ui.labelLegend.replaceChildren();
+    ui.labelsClear.disabled = true;
+    requestRender();
   });
   ui.download.addEventListener('click', () => void download());
   ui.cancel.addEventListener('click', () => client.cancel());
+  ui.fullscreen.addEventListener('click', () => toggleFullscreen());
 
-  // Slice: wheel, keys.
-  ui.viewer.addEventListener(
-    'wheel',
-    (ev) => {
-      if (!state.vol) return;
-      ev.preventDefault();
-      if (ev.deltaY !== 0) setSlice(state.index[state.view] + Math.sign(ev.deltaY));
-    },
-    { passive: false },
-  );
   document.addEventListener('keydown', (ev) => {
     const t = ev.target;
-    if (t instanceof HTMLInputElement && t.type !== 'range' && t.type !== 'checkbox') return;
-    if (t instanceof HTMLSelectElement) return;
+    if (t instanceof HTMLInputElement && t.type !== 'range' && t.type !== 'checkbox' && t.type !== 'radio') return;
+    if (t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement) return;
     if (ev.altKey || ev.metaKey || ev.ctrlKey) return;
-    const i = state.index[state.view];
-    const page = Math.max(1, Math.round(state.count[state.view] / 10));
+    const v = state.active;
+    const i = sliceIndex(v);
+    const count = state.geom?.[v].count ?? 1;
+    const page = Math.max(1, Math.round(count / 10));
     const keys: Record<string, () => void> = {
-      ArrowUp: () => setSlice(i + 1),
-      ArrowRight: () => setSlice(i + 1),
-      ArrowDown: () => setSlice(i - 1),
-      ArrowLeft: () => setSlice(i - 1),
-      PageUp: () => setSlice(i + page),
-      PageDown: () => setSlice(i - page),
-      Home: () => setSlice(0),
-      End: () => setSlice(state.count[state.view] - 1),
-      '0': () => state.vol && setWindow(state.vol.default_window.center, state.vol.default_window.width),
+      ArrowUp: () => setSlice(v, i + 1),
+      ArrowRight: () => setSlice(v, i + 1),
+      ArrowDown: () => setSlice(v, i - 1),
+      ArrowLeft: () => setSlice(v, i - 1),
+      PageUp: () => setSlice(v, i + page),
+      PageDown: () => setSlice(v, i - page),
+      Home: () => setSlice(v, 0),
+      End: () => setSlice(v, count - 1),
+      '0': fileWindow,
+      r: resetAll,
+      R: resetAll,
+      i: () => setInvert(!state.display.invert),
+      I: () => setInvert(!state.display.invert),
+      f: toggleFullscreen,
+      F: toggleFullscreen,
     };
     PRESETS.forEach((p, k) => (keys[String(k + 1)] = () => setWindow(p.center, p.width)));
     const action = keys[ev.key];
@@ -376,34 +583,7 @@ function wireControls(): void {
     action();
   });
 
-  // Window: right-drag or ctrl-drag. Horizontal = width, vertical = level.
-  let drag: { x: number; y: number; center: number; width: number } | null = null;
-  ui.viewer.addEventListener('contextmenu', (ev) => ev.preventDefault());
-  ui.viewer.addEventListener('pointerdown', (ev) => {
-    if (!state.vol || !(ev.button === 2 || (ev.button === 0 && ev.ctrlKey))) return;
-    ev.preventDefault();
-    ui.viewer.setPointerCapture(ev.pointerId);
-    drag = { x: ev.clientX, y: ev.clientY, center: state.center, width: state.width };
-    ui.viewer.classList.add('dragging');
-  });
-  ui.viewer.addEventListener('pointermove', (ev) => {
-    if (drag && state.vol) {
-      const r = state.vol.range;
-      const sens = r ? Math.max((r[1] - r[0]) / 1000, 0.01) : 1;
-      setWindow(drag.center - (ev.clientY - drag.y) * sens, drag.width + (ev.clientX - drag.x) * sens);
-      return;
-    }
-    const p = canvasPixel(ev);
-    if (p) probeAt(p[0], p[1]);
-  });
-  const endDrag = (): void => {
-    drag = null;
-    ui.viewer.classList.remove('dragging');
-  };
-  ui.viewer.addEventListener('pointerup', endDrag);
-  ui.viewer.addEventListener('pointercancel', endDrag);
-
-  // Files: pickers and drag-and-drop (files or whole folders).
+  // Files: pickers and drag-and-drop (files, folders or .zip archives).
   const fromInput = (input: HTMLInputElement): void => {
     const files = [...(input.files ?? [])].map((f) => ({ name: f.webkitRelativePath || f.name, file: f as Blob }));
     input.value = '';
@@ -452,9 +632,9 @@ function wireControls(): void {
   window.addEventListener('drop', (ev) => ev.preventDefault());
 }
 
-interface NamedFile {
-  name: string;
-  file: Blob;
+function toggleFullscreen(): void {
+  if (document.fullscreenElement) void document.exitFullscreen().catch(() => {});
+  else void ui.viewer.requestFullscreen().catch(() => {});
 }
 
 async function walk(entry: FileSystemEntry, out: NamedFile[]): Promise<void> {
@@ -474,13 +654,15 @@ async function walk(entry: FileSystemEntry, out: NamedFile[]): Promise<void> {
 
 // ---------------------------------------------------------------- loading
 
-function setBusy(busy: boolean): void {
+function setBusy(busy: boolean, what = 'reading'): void {
   state.busy = busy;
   document.body.dataset.state = busy ? 'busy' : 'ready';
   ui.progressBox.hidden = !busy;
+  ui.progressText.textContent = what;
   ui.download.disabled = busy || !state.vol;
   ui.fileInput.disabled = busy;
   ui.folderInput.disabled = busy;
+  processPanel.setEnabled(!busy && state.vol !== null);
 }
 
 async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
@@ -500,8 +682,12 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
     if (info.volumes.length > 0) {
       const old = state.volumes;
       state.volumes = info.volumes;
+      state.files = files;
+      state.labelsFor = null;
+      ui.labelLegend.replaceChildren();
+      processPanel.reset();
       for (const v of old) void client.call({ kind: 'free', vol: v.id }).catch(() => {});
-      fillVolumeSelect();
+      fillSeries();
       const readable = files.length - info.errors.filter((e) => e.file).length;
       if (!quiet) {
         const n = info.volumes.length;
@@ -509,6 +695,7 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
       }
       const first = info.volumes[0];
       if (first) await showVolume(first);
+      void thumbnails();
     } else if (info.errors.length === 0) {
       message('No image found in these files.', 'warning');
     }
@@ -517,7 +704,7 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
       message('Reading cancelled. Nothing was kept.', 'warning');
       state.volumes = [];
       state.vol = null;
-      fillVolumeSelect();
+      fillSeries();
       showEmpty();
     } else {
       message(`Reading failed: ${errText(err)}`, 'error');
@@ -527,70 +714,191 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
   }
 }
 
-function fillVolumeSelect(): void {
-  ui.volumeSelect.replaceChildren(
+/** Loads a second file set as the label overlay of the volume on screen. */
+async function loadLabels(files: NamedFile[]): Promise<void> {
+  const image = state.vol;
+  if (!image || state.busy || files.length === 0) return;
+  setBusy(true, 'reading labels');
+  try {
+    const info = await client.loadFiles(files, () => {});
+    reportErrors(info.errors);
+    const [lab, ...rest] = info.volumes;
+    for (const v of rest) void client.call({ kind: 'free', vol: v.id }).catch(() => {});
+    if (!lab) return;
+    const res = await client.call({ kind: 'labels', image: image.id, labels: lab.id });
+    state.labelsFor = image.id;
+    ui.labelsClear.disabled = false;
+    if (res.resampled) message('The labels were on a different grid: resampled (nearest neighbour) onto the image by their own geometry.', 'info');
+    ui.labelLegend.replaceChildren(
+      ...res.values.map(([value, count]) => {
+        const li = document.createElement('li');
+        const sw = document.createElement('span');
+        sw.className = `swatch swatch-${((Math.round(value) - 1) % 12 + 12) % 12}`;
+        li.append(sw, ` ${fmt(value)} (${count} voxels)`);
+        li.dataset.value = String(value);
+        return li;
+      }),
+    );
+    requestRender();
+  } catch (err) {
+    if (!(err instanceof CancelledError)) message(`Could not load the labels: ${errText(err)}`, 'error');
+  } finally {
+    setBusy(false);
+  }
+}
+
+function seriesName(v: VolumeInfo): string {
+  return `${v.series_number !== null ? `#${v.series_number} ` : ''}${v.description ?? v.format}`;
+}
+
+function fillSeries(): void {
+  ui.series.replaceChildren(
     ...state.volumes.map((v) => {
-      const o = document.createElement('option');
-      o.value = String(v.id);
-      const name = v.description ?? v.format;
-      o.textContent = `${v.series_number !== null ? `#${v.series_number} ` : ''}${name} (${v.dims.slice(0, 3).join('×')}${v.dims[3] > 1 ? `×${v.dims[3]}` : ''})`;
-      return o;
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'series-item';
+      b.dataset.vol = String(v.id);
+      b.setAttribute('aria-pressed', String(state.vol?.id === v.id));
+      const thumb = document.createElement('canvas');
+      thumb.className = 'thumb';
+      thumb.width = 48;
+      thumb.height = 48;
+      thumb.setAttribute('aria-hidden', 'true');
+      const text = document.createElement('span');
+      const [nx, ny, nz, nt] = v.dims;
+      text.innerHTML = '';
+      const title = document.createElement('strong');
+      title.textContent = seriesName(v);
+      const detail = document.createElement('small');
+      detail.textContent =
+        `${v.modality ?? v.format} · ${nz * nt} images · ${nx}×${ny}×${nz}${nt > 1 ? `×${nt}` : ''} · ` +
+        `${v.spacing.map((s) => fmt(Number(s.toPrecision(3)))).join('×')} mm`;
+      text.append(title, document.createElement('br'), detail);
+      b.append(thumb, text);
+      b.addEventListener('click', () => void showVolume(v));
+      li.append(b);
+      return li;
     }),
   );
-  ui.volumeRow.hidden = state.volumes.length < 2;
+}
+
+/** Middle axial slice of every volume, scaled into its series button. */
+async function thumbnails(): Promise<void> {
+  for (const v of [...state.volumes]) {
+    try {
+      const img = await client.call({
+        kind: 'slice', vol: v.id, view: 'axial', index: Math.floor(v.dims[2] / 2), t: 0,
+        center: v.default_window.center, width: v.default_window.width, func: 'LINEAR',
+      });
+      const c = ui.series.querySelector<HTMLCanvasElement>(`button[data-vol="${v.id}"] canvas`);
+      const ctx = c?.getContext('2d');
+      if (!c || !ctx) continue;
+      const src = new OffscreenCanvas(img.width, img.height);
+      src.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);
+      const s = Math.min(c.width / (img.width * img.pixel_mm[0]), c.height / (img.height * img.pixel_mm[1]));
+      const w = img.width * img.pixel_mm[0] * s;
+      const h = img.height * img.pixel_mm[1] * s;
+      ctx.drawImage(src, (c.width - w) / 2, (c.height - h) / 2, w, h);
+    } catch {
+      // a missing thumbnail is not worth a message
+    }
+  }
 }
 
 function showEmpty(): void {
   ui.hint.hidden = false;
-  ui.canvas.hidden = true;
+  ui.views.hidden = true;
   ui.volumeInfo.replaceChildren();
-  for (const o of [ui.overlaySlice, ui.overlayWindow, ui.overlayCursor, ui.overlayOrient]) o.textContent = '';
+  ui.metaWarnings.replaceChildren();
+  for (const o of [ui.overlayWindow, ui.overlayCursor, ui.measure]) o.textContent = '';
   ui.download.disabled = true;
   ui.sliceRange.disabled = true;
   ui.sliceReadout.value = '–';
+  histogram.set(null);
 }
 
 async function showVolume(vol: VolumeInfo): Promise<void> {
+  const geom = await client.call({ kind: 'geom', vol: vol.id });
   state.vol = vol;
-  ui.volumeSelect.value = String(vol.id);
+  state.geom = geom;
+  for (const k of VIEWS) delete shownKey[k];
+  for (const b of ui.series.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.vol === String(vol.id)));
   ui.hint.hidden = true;
-  ui.canvas.hidden = false;
+  ui.views.hidden = false;
   ui.download.disabled = state.busy;
+  processPanel.setEnabled(!state.busy);
   state.t = 0;
   ui.timeRow.hidden = vol.dims[3] <= 1;
   ui.timeRange.max = String(vol.dims[3] - 1);
   ui.timeRange.value = '0';
   ui.timeReadout.value = `1 / ${vol.dims[3]}`;
-  // Middle slice of every view; the counts come back with the first render.
-  const [nx, ny, nz] = vol.dims;
-  state.count = { axial: nz, coronal: ny, sagittal: nx };
-  state.index = { axial: Math.floor(nz / 2), coronal: Math.floor(ny / 2), sagittal: Math.floor(nx / 2) };
-  state.view = 'axial';
-  ui.viewSelect.value = 'axial';
-  // The counts per view depend on the orientation: ask the engine.
-  state.shown = null;
-  state.center = vol.default_window.center;
-  state.width = vol.default_window.width;
-  ui.level.value = fmt(state.center);
-  ui.width.value = fmt(state.width);
+  state.cursor = [Math.floor(vol.dims[0] / 2), Math.floor(vol.dims[1] / 2), Math.floor(vol.dims[2] / 2)];
+  for (const v of VIEWS) {
+    viewports[v].setOrientation(vol, geom[v]);
+    viewports[v].resetView();
+  }
+  measure = null;
+  ui.measure.textContent = '';
+  ui.oblique.hidden = vol.axis_aligned;
+  state.display.center = vol.default_window.center;
+  state.display.width = vol.default_window.width;
+  ui.level.value = fmt(state.display.center);
+  ui.width.value = fmt(state.display.width);
+  histogram.setWindow(state.display.center, state.display.width);
   showInfo(vol);
-  for (const w of vol.warnings) message(w, 'warning');
   requestRender();
+  void loadHistogram(vol);
+}
+
+async function loadHistogram(vol: VolumeInfo): Promise<void> {
+  const r = vol.range;
+  if (!r || !(r[1] > r[0]) || vol.components !== 1) {
+    histogram.set(null);
+    ui.histogramCaption.textContent = '';
+    return;
+  }
+  const bins = 100;
+  try {
+    const h = await client.call({ kind: 'histogram', vol: vol.id, bins, lo: r[0], hi: r[1] });
+    if (state.vol !== vol) return;
+    histogram.set(h);
+    histogram.setWindow(state.display.center, state.display.width);
+    const unit = vol.units ?? (vol.modality === 'CT' ? 'HU' : 'value');
+    ui.histogramCaption.textContent = `${bins} bins, ${fmt(r[0])} … ${fmt(r[1])} ${unit}; counts on a log scale. Drag the window's edges.`;
+  } catch (err) {
+    message(`Histogram failed: ${errText(err)}`, 'error');
+  }
 }
 
 function showInfo(vol: VolumeInfo): void {
-  const rows: [string, string][] = [
-    ['Description', vol.description ?? '–'],
-    ['Modality', vol.modality ?? '–'],
+  const mm = (v: readonly number[]): string => v.map((s) => fmt(Number(s.toFixed(4)))).join(', ');
+  const p = vol.patient;
+  const rows: [string, string | null][] = [
+    ['Description', vol.description],
+    ['Modality', vol.modality],
     ['Format', vol.format],
     ['Size', vol.dims.slice(0, 3).join(' × ') + (vol.dims[3] > 1 ? ` × ${vol.dims[3]} volumes` : '')],
     ['Spacing', `${vol.spacing.map((s) => fmt(s)).join(' × ')} mm`],
-    ['Orientation', vol.axcodes],
+    ['Thickness', vol.slice_thickness !== null ? `${fmt(vol.slice_thickness)} mm` : null],
+    ['Orientation', `${vol.axcodes}${vol.axis_aligned ? '' : ' (oblique)'}`],
+    ['Direction', vol.direction[0] ? [0, 1, 2].map((c) => `[${mm(vol.direction.map((row) => row[c] ?? 0))}]`).join(' ') : null],
+    ['Origin', `(${mm(vol.origin)}) mm LPS`],
     ['Samples', vol.sample_type + (vol.components > 1 ? ` × ${vol.components}` : '')],
-    ['Range', vol.range ? `${fmt(vol.range[0])} … ${fmt(vol.range[1])}${vol.units ? ` ${vol.units}` : ''}` : '–'],
+    ['Range', vol.range ? `${fmt(vol.range[0])} … ${fmt(vol.range[1])}${vol.units ? ` ${vol.units}` : ''}` : null],
+    ['Transfer syntax', vol.transfer_syntax],
+    ['Time step', vol.time_step !== null ? `${fmt(vol.time_step)} s` : null],
+    ['Patient', p.name],
+    ['Patient ID', p.id],
+    ['Birth date', p.birth_date],
+    ['Sex', p.sex],
+    ['Study date', [vol.study_date, vol.study_time].filter(Boolean).join(' ') || null],
+    ['Study ID', vol.study_id],
+    ['Institution', vol.institution],
+    ['Manufacturer', vol.manufacturer],
   ];
   ui.volumeInfo.replaceChildren(
-    ...rows.flatMap(([k, v]) => {
+    ...rows.filter((r): r is [string, string] => r[1] !== null && r[1] !== '').flatMap(([k, v]) => {
       const dt = document.createElement('dt');
       dt.textContent = k;
       const dd = document.createElement('dd');
@@ -599,7 +907,14 @@ function showInfo(vol: VolumeInfo): void {
       return [dt, dd];
     }),
   );
-  ui.overlayOrient.textContent = `${vol.modality ?? vol.format} · ${vol.axcodes}`;
+  ui.metaWarnings.replaceChildren(
+    ...vol.warnings.map((w) => {
+      const li = document.createElement('li');
+      li.className = 'warning';
+      li.textContent = w;
+      return li;
+    }),
+  );
 }
 
 async function download(): Promise<void> {
@@ -625,6 +940,34 @@ async function download(): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------- process panel
+
+const processPanel = new ProcessPanel(client, {
+  current: () => state.vol,
+  original: () => state.volumes[0] ?? null,
+  setBusy,
+  progress: (done, total, what) => {
+    ui.progress.max = total;
+    ui.progress.value = done;
+    ui.progressText.textContent = what;
+  },
+  added: (v) => {
+    state.volumes.push(v);
+    fillSeries();
+    void thumbnails();
+  },
+  show: (v) => void showVolume(v),
+  message,
+  cancelled: async () => {
+    message('Processing cancelled: the engine was stopped; reloading the files (nothing is fetched).', 'warning');
+    const files = state.files;
+    state.volumes = [];
+    state.vol = null;
+    setBusy(false);
+    await loadFiles(files, true);
+  },
+});
+
 // ---------------------------------------------------------------- start
 
 async function start(): Promise<void> {
@@ -633,7 +976,9 @@ async function start(): Promise<void> {
     document.body.dataset.state = 'error';
   };
   wireControls();
+  applyLayout();
   showEmpty();
+  const engineReady = client.preload();
   // The bundled sample is part of the page load; after this, no requests.
   let sample: Blob | null = null;
   try {
@@ -642,12 +987,13 @@ async function start(): Promise<void> {
   } catch {
     sample = null;
   }
+  await engineReady;
   if (sample) {
     await loadFiles([{ name: 'ct_totalseg_crop.nii.gz', file: sample }], true);
   } else {
     message('The sample volume could not be loaded; drop your own files.', 'warning');
   }
-  ui.footer.textContent = `voxdrop ${client.version} · runs entirely in this browser tab · drop files or folders anywhere on the image area`;
+  ui.footer.textContent = `voxdrop ${client.version} · runs entirely in this browser tab · drop files, folders or .zip archives on the image area`;
   document.body.dataset.state = 'ready';
 }
 

@@ -4,6 +4,8 @@
 
 export type ViewName = 'axial' | 'coronal' | 'sagittal';
 export type VoiFunction = 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID';
+export type Colormap = 'grey' | 'hot' | 'bone';
+export const VIEWS: readonly ViewName[] = ['axial', 'coronal', 'sagittal'];
 
 export interface WindowCW {
   center: number;
@@ -29,7 +31,70 @@ export interface VolumeInfo {
   default_window: WindowCW;
   warnings: string[];
   range: [number, number] | null;
+  /** Shown only in this tab. */
+  patient: { name: string | null; id: string | null; birth_date: string | null; sex: string | null };
+  study_date: string | null;
+  study_time: string | null;
+  study_id: string | null;
+  institution: string | null;
+  manufacturer: string | null;
+  transfer_syntax: string | null;
+  slice_thickness: number | null;
+  time_step: number | null;
+  axis_aligned: boolean;
 }
+
+/** How a view's screen pixels map to voxel indices (src/render.rs Mapping). */
+export interface Mapping {
+  x_axis: number;
+  x_flip: boolean;
+  y_axis: number;
+  y_flip: boolean;
+  z_axis: number;
+}
+
+export interface SliceGeom {
+  width: number;
+  height: number;
+  count: number;
+  pixel_mm: [number, number];
+  mapping: Mapping;
+}
+
+export interface Display {
+  center: number;
+  width: number;
+  func: VoiFunction;
+  invert: boolean;
+  colormap: Colormap;
+  labelOpacity: number;
+}
+
+export interface Histogram {
+  lo: number;
+  hi: number;
+  counts: number[];
+  below: number;
+  above: number;
+}
+
+export interface Stats {
+  count: number;
+  mean: number;
+  sd: number;
+  min: number;
+  max: number;
+}
+
+export interface LabelsInfo {
+  resampled: boolean;
+  values: [number, number][];
+}
+
+export type ProcessStep =
+  | { op: 'resample'; spacing: [number, number, number]; interp: 'nearest' | 'linear' | 'bspline' }
+  | { op: 'clip'; lo: number; hi: number }
+  | { op: 'normalize'; how: 'minmax' | 'zscore' };
 
 export interface FileError {
   file: string | null;
@@ -42,19 +107,23 @@ export interface FinishInfo {
   errors: FileError[];
 }
 
-export interface SliceImage {
-  width: number;
-  height: number;
-  count: number;
-  pixel_mm: [number, number];
+export interface SliceImage extends SliceGeom {
+  view: ViewName;
   index: number;
   rgba: ArrayBuffer;
+}
+
+export interface ViewsResult {
+  images: SliceImage[];
+  /** Time spent rendering in the worker, ms. */
+  ms: number;
 }
 
 export interface Probe {
   ijk: [number, number, number];
   value: number | null;
   lps: [number, number, number];
+  label: number | null;
 }
 
 /** Requests, by kind. */
@@ -71,6 +140,13 @@ export type Request =
       width: number;
       func: VoiFunction;
     }
+  | { kind: 'views'; vol: number; t: number; slices: { view: ViewName; index: number }[]; display: Display }
+  | { kind: 'geom'; vol: number }
+  | { kind: 'histogram'; vol: number; bins: number; lo: number; hi: number }
+  | { kind: 'roi'; vol: number; view: ViewName; index: number; t: number; rect: [number, number, number, number]; ellipse: boolean }
+  | { kind: 'labels'; image: number; labels: number }
+  | { kind: 'clearLabels' }
+  | { kind: 'process'; vol: number; step: ProcessStep }
   | { kind: 'probe'; vol: number; view: ViewName; index: number; t: number; px: number; py: number }
   | { kind: 'export'; vol: number; gzip: boolean }
   | { kind: 'free'; vol: number };
@@ -83,6 +159,13 @@ export interface Results {
   add: null;
   finish: FinishInfo;
   slice: SliceImage;
+  views: ViewsResult;
+  geom: Record<ViewName, SliceGeom>;
+  histogram: Histogram;
+  roi: Stats | null;
+  labels: LabelsInfo;
+  clearLabels: null;
+  process: VolumeInfo;
   probe: Probe | null;
   export: ArrayBuffer;
   free: null;

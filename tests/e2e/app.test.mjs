@@ -92,7 +92,7 @@ test('(a) the sample CT shows its middle axial slice, windowed per PS3.3', { tod
   bad = compareSlice(c6, ref, 40, 400);
   assert.equal(bad.length, 0, `abdomen window: ${bad.length} pixels differ, e.g. ${JSON.stringify(bad.slice(0, 3))}`);
   // The readout under the cursor: value, voxel index and LPS mm.
-  const box = await s.page.$eval('#canvas', (e) => {
+  const box = await s.page.$eval('#canvas-axial', (e) => {
     const r = e.getBoundingClientRect();
     return { x: r.left, y: r.top, w: r.width, h: r.height };
   });
@@ -100,7 +100,7 @@ test('(a) the sample CT shows its middle axial slice, windowed per PS3.3', { tod
   await s.page.waitForFunction(() => document.getElementById('overlay-cursor').dataset.ijk, null, { timeout: 5000 });
   const cur = await s.page.$eval('#overlay-cursor', (e) => ({ text: e.textContent, value: Number(e.dataset.value) }));
   assert.equal(cur.value, ref.at(40, 100));
-  assert.match(cur.text, /voxel \[\d+, \d+, \d+\].*LPS \(.*\) mm/);
+  assert.match(cur.text, /voxel \[\d+, \d+, \d+\].*LPS \(.*\) mm/s);
   s.assertQuiet();
   await s.context.close();
 });
@@ -136,7 +136,7 @@ async function checkGeSeries(page) {
   assert.equal(c.index, 7);
   const ref = readNifti(GE_REF);
   // Which reference slice is on screen: ask the app for the LPS position of a pixel.
-  const box = await page.$eval('#canvas', (e) => {
+  const box = await page.$eval('#canvas-axial', (e) => {
     const r = e.getBoundingClientRect();
     return { x: r.left, y: r.top, w: r.width, h: r.height };
   });

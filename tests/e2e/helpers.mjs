@@ -100,9 +100,9 @@ export async function idle(page) {
   );
 }
 
-export async function canvasInfo(page) {
-  return page.evaluate(() => {
-    const c = /** @type {HTMLCanvasElement} */ (document.getElementById('canvas'));
+export async function canvasInfo(page, view = 'axial') {
+  return page.evaluate((view) => {
+    const c = /** @type {HTMLCanvasElement} */ (document.getElementById(`canvas-${view}`));
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     return {
       width: c.width,
@@ -116,7 +116,16 @@ export async function canvasInfo(page) {
       cssHeight: c.getBoundingClientRect().height,
       rgba: Array.from(d),
     };
-  });
+  }, view);
+}
+
+/** Client coordinates of the centre of slice pixel (px, py) of a view. */
+export async function pixelPoint(page, view, px, py) {
+  return page.evaluate(([view, px, py]) => {
+    const c = document.getElementById(`canvas-${view}`);
+    const r = c.getBoundingClientRect();
+    return { x: r.left + ((px + 0.5) / c.width) * r.width, y: r.top + ((py + 0.5) / c.height) * r.height };
+  }, [view, px, py]);
 }
 
 export async function messages(page) {
@@ -196,6 +205,56 @@ export function axialSlice(nii, k, t = 0) {
       return Math.round(rel.reduce((s, v, r) => s + v * col[r], 0) / len2);
     },
   };
+}
+
+/**
+ * Any view as a radiologist sees it, computed here independently of the app:
+ * axial — screen x toward the patient's left, y toward posterior;
+ * coronal — x toward left, y toward inferior; sagittal — x toward posterior,
+ * y toward inferior. `index` is the voxel index along the axis normal to the view.
+ */
+export function viewSlice(nii, view, index, t = 0) {
+  const [L, P, S] = patientAxes(nii.lps);
+  const [nx, ny, nz] = nii.dims;
+  const n = [nx, ny, nz];
+  // [screen-x axis, x grows along +axis?, screen-y axis, y grows along +axis?, normal axis]
+  const spec = {
+    axial: [L, true, P, true, S],
+    coronal: [L, true, S, false, P],
+    sagittal: [P, true, S, false, L],
+  }[view];
+  const [X, xPlus, Y, yPlus, Z] = spec;
+  const width = n[X.axis];
+  const height = n[Y.axis];
+  return {
+    width,
+    height,
+    count: n[Z.axis],
+    normalAxis: Z.axis,
+    /** voxel [i, j, k] shown at screen pixel (px, py) */
+    ijk(px, py) {
+      const ijk = [0, 0, 0];
+      ijk[X.axis] = X.positive === xPlus ? px : width - 1 - px;
+      ijk[Y.axis] = Y.positive === yPlus ? py : height - 1 - py;
+      ijk[Z.axis] = index;
+      return ijk;
+    },
+    at(px, py) {
+      const [i, j, k] = this.ijk(px, py);
+      return nii.values[((t * nz + k) * ny + j) * nx + i];
+    },
+    /** screen pixel of a voxel (inverse of ijk) */
+    pixelOf(ijk) {
+      const x = X.positive === xPlus ? ijk[X.axis] : width - 1 - ijk[X.axis];
+      const y = Y.positive === yPlus ? ijk[Y.axis] : height - 1 - ijk[Y.axis];
+      return [x, y];
+    },
+  };
+}
+
+/** Voxel spacing (column norms of the affine). */
+export function spacingOf(nii) {
+  return [0, 1, 2].map((c) => Math.hypot(nii.lps[0][c], nii.lps[1][c], nii.lps[2][c]));
 }
 
 /** DICOM PS3.3 C.11.2.1.2.1 "LINEAR" onto 0..255. */

@@ -12,7 +12,12 @@ export class Engine {
   finish(): string;
   free_volume(vol: number): void;
   slice_info(vol: number, view: string): string;
-  render(vol: number, view: string, index: number, t: number, center: number, width: number, func: string): Uint8Array;
+  render(vol: number, view: string, index: number, t: number, center: number, width: number, func: string, invert: boolean, colormap: string, label_opacity: number): Uint8Array;
+  histogram(vol: number, bins: number, lo: number, hi: number): string;
+  roi_stats(vol: number, view: string, index: number, t: number, x0: number, y0: number, x1: number, y1: number, ellipse: boolean): string;
+  set_labels(image: number, labels: number): string;
+  clear_labels(): void;
+  process(vol: number, step: string): string;
   value_at(vol: number, x: number, y: number, z: number, t: number): number;
   voxel_at(vol: number, view: string, index: number, px: number, py: number): Uint32Array | undefined;
   probe(vol: number, view: string, index: number, t: number, px: number, py: number): string;
