@@ -9,6 +9,9 @@
 //! only, as in ITK. `CompressedData = True` is zlib, bounded by the size the
 //! header claims; `HeaderSize = -1` means "the data are the last bytes".
 
+// Small fixed-size matrix code reads best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use crate::error::{Error, Result};
 use crate::formats::sample::{self, Codec, Endian, Stored};
 use crate::geometry::{Geometry, Mat4};

@@ -75,10 +75,10 @@ pub fn detect(bytes: &[u8], name: &str) -> Format {
         return Format::Ecat;
     }
     let gz = bytes.starts_with(&[0x1f, 0x8b]);
-    if lname.ends_with(".mgz") || lname.ends_with(".mgh.gz") || lname.ends_with(".mgh") {
-        if gz || mgh::looks_like_mgh(bytes) {
-            return Format::Mgh;
-        }
+    if (lname.ends_with(".mgz") || lname.ends_with(".mgh.gz") || lname.ends_with(".mgh"))
+        && (gz || mgh::looks_like_mgh(bytes))
+    {
+        return Format::Mgh;
     }
     if nifti::looks_like_nifti(bytes) {
         if lname.ends_with(".hdr") || lname.ends_with(".hdr.gz") {
