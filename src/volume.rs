@@ -159,8 +159,34 @@ pub struct Meta {
     pub time_step: Option<f64>,
     /// ImageOrientationPatient as found in the files (DICOM only).
     pub image_orientation_dicom: Option<[f64; 6]>,
+    /// Acquisition parameters (DICOM), for sidecars.
+    pub acquisition: Acquisition,
     /// Plain-language warnings from reading and series assembly.
     pub warnings: Vec<String>,
+}
+
+/// Acquisition parameters as the DICOM files state them (units as in DICOM:
+/// ms for times, degrees, tesla, mm), for the BIDS/dcm2niix-style sidecar.
+/// None of these identify the patient.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Acquisition {
+    /// ManufacturerModelName (0008,1090).
+    pub model: Option<String>,
+    /// MagneticFieldStrength (0018,0087), tesla.
+    pub magnetic_field_strength: Option<f64>,
+    /// RepetitionTime (0018,0080), ms.
+    pub repetition_time_ms: Option<f64>,
+    /// EchoTime (0018,0081), ms.
+    pub echo_time_ms: Option<f64>,
+    /// FlipAngle (0018,1314), degrees.
+    pub flip_angle: Option<f64>,
+    /// SpacingBetweenSlices (0018,0088) as stated (not the measured spacing), mm.
+    pub spacing_between_slices: Option<f64>,
+    /// ImageType (0008,0008) values.
+    pub image_type: Vec<String>,
+    /// SeriesTime (0008,0031) and AcquisitionTime (0008,0032), DICOM TM strings.
+    pub series_time: Option<String>,
+    pub acquisition_time: Option<String>,
 }
 
 /// A 3-D (or 4-D) image. Voxels are in x-fastest order:

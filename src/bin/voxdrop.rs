@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! voxdrop info PATH... [--json]
-//! voxdrop convert PATH... -o OUT.nii[.gz]
+//! voxdrop convert PATH... -o OUT [-f %s_%d] [--format nii|nii.gz|nrrd|npy|npy-xyz|png-zip|png-dir|apng]
+//!     [--window C,W] [--bits 8|16] [--labels] [--axis x|y|z] [--keep-phi] [--resample X,Y,Z [--interp linear]]
 //! voxdrop preprocess PATH... -o OUT.nii[.gz] [--resample 1,1,1] [--interp linear] [--clip -1000,400]
 //!     [--normalize minmax|zscore] [--mask LABELS [--crop-to-mask] [--margin MM]]
 //! ```
@@ -10,8 +11,11 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use clap::{Parser, Subcommand};
+    use std::io::IsTerminal;
     use std::path::{Path, PathBuf};
     use voxdrop::export::nifti::{write_nifti, NiftiOptions};
+    use voxdrop::export::png_stack::{PngMode, PngOptions};
+    use voxdrop::export::{self, naming, ExportOptions, Format};
     use voxdrop::formats::{Loaded, Loader};
     use voxdrop::{Error, Limits, Volume};
 
@@ -37,16 +41,10 @@ mod cli {
             #[arg(long)]
             json: bool,
         },
-        /// Convert to NIfTI. With several series, OUT is a folder and each series
-        /// is written as <SeriesNumber>_<SeriesDescription>.nii.gz.
-        Convert {
-            /// Files or folders (searched recursively).
-            #[arg(required = true)]
-            paths: Vec<PathBuf>,
-            /// Output file (.nii or .nii.gz) or folder.
-            #[arg(short, long)]
-            output: PathBuf,
-        },
+        /// Convert to NIfTI (default), NRRD, .npy or PNG stacks, with a JSON sidecar.
+        /// OUT is a file when one volume is found and OUT ends in .nii/.nii.gz/.nrrd/.npy/.zip,
+        /// else a folder holding one output per series named by -f.
+        Convert(ConvertArgs),
         /// Resample, clip, normalise and crop one volume; write NIfTI.
         Preprocess(PreprocessArgs),
     }
@@ -136,25 +134,6 @@ mod cli {
         )
     }
 
-    /// `<SeriesNumber>_<SeriesDescription>` with only safe characters (never patient fields).
-    fn output_stem(v: &Volume, index: usize) -> String {
-        let number = v.meta.series_number.map(|n| n.to_string()).unwrap_or_else(|| format!("{}", index + 1));
-        let desc: String = v
-            .meta
-            .series_description
-            .as_deref()
-            .unwrap_or("")
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
-            .collect();
-        let desc = desc.trim_matches('_');
-        if desc.is_empty() {
-            number
-        } else {
-            format!("{number}_{desc}")
-        }
-    }
-
     fn report_errors(loaded: &Loaded) {
         for e in &loaded.errors {
             eprintln!("skipped: {e}");
@@ -188,38 +167,7 @@ mod cli {
                 }
                 Ok(())
             }
-            Command::Convert { paths, output } => {
-                let loaded = load(&paths)?;
-                report_errors(&loaded);
-                if loaded.volumes.is_empty() {
-                    return Err(Error::bad_input("no readable image found"));
-                }
-                let out_name = output.to_string_lossy().to_ascii_lowercase();
-                let single_file = out_name.ends_with(".nii") || out_name.ends_with(".nii.gz");
-                if loaded.volumes.len() == 1 && single_file {
-                    write_one(&loaded.volumes[0], &output, out_name.ends_with(".gz"))?;
-                } else {
-                    if single_file {
-                        return Err(Error::parameter(format!(
-                            "{} series were found: give a folder as the output, not {}",
-                            loaded.volumes.len(),
-                            output.display()
-                        )));
-                    }
-                    std::fs::create_dir_all(&output).map_err(|e| Error::io(format!("{}: {e}", output.display())))?;
-                    let mut used = std::collections::HashSet::new();
-                    for (i, v) in loaded.volumes.iter().enumerate() {
-                        let mut stem = output_stem(v, i);
-                        let mut n = 1;
-                        while !used.insert(stem.clone()) {
-                            n += 1;
-                            stem = format!("{}_{n}", output_stem(v, i));
-                        }
-                        write_one(v, &output.join(format!("{stem}.nii.gz")), true)?;
-                    }
-                }
-                Ok(())
-            }
+            Command::Convert(args) => convert(args),
             Command::Preprocess(args) => preprocess(args),
         }
     }
@@ -228,6 +176,213 @@ mod cli {
         let bytes = write_nifti(v, NiftiOptions { gzip, ..Default::default() })?;
         std::fs::write(path, bytes).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
         eprintln!("wrote {} ({})", path.display(), describe(v));
+        Ok(())
+    }
+
+    #[derive(clap::Args)]
+    struct ConvertArgs {
+        /// Files or folders (searched recursively).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output file or folder.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// File name pattern: %s series number, %d description, %p protocol, %m modality,
+        /// %t date and time (needs --keep-phi), %% percent.
+        #[arg(short = 'f', long = "filename", default_value = naming::DEFAULT_PATTERN)]
+        filename: String,
+        /// nii | nii.gz | nrrd | nrrd-raw | npy (z,y,x) | npy-xyz | png-zip | png-dir | apng (cine).
+        /// Default: from OUT's extension, else nii.gz.
+        #[arg(long)]
+        format: Option<String>,
+        /// PNG window CENTER,WIDTH (default: the file's own window, else min–max).
+        #[arg(long, allow_hyphen_values = true)]
+        window: Option<String>,
+        /// PNG bits: 8 (windowed) or 16 (stored values with an offset).
+        #[arg(long, default_value_t = 8)]
+        bits: u8,
+        /// PNG: 8-bit label values kept (no window).
+        #[arg(long)]
+        labels: bool,
+        /// PNG slice axis: x, y or z.
+        #[arg(long, default_value = "z")]
+        axis: String,
+        /// Cine frames per second (apng).
+        #[arg(long, default_value_t = 10)]
+        fps: u16,
+        /// Keep patient-identifying fields in the JSON sidecar (never in image files or names).
+        #[arg(long)]
+        keep_phi: bool,
+        /// Write no JSON sidecar.
+        #[arg(long)]
+        no_sidecar: bool,
+        /// Resample to spacing X,Y,Z mm before writing.
+        #[arg(long)]
+        resample: Option<String>,
+        /// nearest | linear | bspline (with --resample).
+        #[arg(long, default_value = "linear")]
+        interp: String,
+    }
+
+    /// The output format, from --format or OUT's extension.
+    fn output_format(a: &ConvertArgs) -> Result<(String, bool), Error> {
+        let name = a.output.to_string_lossy().to_ascii_lowercase();
+        let from_ext = [
+            (".nii.gz", "nii.gz"),
+            (".nii", "nii"),
+            (".nrrd", "nrrd"),
+            ("_xyz.npy", "npy-xyz"),
+            (".npy", "npy"),
+            (".zip", "png-zip"),
+            (".png", "apng"),
+        ]
+        .iter()
+        .find(|(ext, _)| name.ends_with(ext))
+        .map(|(_, f)| f.to_string());
+        let single = from_ext.is_some();
+        let f = match (&a.format, from_ext) {
+            (Some(f), _) => f.clone(),
+            (None, Some(f)) => f,
+            (None, None) => "nii.gz".to_string(),
+        };
+        Ok((f, single))
+    }
+
+    fn png_options(a: &ConvertArgs) -> Result<PngOptions, Error> {
+        let axis = match a.axis.as_str() {
+            "x" | "0" | "sagittal" => 0,
+            "y" | "1" | "coronal" => 1,
+            "z" | "2" | "axial" => 2,
+            other => return Err(Error::parameter(format!("--axis {other:?}: x, y or z"))),
+        };
+        let mode = match (a.labels, a.bits, &a.window) {
+            (true, _, _) => PngMode::Labels8,
+            (false, 16, None) => PngMode::Stored16,
+            (false, 16, Some(_)) => return Err(Error::parameter("--window applies to 8-bit PNGs; drop --bits 16")),
+            (false, 8, Some(w)) => {
+                let [center, width] = numbers::<2>(w, "window")?;
+                PngMode::Window8With(voxdrop::volume::Window { center, width })
+            }
+            (false, 8, None) => PngMode::Window8,
+            (false, b, _) => return Err(Error::parameter(format!("--bits {b}: 8 or 16"))),
+        };
+        Ok(PngOptions { axis, mode })
+    }
+
+    fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+        std::fs::write(path, bytes).map_err(|e| Error::io(format!("{}: {e}", path.display())))
+    }
+
+    fn convert(a: ConvertArgs) -> Result<(), Error> {
+        let loaded = load(&a.paths)?;
+        report_errors(&loaded);
+        if loaded.volumes.is_empty() {
+            return Err(Error::bad_input("no readable image found"));
+        }
+        let (format, single_name) = output_format(&a)?;
+        let png = png_options(&a)?;
+        let opts = ExportOptions { keep_phi: a.keep_phi, no_sidecar: a.no_sidecar, png };
+        let single = single_name && loaded.volumes.len() == 1;
+        if single_name && !single {
+            return Err(Error::parameter(format!(
+                "{} series were found: give a folder as the output, not {}",
+                loaded.volumes.len(),
+                a.output.display()
+            )));
+        }
+        let folder =
+            if single { a.output.parent().map(Path::to_path_buf).unwrap_or_default() } else { a.output.clone() };
+        if !folder.as_os_str().is_empty() {
+            std::fs::create_dir_all(&folder).map_err(|e| Error::io(format!("{}: {e}", folder.display())))?;
+        }
+        let progress = std::io::stderr().is_terminal();
+        let total = loaded.volumes.len();
+        let mut used = std::collections::HashSet::new();
+        let mut failures = 0;
+        for (i, v) in loaded.volumes.iter().enumerate() {
+            if progress {
+                eprint!("\r[{}/{total}] converting…", i + 1);
+            }
+            let result = (|| -> Result<(), Error> {
+                let resampled;
+                let v = match &a.resample {
+                    Some(r) => {
+                        use voxdrop::ops::resample as rs;
+                        let target = numbers::<3>(r, "resample")?;
+                        let interp: rs::Interpolator = a.interp.parse()?;
+                        resampled =
+                            rs::resample_to_spacing(v, target, interp, rs::default_fill(v), &Limits::default())?;
+                        &resampled
+                    }
+                    None => v,
+                };
+                let stem = if single {
+                    // The name the user gave, without its extension(s).
+                    let name = a.output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let lower = name.to_ascii_lowercase();
+                    let cut = [".nii.gz", "_xyz.npy", "_zyx.npy", ".nii", ".nrrd", ".npy", ".zip", ".png"]
+                        .iter()
+                        .find(|e| lower.ends_with(*e))
+                        .map(|e| name.len() - e.len())
+                        .unwrap_or(name.len());
+                    name[..cut].to_string()
+                } else {
+                    let base = naming::file_stem(&a.filename, &v.meta, i, a.keep_phi)?;
+                    let mut stem = base.clone();
+                    let mut n = 1;
+                    while !used.insert(stem.clone()) {
+                        n += 1;
+                        stem = format!("{base}_{n}");
+                    }
+                    stem
+                };
+                let files: Vec<(String, Vec<u8>)> = match format.as_str() {
+                    "png-dir" => {
+                        let dir = folder.join(&stem);
+                        std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("{}: {e}", dir.display())))?;
+                        export::png_stack::write_png_files(v, &opts.png)?
+                            .into_iter()
+                            .map(|(n, b)| (format!("{stem}/{n}"), b))
+                            .collect()
+                    }
+                    "apng" => {
+                        let window = match opts.png.mode {
+                            PngMode::Window8With(w) => Some(w),
+                            _ => None,
+                        };
+                        vec![(format!("{stem}.png"), export::png_stack::write_cine(v, opts.png.axis, window, a.fps)?)]
+                    }
+                    f => {
+                        let fmt: Format = f.parse()?;
+                        export::export(v, &stem, fmt, &opts)?.into_iter().map(|f| (f.name, f.bytes)).collect()
+                    }
+                };
+                for (name, bytes) in &files {
+                    write_file(&folder.join(name), bytes)?;
+                }
+                if !progress {
+                    let main = files.first().map(|f| f.0.as_str()).unwrap_or("");
+                    eprintln!("wrote {} ({})", folder.join(main).display(), describe(v));
+                }
+                for w in &v.meta.warnings {
+                    eprintln!("  warning: {w}");
+                }
+                Ok(())
+            })();
+            if let Err(e) = result {
+                if total == 1 {
+                    return Err(e);
+                }
+                eprintln!("failed: series {}: {e}", i + 1);
+                failures += 1;
+            }
+        }
+        if progress {
+            eprintln!("\r[{total}/{total}] done        ");
+        }
+        if failures > 0 {
+            return Err(Error::io(format!("{failures} of {total} series could not be written")));
+        }
         Ok(())
     }
 

@@ -1,3 +1,201 @@
 //! Writers: volume → bytes.
+//!
+//! Every writer streams (`write_*_to(…, &mut dyn Write)`: header first, then
+//! the voxels a plane at a time) so that a large volume is not held twice,
+//! and has a `Vec<u8>` convenience for the browser. [`export`] is the one
+//! call the CLI and the wasm module share: volume + options → named files.
+//!
+//! De-identification: no writer puts patient data anywhere except the JSON
+//! sidecar, and the sidecar only with `keep_phi` (see [`deid`]).
 
+pub mod deid;
+pub mod naming;
 pub mod nifti;
+pub mod npy;
+pub mod nrrd;
+pub mod png_stack;
+pub mod sidecar;
+pub mod zip;
+
+use std::io::Write;
+
+use crate::error::{Error, Result};
+use crate::volume::{Volume, Window};
+
+/// gzip level for .nii.gz and gzip NRRD. Level 1 was measured on the
+/// 512×512×275 LIDC CT (see `tests/export_bench.rs`): it compresses nearly as
+/// well as level 6 at several times the speed (figures in the export notes).
+pub const GZIP_LEVEL: u32 = 1;
+
+pub(crate) fn io_err(what: &str) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::io(format!("{what}: {e}"))
+}
+
+/// Writes the samples of `vol` little endian, x fastest; with `flip_rows`
+/// each (z, t) plane's rows in reverse order. Converts one plane at a time.
+pub(crate) fn write_samples(vol: &Volume, flip_rows: bool, w: &mut dyn Write) -> Result<()> {
+    let row = vol.dims[0] * vol.components;
+    let plane = row * vol.dims[1];
+    let err = io_err("writing voxel data");
+    crate::with_voxels!(&vol.voxels, v => {
+        let size = vol.voxels.sample_type().size();
+        let mut buf: Vec<u8> = Vec::new();
+        buf.try_reserve_exact(plane.max(1) * size)
+            .map_err(|_| Error::limit(format!("could not allocate {} bytes for one plane", plane * size)))?;
+        if plane == 0 {
+            return Ok(());
+        }
+        for p in v.chunks(plane) {
+            buf.clear();
+            if flip_rows && row > 0 {
+                for r in p.chunks(row).rev() {
+                    for x in r {
+                        buf.extend_from_slice(&x.to_le_bytes());
+                    }
+                }
+            } else {
+                for x in p {
+                    buf.extend_from_slice(&x.to_le_bytes());
+                }
+            }
+            w.write_all(&buf).map_err(&err)?;
+        }
+    });
+    Ok(())
+}
+
+/// Checks that the sample count matches dims × components.
+pub(crate) fn check_len(vol: &Volume) -> Result<()> {
+    let expected = vol.dims.iter().try_fold(vol.components, |acc, &d| acc.checked_mul(d));
+    if expected != Some(vol.voxels.len()) {
+        return Err(Error::parameter(format!(
+            "the volume holds {} samples but its dimensions {:?} × {} components need {expected:?}",
+            vol.voxels.len(),
+            vol.dims,
+            vol.components
+        )));
+    }
+    Ok(())
+}
+
+/// Collects a streaming writer's output, reserving `size_hint` bytes first.
+pub(crate) fn to_vec(size_hint: usize, f: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<Vec<u8>> {
+    let mut out: Vec<u8> = Vec::new();
+    out.try_reserve(size_hint)
+        .map_err(|_| Error::limit(format!("could not allocate {size_hint} bytes for the output")))?;
+    f(&mut out)?;
+    Ok(out)
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// .nii / .nii.gz (+ .json sidecar).
+    Nifti { gzip: bool },
+    /// .nrrd, raw or gzip encoding (+ .json sidecar).
+    Nrrd { gzip: bool },
+    /// .npy in the given order, plus a .json with geometry and sidecar fields.
+    Npy(npy::Order),
+    /// One PNG per slice and manifest.json in a .zip.
+    PngZip,
+}
+
+impl std::str::FromStr for Format {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Format> {
+        Ok(match s {
+            "nii" => Format::Nifti { gzip: false },
+            "nii.gz" => Format::Nifti { gzip: true },
+            "nrrd" => Format::Nrrd { gzip: true },
+            "nrrd-raw" => Format::Nrrd { gzip: false },
+            "npy" | "npy-zyx" => Format::Npy(npy::Order::Zyx),
+            "npy-xyz" => Format::Npy(npy::Order::Xyz),
+            "png-zip" => Format::PngZip,
+            other => {
+                return Err(Error::parameter(format!(
+                    "unknown format {other:?}: nii, nii.gz, nrrd, nrrd-raw, npy (= npy-zyx), npy-xyz, png-zip"
+                )))
+            }
+        })
+    }
+}
+
+/// What to write besides the format.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Keep patient-identifying fields in the sidecar (nowhere else).
+    pub keep_phi: bool,
+    /// Write no JSON sidecar (NIfTI / NRRD).
+    pub no_sidecar: bool,
+    /// PNG options (PngZip only).
+    pub png: png_stack::PngOptions,
+}
+
+/// One output file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportedFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// File extension of the main output.
+pub fn extension(format: Format) -> &'static str {
+    match format {
+        Format::Nifti { gzip: false } => "nii",
+        Format::Nifti { gzip: true } => "nii.gz",
+        Format::Nrrd { .. } => "nrrd",
+        Format::Npy(_) => "npy",
+        Format::PngZip => "zip",
+    }
+}
+
+/// Writes `vol` as `format`: the main file `<stem>.<ext>` (npy:
+/// `<stem>_zyx.npy` / `<stem>_xyz.npy`) and, unless `no_sidecar`, `<stem>.json`.
+/// `stem` should come from [`naming::file_stem`] (never from patient fields).
+pub fn export(vol: &Volume, stem: &str, format: Format, opts: &ExportOptions) -> Result<Vec<ExportedFile>> {
+    let mut files = Vec::new();
+    let sidecar = |extra: sidecar::Fields| -> Result<ExportedFile> {
+        let mut fields = sidecar::sidecar(&vol.meta, opts.keep_phi);
+        fields.extend(extra);
+        Ok(ExportedFile { name: format!("{stem}.json"), bytes: sidecar::fields_to_bytes(&fields)? })
+    };
+    match format {
+        Format::Nifti { gzip } => {
+            let o = nifti::NiftiOptions { gzip, ..Default::default() };
+            files.push(ExportedFile {
+                name: format!("{stem}.{}", extension(format)),
+                bytes: nifti::write_nifti(vol, o)?,
+            });
+            if !opts.no_sidecar {
+                files.push(sidecar(Vec::new())?);
+            }
+        }
+        Format::Nrrd { gzip } => {
+            files.push(ExportedFile { name: format!("{stem}.nrrd"), bytes: nrrd::write_nrrd(vol, gzip)? });
+            if !opts.no_sidecar {
+                files.push(sidecar(Vec::new())?);
+            }
+        }
+        Format::Npy(order) => {
+            files.push(ExportedFile {
+                name: format!("{stem}_{}.npy", order.name()),
+                bytes: npy::write_npy(vol, order)?,
+            });
+            // The geometry travels in the sidecar: .npy has none.
+            files.push(sidecar(npy::geometry_fields(vol, order))?);
+        }
+        Format::PngZip => {
+            files.push(ExportedFile { name: format!("{stem}.zip"), bytes: png_stack::write_png_zip(vol, &opts.png)? });
+        }
+    }
+    Ok(files)
+}
+
+/// The window used when none is given: the file's own, else min–max.
+pub fn default_window(vol: &Volume) -> Window {
+    if let Some(w) = vol.meta.windows.first() {
+        return *w;
+    }
+    let (lo, hi) = vol.voxels.min_max().unwrap_or((0.0, 1.0));
+    Window { center: (lo + hi) / 2.0, width: (hi - lo).max(1.0) }
+}

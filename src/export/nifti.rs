@@ -1,7 +1,10 @@
-//! NIfTI-1 writing (.nii / .nii.gz) with qform and sform set as dcm2niix sets them.
+//! NIfTI writing (.nii / .nii.gz) with qform and sform set as dcm2niix sets them.
 //!
+//! NIfTI-1 unless a dimension exceeds 32767 (then NIfTI-2, as dcm2niix).
 //! Single file, little endian, vox_offset 352 (348-byte header + the 4-byte
-//! "no extensions" flag), the stored sample type kept, xyzt_units = mm + s.
+//! "no extensions" flag; NIfTI-2: 544), the stored sample type kept (so
+//! scl_slope = 1, scl_inter = 0), xyzt_units = mm + s, `descrip` holding only
+//! "voxdrop <version>".
 //! The sform is the RAS affine ([`crate::geometry::Geometry::ras_from_voxel`]); the qform is
 //! the same rotation as a quaternion (NIfTI-1 standard, `nifti1.h` "METHOD
 //! 2"), with qfac = −1 in pixdim[0] when the axes are left-handed. Both codes
@@ -25,6 +28,10 @@ pub struct NiftiOptions {
     /// dcm2niix does for DICOM, so the file matches dcm2niix's index order.
     /// `None`: do so for volumes read from DICOM, keep the order otherwise.
     pub flip_rows: Option<bool>,
+    /// Write NIfTI-2 even when NIfTI-1 could hold the volume.
+    pub nifti2: bool,
+    /// gzip level 0–9 (default [`super::GZIP_LEVEL`]).
+    pub gzip_level: Option<u32>,
 }
 
 impl NiftiOptions {
@@ -207,101 +214,123 @@ fn put(h: &mut [u8], off: usize, bytes: &[u8]) {
     }
 }
 
-/// The 352 bytes that precede the voxel data of a single-file NIfTI-1:
-/// stream these, then the voxels in x-fastest order, little endian.
-/// Fails when the volume cannot be described by a NIfTI-1 header
-/// (a dimension above 32767, components other than 1, 3 (RGB) or 4 (RGBA),
-/// or voxel data that does not match the dimensions).
-pub fn nifti_header(vol: &Volume, opts: NiftiOptions) -> Result<[u8; HEADER_LEN]> {
+/// Size of a NIfTI-2 header with its extension flag (540 + 4).
+pub const HEADER2_LEN: usize = 544;
+
+/// True when `vol` needs NIfTI-2 (a dimension above 32767) or `opts` asks for it.
+pub fn needs_nifti2(vol: &Volume, opts: NiftiOptions) -> bool {
+    opts.nifti2 || vol.dims.iter().any(|&d| d > i16::MAX as usize)
+}
+
+/// The bytes that precede the voxel data of a single-file NIfTI: 352 for
+/// NIfTI-1, 544 for NIfTI-2 (chosen when a dimension exceeds 32767 or
+/// `opts.nifti2`). Stream these, then the voxels in x-fastest order, little
+/// endian (rows reversed when [`NiftiOptions`] flips them).
+/// Fails when the volume cannot be described (components other than 1, 3
+/// (RGB) or 4 (RGBA), or voxel data that does not match the dimensions).
+pub fn nifti_header(vol: &Volume, opts: NiftiOptions) -> Result<Vec<u8>> {
     let (code, bitpix) = datatype(vol.voxels.sample_type(), vol.components)?;
-    let expected = vol.dims.iter().try_fold(vol.components, |acc, &d| acc.checked_mul(d));
-    if expected != Some(vol.voxels.len()) {
-        return Err(Error::parameter(format!(
-            "the volume holds {} samples but its dimensions {:?} × {} components need {expected:?}",
-            vol.voxels.len(),
-            vol.dims,
-            vol.components
-        )));
+    super::check_len(vol)?;
+    if let Some(d) = vol.dims.iter().find(|&&d| d == 0 || i64::try_from(d).is_err()) {
+        return Err(Error::unsupported(format!("dimension {d} cannot be stored in NIfTI")));
     }
-    let mut dims16 = [0i16; 4];
-    for (d16, &d) in dims16.iter_mut().zip(&vol.dims) {
-        *d16 = i16::try_from(d)
-            .ok()
-            .filter(|&v| v >= 1)
-            .ok_or_else(|| Error::unsupported(format!("dimension {d} cannot be stored in NIfTI-1 (1 to 32767)")))?;
-    }
-    let ndim: i16 = if vol.dims[3] > 1 { 4 } else { 3 };
+    let ndim: i64 = if vol.dims[3] > 1 { 4 } else { 3 };
     let geometry = if opts.flips(vol) { flipped_rows(&vol.geometry, vol.dims[1]) } else { vol.geometry };
     let ras = geometry.ras_from_voxel();
     let q = quatern_from_affine(&ras);
     let time_step = vol.meta.time_step.filter(|t| t.is_finite() && *t > 0.0).unwrap_or(0.0);
-
-    let mut h = [0u8; HEADER_LEN];
-    put(&mut h, 0, &348i32.to_le_bytes());
-    for (i, d) in [ndim, dims16[0], dims16[1], dims16[2], dims16[3], 1, 1, 1].iter().enumerate() {
-        put(&mut h, 40 + 2 * i, &d.to_le_bytes());
-    }
-    put(&mut h, 70, &code.to_le_bytes());
-    put(&mut h, 72, &bitpix.to_le_bytes());
+    let dims = [ndim, vol.dims[0] as i64, vol.dims[1] as i64, vol.dims[2] as i64, vol.dims[3] as i64, 1, 1, 1];
     let pixdim = [q.qfac, q.spacing[0], q.spacing[1], q.spacing[2], time_step, 0.0, 0.0, 0.0];
-    for (i, p) in pixdim.iter().enumerate() {
-        put(&mut h, 76 + 4 * i, &(*p as f32).to_le_bytes());
-    }
-    put(&mut h, 108, &(HEADER_LEN as f32).to_le_bytes());
-    put(&mut h, 112, &1f32.to_le_bytes()); // scl_slope
-    put(&mut h, 116, &0f32.to_le_bytes()); // scl_inter
-    h[123] = 2 | 8; // NIFTI_UNITS_MM | NIFTI_UNITS_SEC
+    // Never patient data: the name and version of the writer only.
     let descrip = format!("voxdrop {}", crate::VERSION);
     let descrip = descrip.as_bytes();
-    put(&mut h, 148, descrip.get(..79).unwrap_or(descrip));
-    put(&mut h, 252, &1i16.to_le_bytes()); // qform_code: scanner
-    put(&mut h, 254, &1i16.to_le_bytes()); // sform_code: scanner
-    for (i, v) in q.bcd.iter().chain(q.offset.iter()).enumerate() {
-        put(&mut h, 256 + 4 * i, &(*v as f32).to_le_bytes());
+    let descrip = descrip.get(..79).unwrap_or(descrip);
+    let quat: Vec<f64> = q.bcd.iter().chain(q.offset.iter()).copied().collect();
+
+    if !needs_nifti2(vol, opts) {
+        let mut h = vec![0u8; HEADER_LEN];
+        put(&mut h, 0, &348i32.to_le_bytes());
+        for (i, d) in dims.iter().enumerate() {
+            put(&mut h, 40 + 2 * i, &(*d as i16).to_le_bytes());
+        }
+        put(&mut h, 70, &code.to_le_bytes());
+        put(&mut h, 72, &bitpix.to_le_bytes());
+        for (i, p) in pixdim.iter().enumerate() {
+            put(&mut h, 76 + 4 * i, &(*p as f32).to_le_bytes());
+        }
+        put(&mut h, 108, &(HEADER_LEN as f32).to_le_bytes());
+        put(&mut h, 112, &1f32.to_le_bytes()); // scl_slope
+        put(&mut h, 116, &0f32.to_le_bytes()); // scl_inter
+        h[123] = 2 | 8; // NIFTI_UNITS_MM | NIFTI_UNITS_SEC
+        put(&mut h, 148, descrip);
+        put(&mut h, 252, &1i16.to_le_bytes()); // qform_code: scanner
+        put(&mut h, 254, &1i16.to_le_bytes()); // sform_code: scanner
+        for (i, v) in quat.iter().enumerate() {
+            put(&mut h, 256 + 4 * i, &(*v as f32).to_le_bytes());
+        }
+        for (r, row) in ras.iter().take(3).enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                put(&mut h, 280 + 16 * r + 4 * c, &(*v as f32).to_le_bytes());
+            }
+        }
+        put(&mut h, 344, b"n+1\0");
+        // Bytes 348..352: extension flag 0 (no extensions).
+        return Ok(h);
+    }
+    // NIfTI-2 (nifti2.h): the same fields, 64-bit and reordered.
+    let mut h = vec![0u8; HEADER2_LEN];
+    put(&mut h, 0, &540i32.to_le_bytes());
+    put(&mut h, 4, b"n+2\0\r\n\x1a\n");
+    put(&mut h, 12, &code.to_le_bytes());
+    put(&mut h, 14, &bitpix.to_le_bytes());
+    for (i, d) in dims.iter().enumerate() {
+        put(&mut h, 16 + 8 * i, &d.to_le_bytes());
+    }
+    for (i, p) in pixdim.iter().enumerate() {
+        put(&mut h, 104 + 8 * i, &p.to_le_bytes());
+    }
+    put(&mut h, 168, &(HEADER2_LEN as i64).to_le_bytes());
+    put(&mut h, 176, &1f64.to_le_bytes()); // scl_slope
+    put(&mut h, 240, descrip);
+    put(&mut h, 344, &1i32.to_le_bytes()); // qform_code
+    put(&mut h, 348, &1i32.to_le_bytes()); // sform_code
+    for (i, v) in quat.iter().enumerate() {
+        put(&mut h, 352 + 8 * i, &v.to_le_bytes());
     }
     for (r, row) in ras.iter().take(3).enumerate() {
         for (c, v) in row.iter().enumerate() {
-            put(&mut h, 280 + 16 * r + 4 * c, &(*v as f32).to_le_bytes());
+            put(&mut h, 400 + 32 * r + 8 * c, &v.to_le_bytes());
         }
     }
-    put(&mut h, 344, b"n+1\0");
-    // Bytes 348..352: extension flag 0 (no extensions).
+    put(&mut h, 500, &10i32.to_le_bytes()); // xyzt_units: mm + s
     Ok(h)
 }
 
-/// Serialises `vol` as a single-file NIfTI-1 (gzipped when `opts.gzip`).
-pub fn write_nifti(vol: &Volume, opts: NiftiOptions) -> Result<Vec<u8>> {
+/// Streams `vol` as a single-file NIfTI (gzipped when `opts.gzip`) into `w`:
+/// the header, then one plane at a time.
+pub fn write_nifti_to(vol: &Volume, opts: NiftiOptions, w: &mut dyn Write) -> Result<()> {
     let header = nifti_header(vol, opts)?;
-    let data_len = vol.voxels.len() * vol.voxels.sample_type().size();
-    let mut raw: Vec<u8> = Vec::new();
-    raw.try_reserve_exact(HEADER_LEN + data_len)
-        .map_err(|_| Error::limit(format!("could not allocate {} bytes for the NIfTI file", HEADER_LEN + data_len)))?;
-    raw.extend_from_slice(&header);
-    let row = vol.dims[0] * vol.components;
-    let ny = vol.dims[1];
     let flip = opts.flips(vol);
-    crate::with_voxels!(&vol.voxels, v => {
-        if flip && row > 0 {
-            // Each (z, t) plane's rows in reverse order.
-            for plane in v.chunks(row * ny) {
-                for r in plane.chunks(row).rev() {
-                    for x in r {
-                        raw.extend_from_slice(&x.to_le_bytes());
-                    }
-                }
-            }
-        } else {
-            for x in v.iter() {
-                raw.extend_from_slice(&x.to_le_bytes());
-            }
-        }
-    });
-    if !opts.gzip {
-        return Ok(raw);
+    let err = super::io_err("writing NIfTI");
+    if opts.gzip {
+        let level = opts.gzip_level.unwrap_or(super::GZIP_LEVEL);
+        let mut enc = flate2::write::GzEncoder::new(w, flate2::Compression::new(level.min(9)));
+        enc.write_all(&header).map_err(&err)?;
+        super::write_samples(vol, flip, &mut enc)?;
+        enc.finish().map_err(&err)?;
+    } else {
+        w.write_all(&header).map_err(&err)?;
+        super::write_samples(vol, flip, w)?;
     }
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(&raw).map_err(|e| Error::io(format!("gzip: {e}")))?;
-    enc.finish().map_err(|e| Error::io(format!("gzip: {e}")))
+    Ok(())
+}
+
+/// Serialises `vol` as a single-file NIfTI (gzipped when `opts.gzip`).
+pub fn write_nifti(vol: &Volume, opts: NiftiOptions) -> Result<Vec<u8>> {
+    let data_len = vol.voxels.len().saturating_mul(vol.voxels.sample_type().size());
+    // gzip: reserve a third (CT compresses to about that); the Vec grows if needed.
+    let hint = if opts.gzip { data_len / 3 } else { data_len.saturating_add(HEADER2_LEN) };
+    super::to_vec(hint, |w| write_nifti_to(vol, opts, w))
 }
 
 #[cfg(test)]
@@ -327,7 +356,7 @@ mod tests {
             meta: Meta { format: "DICOM".into(), ..Meta::default() },
         };
         for (flip, gzip) in [(None, false), (Some(false), true)] {
-            let bytes = write_nifti(&vol, NiftiOptions { gzip, flip_rows: flip }).unwrap();
+            let bytes = write_nifti(&vol, NiftiOptions { gzip, flip_rows: flip, ..Default::default() }).unwrap();
             let back = read_nifti(&bytes, "x.nii", &Limits::default()).unwrap();
             let flipped = flip.is_none();
             for t in 0..2 {

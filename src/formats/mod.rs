@@ -169,6 +169,10 @@ pub struct Loader {
     errors: Vec<Error>,
     headers: Vec<(String, Vec<u8>)>,
     images: Vec<(String, Vec<u8>)>,
+    /// DICOMDIRs seen: (file name, paths of the files it lists, as dropped files would be named).
+    dicomdirs: Vec<(String, Vec<String>)>,
+    /// Every file name added, normalised for matching DICOMDIR references.
+    names: Vec<String>,
     /// Headers of other formats waiting for their data files.
     pending: Vec<Pending>,
     /// Files that are only data (.raw, .REC, …), claimed by headers at the end.
@@ -177,6 +181,13 @@ pub struct Loader {
     stack: Vec<(String, Vec<u8>)>,
     /// Voxel spacing for the image stack (the images carry none).
     stack_spacing: Option<[f64; 3]>,
+}
+
+/// A file name as a DICOMDIR reference would spell it: '/' separators and
+/// upper case (file-set IDs are upper-case ISO 9660 names, while file
+/// systems and browsers may report them in any case).
+fn reference_key(name: &str) -> String {
+    name.replace('\\', "/").to_ascii_uppercase()
 }
 
 impl Loader {
@@ -198,10 +209,20 @@ impl Loader {
     }
 
     fn try_add(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        self.names.push(reference_key(name));
         if bytes.is_empty() {
             return Err(Error::bad_input("the file is empty"));
         }
         match detect(bytes, name) {
+            Format::Dicom if dicom::dicomdir::looks_like_dicomdir(bytes) => {
+                // An index of the file set, not an image: remember what it lists.
+                let folder = dicom::dicomdir::folder_of(name);
+                let refs = dicom::dicomdir::references(bytes)?
+                    .into_iter()
+                    .map(|r| dicom::dicomdir::join(&folder, &r.path))
+                    .collect();
+                self.dicomdirs.push((name.to_string(), refs));
+            }
             Format::Dicom => {
                 let slice = dicom::file::read_slice(bytes, name, &self.limits)?;
                 self.slices.push(slice);
@@ -412,6 +433,21 @@ impl Loader {
                         pair_stem(iname)
                     ))
                     .in_file(iname),
+                );
+            }
+        }
+        // Files a DICOMDIR lists that were not dropped with it.
+        let names: std::collections::HashSet<String> = std::mem::take(&mut self.names).into_iter().collect();
+        for (dname, refs) in std::mem::take(&mut self.dicomdirs) {
+            let missing: Vec<&String> = refs.iter().filter(|r| !names.contains(&reference_key(r))).collect();
+            if let Some(first) = missing.first() {
+                self.errors.push(
+                    Error::bad_input(format!(
+                        "the DICOMDIR lists {} file(s) that were not among the files given (first: {first}); of {} listed",
+                        missing.len(),
+                        refs.len()
+                    ))
+                    .in_file(&dname),
                 );
             }
         }

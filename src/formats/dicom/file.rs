@@ -11,7 +11,7 @@ use super::Slice;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::Limits;
 use crate::ops::modality;
-use crate::volume::{Meta, Patient, Voxels, Window};
+use crate::volume::{Acquisition, Meta, Patient, Voxels, Window};
 use dicom_core::value::{PrimitiveValue, Value};
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
@@ -71,6 +71,12 @@ pub fn looks_like_dicom(bytes: &[u8]) -> bool {
 /// Parses one DICOM file from bytes and decodes its pixels (modality LUT applied).
 pub fn read_slice(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
     read(bytes, name, limits).map_err(|e| e.in_file(name))
+}
+
+/// Parses a data set (file meta read or guessed) without decoding pixels;
+/// returns it with its transfer syntax UID.
+pub(super) fn parse_object(bytes: &[u8]) -> Result<(InMemDicomObject, String)> {
+    parse(bytes)
 }
 
 fn parse(bytes: &[u8]) -> Result<(InMemDicomObject, String)> {
@@ -164,7 +170,7 @@ fn parse_after_meta(b: &[u8]) -> Result<(InMemDicomObject, String)> {
     Ok((obj, uid))
 }
 
-fn prim(obj: &InMemDicomObject, tag: Tag) -> Option<&PrimitiveValue> {
+pub(super) fn prim(obj: &InMemDicomObject, tag: Tag) -> Option<&PrimitiveValue> {
     match obj.get(tag)?.value() {
         Value::Primitive(p) => Some(p),
         _ => None,
@@ -172,7 +178,7 @@ fn prim(obj: &InMemDicomObject, tag: Tag) -> Option<&PrimitiveValue> {
 }
 
 /// A text attribute, trimmed; None when absent or empty.
-fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
+pub(super) fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
     let p = prim(obj, tag)?;
     if matches!(p, PrimitiveValue::Empty) {
         return None;
@@ -184,7 +190,7 @@ fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
 
 /// Numeric values (DS/IS strings or binary); None when absent, empty or
 /// malformed (any value that does not parse, or is not finite).
-fn numbers(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<f64>> {
+pub(super) fn numbers(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<f64>> {
     let p = prim(obj, tag)?;
     let v: Vec<f64> = match p {
         PrimitiveValue::Empty => return None,
@@ -207,16 +213,16 @@ fn numbers(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<f64>> {
     (!v.is_empty() && v.iter().all(|x| x.is_finite())).then_some(v)
 }
 
-fn number(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
+pub(super) fn number(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
     numbers(obj, tag)?.first().copied()
 }
 
-fn int(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
+pub(super) fn int(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
     let x = number(obj, tag)?;
     (x.fract() == 0.0 && x.abs() < 9.0e15).then_some(x as i64)
 }
 
-fn fixed<const N: usize>(obj: &InMemDicomObject, tag: Tag) -> Option<[f64; N]> {
+pub(super) fn fixed<const N: usize>(obj: &InMemDicomObject, tag: Tag) -> Option<[f64; N]> {
     let v = numbers(obj, tag)?;
     v.get(..N)?.try_into().ok()
 }
@@ -306,7 +312,7 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
     } else {
         match value {
             Value::PixelSequence(seq) => {
-                if ts != pixel::JPEG_BASELINE && ts != pixel::RLE_LOSSLESS {
+                if !pixel::is_encapsulated(&ts) {
                     return Err(Error::bad_input(format!(
                         "encapsulated pixel data in a native transfer syntax ({})",
                         pixel::transfer_syntax_name(&ts)
@@ -319,7 +325,7 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
                 pixel::decode_encapsulated(&info, &ts, &enc, limits)?
             }
             Value::Primitive(p) => {
-                if ts == pixel::JPEG_BASELINE || ts == pixel::RLE_LOSSLESS {
+                if pixel::is_encapsulated(&ts) {
                     return Err(Error::bad_input(format!(
                         "native pixel data in an encapsulated transfer syntax ({})",
                         pixel::transfer_syntax_name(&ts)
@@ -378,6 +384,12 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
     };
     let orientation = fixed::<6>(&obj, tags::IMAGE_ORIENTATION_PATIENT);
     let slice_thickness = number(&obj, tags::SLICE_THICKNESS);
+    let mosaic = if info.frames == 1 && info.samples_per_pixel == 1 {
+        mosaic_attributes(&obj, big_endian, &mut warnings)
+    } else {
+        None
+    };
+    let frame_info = if info.frames > 1 { super::enhanced::frame_info(&obj, info.frames) } else { Vec::new() };
     let series_uid = text(&obj, tags::SERIES_INSTANCE_UID);
     let meta = Meta {
         format: "DICOM".to_string(),
@@ -404,6 +416,19 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
         // RepetitionTime (0018,0080) is in ms.
         time_step: number(&obj, tags::REPETITION_TIME).map(|ms| ms / 1000.0),
         image_orientation_dicom: orientation,
+        acquisition: Acquisition {
+            model: text(&obj, tags::MANUFACTURER_MODEL_NAME),
+            magnetic_field_strength: number(&obj, tags::MAGNETIC_FIELD_STRENGTH),
+            repetition_time_ms: number(&obj, tags::REPETITION_TIME),
+            echo_time_ms: number(&obj, tags::ECHO_TIME),
+            flip_angle: number(&obj, tags::FLIP_ANGLE),
+            spacing_between_slices: number(&obj, tags::SPACING_BETWEEN_SLICES),
+            image_type: text(&obj, tags::IMAGE_TYPE)
+                .map(|t| t.split('\\').map(|v| v.trim().to_string()).collect())
+                .unwrap_or_default(),
+            series_time: text(&obj, tags::SERIES_TIME),
+            acquisition_time: text(&obj, tags::ACQUISITION_TIME),
+        },
         warnings,
     };
     Ok(Slice {
@@ -427,7 +452,62 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
         photometric: (!info.photometric.is_empty()).then(|| info.photometric.clone()),
         sop_class_uid: text(&obj, tags::SOP_CLASS_UID),
         rescale,
+        mosaic,
+        frame_info,
+        volume_key: None,
+        temporal_index: None,
+        frame_number: None,
     })
+}
+
+/// Siemens (0019,100A) NumberOfImagesInMosaic.
+const MOSAIC_IMAGES: Tag = Tag(0x0019, 0x100A);
+/// Siemens CSA Image Header Info (0029,1010).
+const CSA_IMAGE_HEADER: Tag = Tag(0x0029, 0x1010);
+
+/// A small unsigned private value: US, or two bytes when read as UN
+/// (implicit VR files or private dictionary misses), or a number string.
+fn private_u16(obj: &InMemDicomObject, tag: Tag, big_endian: bool) -> Option<u16> {
+    match prim(obj, tag)? {
+        PrimitiveValue::U8(b) if b.len() == 2 => {
+            Some(if big_endian { u16::from_be_bytes([b[0], b[1]]) } else { u16::from_le_bytes([b[0], b[1]]) })
+        }
+        _ => int(obj, tag).and_then(|v| u16::try_from(v).ok()),
+    }
+}
+
+/// Mosaic detection: ImageType contains MOSAIC, and/or the image count is in
+/// the CSA image header or (0019,100A) (dcm2niix reads both).
+fn mosaic_attributes(obj: &InMemDicomObject, big_endian: bool, warnings: &mut Vec<String>) -> Option<super::Mosaic> {
+    let flagged = text(obj, tags::IMAGE_TYPE).is_some_and(|t| t.split('\\').any(|v| v.trim() == "MOSAIC"));
+    let csa = match prim(obj, CSA_IMAGE_HEADER) {
+        Some(PrimitiveValue::U8(b)) => match super::csa::parse(b) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                if flagged {
+                    warnings.push(format!("the Siemens CSA image header could not be read: {}", e.message));
+                }
+                None
+            }
+        },
+        _ => None,
+    };
+    let from_csa = csa.as_ref().and_then(|c| c.number("NumberOfImagesInMosaic")).filter(|n| *n >= 1.0 && *n < 65536.0);
+    let images =
+        from_csa.map(|n| n.round() as usize).or_else(|| private_u16(obj, MOSAIC_IMAGES, big_endian).map(usize::from));
+    let slice_normal =
+        csa.as_ref().and_then(|c| c.numbers("SliceNormalVector")).and_then(|v| v.get(..3)?.try_into().ok());
+    match images {
+        Some(n) if n > 1 => Some(super::Mosaic { images: n, slice_normal }),
+        _ => {
+            if flagged {
+                warnings.push(
+                    "ImageType says MOSAIC but the number of images in the mosaic is unknown: read as one image".into(),
+                );
+            }
+            None
+        }
+    }
 }
 
 /// Native-endian values of a big-endian file back to file-order bytes.

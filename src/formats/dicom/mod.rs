@@ -1,7 +1,12 @@
 //! DICOM: one file → [`Slice`] ([`file`]), pixel decoding per transfer
 //! syntax ([`pixel`]), and series grouping/sorting/assembly ([`series`]).
 
+mod codec;
+pub mod csa;
+pub mod dicomdir;
+pub mod enhanced;
 pub mod file;
+pub mod mosaic;
 pub mod pixel;
 pub mod series;
 
@@ -46,4 +51,55 @@ pub struct Slice {
     pub sop_class_uid: Option<String>,
     /// [RescaleSlope, RescaleIntercept] applied to `pixels`, when present.
     pub rescale: Option<[f64; 2]>,
+    /// Siemens mosaic: `pixels` is one image holding a grid of slices, cut
+    /// apart by series assembly ([`mosaic`]).
+    pub mosaic: Option<Mosaic>,
+    /// Per-frame functional groups of an enhanced multi-frame object, one
+    /// entry per frame (empty for single-frame and classic multi-frame
+    /// files). Series assembly splits such a file into slices. The per-frame
+    /// rescale is *not* applied to `pixels` (as pydicom), but at assembly.
+    pub frame_info: Vec<FrameInfo>,
+    /// Which volume of a series this image belongs to when one series holds
+    /// several kinds of image at the same positions (e.g. the magnitude and
+    /// field map of an enhanced B0 map): part of the grouping key.
+    pub volume_key: Option<String>,
+    /// Order among images at the same position (temporal position index,
+    /// dimension index) — before AcquisitionNumber and InstanceNumber.
+    pub temporal_index: Option<i64>,
+    /// Frame (or mosaic tile) number in its file, for slices cut from one.
+    pub frame_number: Option<usize>,
+}
+
+/// What a Siemens mosaic says about itself (CSA image header (0029,1010)
+/// and (0019,100A)).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mosaic {
+    /// NumberOfImagesInMosaic: slices in the grid.
+    pub images: usize,
+    /// CSA SliceNormalVector: its sign orders the tiles along the normal.
+    pub slice_normal: Option<[f64; 3]>,
+}
+
+/// One frame's per-frame functional groups (PS3.3 C.7.6.16): where the
+/// frame is and how its stored values map to output values. Values absent
+/// from both per-frame and shared groups are None and the file's top-level
+/// attributes apply.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FrameInfo {
+    /// PlanePositionSequence > ImagePositionPatient.
+    pub position: Option<[f64; 3]>,
+    /// PlaneOrientationSequence > ImageOrientationPatient.
+    pub orientation: Option<[f64; 6]>,
+    /// PixelMeasuresSequence > PixelSpacing.
+    pub pixel_spacing: Option<[f64; 2]>,
+    /// PixelMeasuresSequence > SliceThickness.
+    pub slice_thickness: Option<f64>,
+    /// PixelMeasuresSequence > SpacingBetweenSlices.
+    pub spacing_between_slices: Option<f64>,
+    /// PixelValueTransformationSequence > [RescaleSlope, RescaleIntercept].
+    pub rescale: Option<[f64; 2]>,
+    /// Which volume the frame belongs to (stack, echo, image type …).
+    pub volume_key: Option<String>,
+    /// Order among frames at the same position.
+    pub temporal_index: Option<i64>,
 }

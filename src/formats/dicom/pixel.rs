@@ -11,6 +11,7 @@
 //!   pydicom's float32 matrix; JPEG decoders convert YCbCr themselves;
 //! - MONOCHROME1 and PALETTE COLOR values are returned unchanged.
 
+use super::codec::{self, Frame};
 use crate::error::{Error, Result};
 use crate::limits::{check_present, checked_product, try_with_capacity, Limits};
 use crate::volume::Voxels;
@@ -21,11 +22,44 @@ pub const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
 pub const DEFLATED_EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1.99";
 pub const EXPLICIT_VR_BE: &str = "1.2.840.10008.1.2.2";
 pub const JPEG_BASELINE: &str = "1.2.840.10008.1.2.4.50";
+pub const JPEG_EXTENDED: &str = "1.2.840.10008.1.2.4.51";
+pub const JPEG_LOSSLESS: &str = "1.2.840.10008.1.2.4.57";
+pub const JPEG_LOSSLESS_SV1: &str = "1.2.840.10008.1.2.4.70";
+pub const JPEG_LS_LOSSLESS: &str = "1.2.840.10008.1.2.4.80";
+pub const JPEG_LS_NEAR_LOSSLESS: &str = "1.2.840.10008.1.2.4.81";
+pub const JPEG2000_LOSSLESS: &str = "1.2.840.10008.1.2.4.90";
+pub const JPEG2000: &str = "1.2.840.10008.1.2.4.91";
+pub const HTJ2K_LOSSLESS: &str = "1.2.840.10008.1.2.4.201";
+pub const HTJ2K_LOSSLESS_RPCL: &str = "1.2.840.10008.1.2.4.202";
+pub const HTJ2K: &str = "1.2.840.10008.1.2.4.203";
 pub const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
+pub const DEFLATED_IMAGE_FRAME: &str = "1.2.840.10008.1.2.8.1";
 
 /// Transfer syntaxes whose pixel data we decode.
-pub const SUPPORTED: [&str; 6] =
-    [IMPLICIT_VR_LE, EXPLICIT_VR_LE, DEFLATED_EXPLICIT_VR_LE, EXPLICIT_VR_BE, JPEG_BASELINE, RLE_LOSSLESS];
+pub const SUPPORTED: &[&str] = &[
+    IMPLICIT_VR_LE,
+    EXPLICIT_VR_LE,
+    DEFLATED_EXPLICIT_VR_LE,
+    EXPLICIT_VR_BE,
+    JPEG_BASELINE,
+    JPEG_EXTENDED,
+    JPEG_LOSSLESS,
+    JPEG_LOSSLESS_SV1,
+    JPEG_LS_LOSSLESS,
+    JPEG_LS_NEAR_LOSSLESS,
+    JPEG2000_LOSSLESS,
+    JPEG2000,
+    HTJ2K_LOSSLESS,
+    HTJ2K_LOSSLESS_RPCL,
+    HTJ2K,
+    RLE_LOSSLESS,
+    DEFLATED_IMAGE_FRAME,
+];
+
+/// Whether the syntax stores pixel data encapsulated (PS3.5 A.4).
+pub fn is_encapsulated(uid: &str) -> bool {
+    ![IMPLICIT_VR_LE, EXPLICIT_VR_LE, DEFLATED_EXPLICIT_VR_LE, EXPLICIT_VR_BE].contains(&uid)
+}
 
 /// Names from DICOM PS3.6 Table A-1 (the names pydicom uses).
 const NAMES: &[(&str, &str)] = &[
@@ -35,14 +69,14 @@ const NAMES: &[(&str, &str)] = &[
     (DEFLATED_EXPLICIT_VR_LE, "Deflated Explicit VR Little Endian"),
     (EXPLICIT_VR_BE, "Explicit VR Big Endian"),
     (JPEG_BASELINE, "JPEG Baseline (Process 1)"),
-    ("1.2.840.10008.1.2.4.51", "JPEG Extended (Process 2 and 4)"),
+    (JPEG_EXTENDED, "JPEG Extended (Process 2 and 4)"),
     ("1.2.840.10008.1.2.4.57", "JPEG Lossless, Non-Hierarchical (Process 14)"),
     (
         "1.2.840.10008.1.2.4.70",
         "JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])",
     ),
-    ("1.2.840.10008.1.2.4.80", "JPEG-LS Lossless Image Compression"),
-    ("1.2.840.10008.1.2.4.81", "JPEG-LS Lossy (Near-Lossless) Image Compression"),
+    (JPEG_LS_LOSSLESS, "JPEG-LS Lossless Image Compression"),
+    (JPEG_LS_NEAR_LOSSLESS, "JPEG-LS Lossy (Near-Lossless) Image Compression"),
     ("1.2.840.10008.1.2.4.90", "JPEG 2000 Image Compression (Lossless Only)"),
     ("1.2.840.10008.1.2.4.91", "JPEG 2000 Image Compression"),
     ("1.2.840.10008.1.2.4.92", "JPEG 2000 Part 2 Multi-component Image Compression (Lossless Only)"),
@@ -443,12 +477,59 @@ impl<'a> Encapsulated<'a> {
     }
 }
 
-/// Decodes encapsulated pixel data (RLE Lossless or JPEG Baseline).
+/// Decodes encapsulated pixel data (any syntax in [`SUPPORTED`] that
+/// [`is_encapsulated`]).
 pub fn decode_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limits: &Limits) -> Result<Voxels> {
     info.check()?;
     let n = info.sample_count(limits)?;
     let frames = enc.frames(info.frames)?;
     match ts {
+        JPEG_EXTENDED => decode_frames(info, &frames, limits, "JPEG Extended", |f| {
+            if codec::jpeg12::is_12_bit(f) {
+                codec::jpeg12::decode_frame(f, info)
+            } else {
+                jpeg_frame(f, info, limits).map(Frame::U8)
+            }
+        }),
+        JPEG_LOSSLESS | JPEG_LOSSLESS_SV1 => {
+            decode_frames(info, &frames, limits, "JPEG Lossless", |f| codec::jpeg::lossless_frame(f, info, limits))
+        }
+        JPEG_LS_LOSSLESS | JPEG_LS_NEAR_LOSSLESS => {
+            decode_frames(info, &frames, limits, "JPEG-LS", |f| codec::jpegls::decode_frame(f, info))
+        }
+        JPEG2000_LOSSLESS | JPEG2000 | HTJ2K_LOSSLESS | HTJ2K_LOSSLESS_RPCL | HTJ2K => {
+            decode_frames(info, &frames, limits, "JPEG 2000", |f| codec::j2k::decode_frame(f, info))
+        }
+        DEFLATED_IMAGE_FRAME => {
+            let frame_bits = checked_product(&[info.frame_len(), usize::from(info.bits_allocated)])?;
+            let frame_bytes = usize::try_from(frame_bits.div_ceil(8))
+                .map_err(|_| Error::limit("pixel data: a frame does not fit in memory"))?;
+            let inflate = |k: usize, f: &[u8]| {
+                codec::deflate::inflate_frame(f, frame_bytes)
+                    .map_err(|e| Error { message: format!("deflated frame {k}: {}", e.message), ..e })
+            };
+            if frame_bits % 8 != 0 {
+                // 1-bit frames that do not end on a byte boundary: each frame
+                // is padded to a whole byte, so unpack them one by one.
+                let one = ImageInfo { frames: 1, ..info.clone() };
+                let mut out = try_with_capacity::<u8>(n, limits, "pixel data")?;
+                for (k, f) in frames.iter().enumerate() {
+                    match decode_native(&one, Native::Bytes(inflate(k, f)?), false, limits)? {
+                        Voxels::U8(v) => out.extend_from_slice(&v),
+                        _ => {
+                            return Err(Error::unsupported("Deflated Image Frame Compression of partial-byte samples"))
+                        }
+                    }
+                }
+                return Ok(Voxels::U8(out));
+            }
+            let total = frame_bytes.checked_mul(info.frames).ok_or_else(|| Error::limit("pixel data size"))?;
+            let mut bytes = try_with_capacity::<u8>(total, limits, "pixel data")?;
+            for (k, f) in frames.iter().enumerate() {
+                bytes.extend_from_slice(&inflate(k, f)?);
+            }
+            decode_native(info, Native::Bytes(bytes), false, limits)
+        }
         RLE_LOSSLESS => {
             let bps = match info.bits_allocated {
                 8 => 1,
@@ -496,6 +577,56 @@ pub fn decode_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limit
             transfer_syntax_name(other)
         )))),
     }
+}
+
+/// Runs a frame decoder over every frame and joins the results in the
+/// container BitsAllocated asks for, then masks/sign-extends the bits.
+fn decode_frames(
+    info: &ImageInfo,
+    frames: &[Cow<'_, [u8]>],
+    limits: &Limits,
+    what: &str,
+    mut decode: impl FnMut(&[u8]) -> Result<Frame>,
+) -> Result<Voxels> {
+    let n = info.sample_count(limits)?;
+    let frame_len = info.frame_len();
+    let wide = match info.bits_allocated {
+        1 | 8 => false,
+        16 => true,
+        b => return Err(Error::unsupported(format!("{what} with BitsAllocated = {b} is not supported"))),
+    };
+    let mut out8 = Vec::new();
+    let mut out16 = Vec::new();
+    if wide {
+        out16 = try_with_capacity::<u16>(n, limits, "pixel data")?;
+    } else {
+        out8 = try_with_capacity::<u8>(n, limits, "pixel data")?;
+    }
+    for (k, f) in frames.iter().enumerate() {
+        let px = decode(f).map_err(|e| Error { message: format!("{what} frame {k}: {}", e.message), ..e })?;
+        if px.len() != frame_len {
+            return Err(Error::bad_input(format!(
+                "{what} frame {k} decoded to {} samples, expected {frame_len}",
+                px.len()
+            )));
+        }
+        match (px, wide) {
+            (Frame::U8(v), false) => out8.extend_from_slice(&v),
+            (Frame::U8(v), true) => out16.extend(v.into_iter().map(u16::from)),
+            (Frame::U16(v), true) => out16.extend_from_slice(&v),
+            (Frame::U16(v), false) => {
+                if v.iter().any(|&x| x > 0xff) {
+                    return Err(Error::bad_input(format!(
+                        "{what} frame {k} has samples above 255 but BitsAllocated is {}",
+                        info.bits_allocated
+                    )));
+                }
+                out8.extend(v.into_iter().map(|x| x as u8));
+            }
+        }
+    }
+    let raw = if wide { Voxels::U16(out16) } else { Voxels::U8(out8) };
+    Ok(finish_bits(raw, info))
 }
 
 /// One RLE frame (PS3.5 Annex G): a 64-byte header of up to 15 segment
@@ -658,10 +789,7 @@ mod tests {
 
     #[test]
     fn unsupported_names_syntax() {
-        let e = check_supported("1.2.840.10008.1.2.4.90").unwrap_err();
-        assert_eq!(
-            e.message,
-            "JPEG 2000 Image Compression (Lossless Only) (1.2.840.10008.1.2.4.90) is not supported yet"
-        );
+        let e = check_supported("1.2.840.10008.1.2.4.100").unwrap_err();
+        assert_eq!(e.message, "MPEG2 Main Profile / Main Level (1.2.840.10008.1.2.4.100) is not supported yet");
     }
 }

@@ -11,10 +11,12 @@
 //! missing slices, gantry tilt and mixed sizes are reported in
 //! `meta.warnings`, never hidden.
 
+use super::mosaic::{self, MosaicInfo};
 use super::Slice;
 use crate::error::{Error, Result};
 use crate::geometry::{cross, dot, normalize, Geometry};
 use crate::limits::{checked_product, try_with_capacity, Limits};
+use crate::ops::modality;
 use crate::volume::{Volume, Voxels};
 use std::collections::BTreeMap;
 
@@ -22,20 +24,124 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     pub volume: Volume,
-    /// Files that went into the volume, in volume order (z fastest, then t).
+    /// Files that went into the volume, in volume order (z fastest, then t;
+    /// a file cut into several slices is listed once per run).
     pub files: Vec<String>,
 }
 
 /// Positions closer than this along the normal (mm) are the same slice position.
 const SAME_POSITION_MM: f64 = 0.01;
 
-type GroupKey = (String, Option<i64>, usize, usize, usize, [i64; 6]);
+type GroupKey = (String, Option<i64>, Option<String>, usize, usize, usize, [i64; 6]);
 
 fn group_key(s: &Slice) -> GroupKey {
     let iop = s.orientation.unwrap_or([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
     // Orientation rounded to 1e-3 so float noise does not split a series.
     let r = iop.map(|v| (v * 1000.0).round() as i64);
-    (s.series_uid.clone().unwrap_or_default(), s.meta.series_number, s.rows, s.columns, s.samples_per_pixel, r)
+    (
+        s.series_uid.clone().unwrap_or_default(),
+        s.meta.series_number,
+        s.volume_key.clone(),
+        s.rows,
+        s.columns,
+        s.samples_per_pixel,
+        r,
+    )
+}
+
+/// Splits a frame-major buffer into frames of `len` samples.
+fn frames_of(v: Voxels, len: usize, count: usize) -> Result<Vec<Voxels>> {
+    macro_rules! cut {
+        ($v:expr, $variant:ident) => {{
+            if len == 0 || $v.len() < len * count {
+                return Err(Error::bad_input(format!("{} samples for {count} frames of {len}", $v.len())));
+            }
+            $v.chunks_exact(len).take(count).map(|c| Voxels::$variant(c.to_vec())).collect()
+        }};
+    }
+    Ok(match v {
+        Voxels::U8(v) => cut!(v, U8),
+        Voxels::I8(v) => cut!(v, I8),
+        Voxels::U16(v) => cut!(v, U16),
+        Voxels::I16(v) => cut!(v, I16),
+        Voxels::U32(v) => cut!(v, U32),
+        Voxels::I32(v) => cut!(v, I32),
+        Voxels::F32(v) => cut!(v, F32),
+        Voxels::F64(v) => cut!(v, F64),
+    })
+}
+
+/// A Siemens mosaic cut into one slice per tile, each at its own position
+/// (see [`mosaic`]).
+fn expand_mosaic(mut s: Slice, limits: &Limits) -> Result<Vec<Slice>> {
+    let m = s.mosaic.ok_or_else(|| Error::bad_input("not a mosaic"))?;
+    let info = MosaicInfo::new(m.images, s.rows, s.columns)?;
+    let tiles = mosaic::demosaic(&s.pixels, &info, limits)?;
+    let mut warnings = Vec::new();
+    let iop = s.orientation.unwrap_or_else(|| {
+        warnings.push("mosaic without ImageOrientationPatient: the tiles are assumed to be axial".to_string());
+        [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    });
+    let ipp = s.position.unwrap_or_else(|| {
+        warnings.push("mosaic without ImagePositionPatient: placed at the origin".to_string());
+        [0.0; 3]
+    });
+    let spacing = s.spacing_between_slices.or(s.slice_thickness).filter(|v| *v > 0.0).unwrap_or(1.0);
+    let positions =
+        mosaic::tile_positions(&info, ipp, iop, s.pixel_spacing.unwrap_or([1.0, 1.0]), spacing, m.slice_normal);
+    s.pixels = Voxels::U8(Vec::new());
+    s.mosaic = None;
+    s.rows = info.tile_rows;
+    s.columns = info.tile_columns;
+    s.meta.warnings.extend(warnings);
+    let parts = frames_of(tiles, info.tile_rows * info.tile_columns, info.images)?;
+    Ok(parts
+        .into_iter()
+        .zip(positions)
+        .enumerate()
+        .map(|(k, (pixels, p))| Slice { position: Some(p), pixels, frame_number: Some(k), ..s.clone() })
+        .collect())
+}
+
+/// An enhanced multi-frame file cut into one slice per frame, each with its
+/// per-frame position, orientation, pixel measures and rescale (see
+/// [`super::enhanced`]).
+fn expand_enhanced(mut s: Slice) -> Result<Vec<Slice>> {
+    let info = std::mem::take(&mut s.frame_info);
+    let frame = s.rows * s.columns * s.samples_per_pixel.max(1);
+    let pixels = std::mem::replace(&mut s.pixels, Voxels::U8(Vec::new()));
+    let parts = frames_of(pixels, frame, info.len())?;
+    let top = s.rescale;
+    let mut out = Vec::with_capacity(parts.len());
+    for (k, (mut pixels, fi)) in parts.into_iter().zip(info).enumerate() {
+        let mut rescale = top;
+        if let Some([s1, b1]) = fi.rescale {
+            // `pixels` already went through the top-level rescale, if any.
+            let (a, b) = match top {
+                Some([s0, b0]) if s0 != 0.0 => (s1 / s0, b1 - b0 * s1 / s0),
+                _ => (s1, b1),
+            };
+            if a != 1.0 || b != 0.0 {
+                pixels = modality::rescale(pixels, a, b);
+            }
+            rescale = Some([s1, b1]);
+        }
+        out.push(Slice {
+            frames: 1,
+            position: fi.position.or(s.position),
+            orientation: fi.orientation.or(s.orientation),
+            pixel_spacing: fi.pixel_spacing.or(s.pixel_spacing),
+            slice_thickness: fi.slice_thickness.or(s.slice_thickness),
+            spacing_between_slices: fi.spacing_between_slices.or(s.spacing_between_slices),
+            volume_key: fi.volume_key.or_else(|| s.volume_key.clone()),
+            temporal_index: fi.temporal_index.or(s.temporal_index),
+            rescale,
+            pixels,
+            frame_number: Some(k),
+            ..s.clone()
+        });
+    }
+    Ok(out)
 }
 
 /// Groups slices into series and builds one volume per group.
@@ -43,23 +149,37 @@ fn group_key(s: &Slice) -> GroupKey {
 pub fn assemble(slices: Vec<Slice>, limits: &Limits) -> (Vec<Series>, Vec<Error>) {
     let mut groups: BTreeMap<GroupKey, Vec<Slice>> = BTreeMap::new();
     let mut multiframe = Vec::new();
+    let mut errors = Vec::new();
     for s in slices {
-        if s.frames > 1 {
+        let name = s.file.clone();
+        let expanded = if s.mosaic.is_some() && s.frames == 1 {
+            expand_mosaic(s, limits)
+        } else if s.frames > 1 && s.frame_info.len() == s.frames && s.frame_info.iter().all(|f| f.position.is_some()) {
+            expand_enhanced(s)
+        } else if s.frames > 1 {
             multiframe.push(s);
+            continue;
         } else {
-            groups.entry(group_key(&s)).or_default().push(s);
+            Ok(vec![s])
+        };
+        match expanded {
+            Ok(parts) => {
+                for p in parts {
+                    groups.entry(group_key(&p)).or_default().push(p);
+                }
+            }
+            Err(e) => errors.push(e.in_file(name)),
         }
     }
-    // How many size/orientation groups each series was split into.
-    let mut per_uid: BTreeMap<String, usize> = BTreeMap::new();
+    // How many size/orientation groups each series (and volume key) was split into.
+    let mut per_uid: BTreeMap<(String, Option<String>), usize> = BTreeMap::new();
     for k in groups.keys() {
-        *per_uid.entry(k.0.clone()).or_default() += 1;
+        *per_uid.entry((k.0.clone(), k.2.clone())).or_default() += 1;
     }
     let mut out = Vec::new();
-    let mut errors = Vec::new();
     for (key, group) in groups {
         let first_file = group.first().map(|s| s.file.clone()).unwrap_or_default();
-        let split = per_uid.get(&key.0).copied().unwrap_or(1);
+        let split = per_uid.get(&(key.0.clone(), key.2.clone())).copied().unwrap_or(1);
         match assemble_group(group, limits) {
             Ok(mut series) => {
                 if split > 1 {
@@ -146,9 +266,11 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
     group.sort_by(|a, b| {
         proj(a)
             .total_cmp(&proj(b))
+            .then(a.temporal_index.cmp(&b.temporal_index))
             .then(a.acquisition_number.cmp(&b.acquisition_number))
             .then(a.instance_number.cmp(&b.instance_number))
             .then(a.file.cmp(&b.file))
+            .then(a.frame_number.cmp(&b.frame_number))
     });
     // Distinct positions and how many images sit at each.
     let mut positions: Vec<(f64, usize)> = Vec::new();
@@ -307,7 +429,9 @@ macro_rules! gather_variant {
                     )))
                 }
             }
-            $files.push(s.file);
+            if $files.last() != Some(&s.file) {
+                $files.push(s.file);
+            }
         }
         Voxels::$variant(out)
     }};
@@ -356,7 +480,9 @@ fn gather_f32(
             return Err(Error::bad_input(format!("slice {} has {} samples, expected {frame}", s.file, s.pixels.len())));
         }
         crate::with_voxels!(&s.pixels, v => out.extend(v.iter().map(|&x| x as f32)));
-        files.push(s.file);
+        if files.last() != Some(&s.file) {
+            files.push(s.file);
+        }
     }
     Ok(Voxels::F32(out))
 }
@@ -375,6 +501,11 @@ mod tests {
             photometric: None,
             sop_class_uid: None,
             rescale: None,
+            mosaic: None,
+            frame_info: Vec::new(),
+            volume_key: None,
+            temporal_index: None,
+            frame_number: None,
             samples_per_pixel: 1,
             series_uid: Some("1.2.3".into()),
             sop_instance_uid: None,

@@ -1,0 +1,265 @@
+//! PNG stacks: one greyscale PNG per slice along a chosen axis, in a zip with
+//! `manifest.json` (geometry, window, how PNG values map back to voxel
+//! values), and animated PNG (cine) of one axis.
+//!
+//! A slice image's columns run along the first remaining voxel axis and its
+//! rows along the second, both in increasing index order (axis 2: columns x,
+//! rows y; axis 1: x, z; axis 0: y, z): no display flip is applied, the
+//! manifest gives each axis's LPS direction instead.
+
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::ops::window::{VoiFunction, WindowTransform};
+use crate::volume::{SampleType, Volume, Window};
+
+/// How voxel values become PNG values.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum PngMode {
+    /// 8-bit through a linear window (DICOM PS3.3 C.11.2.1.2); None: the
+    /// file's first window, else min–max.
+    #[default]
+    Window8,
+    /// 8-bit through this window.
+    Window8With(Window),
+    /// 16-bit stored values: png = value + offset (offset 32768 for int16,
+    /// 128 for int8, 0 for unsigned; −min for integral wider/float data).
+    Stored16,
+    /// 8-bit with values kept (label maps; every value must be an integer 0..=255).
+    Labels8,
+}
+
+/// PNG stack options.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PngOptions {
+    /// Slice along voxel axis 0 (x), 1 (y) or 2 (z).
+    pub axis: usize,
+    pub mode: PngMode,
+}
+
+impl Default for PngOptions {
+    fn default() -> Self {
+        PngOptions { axis: 2, mode: PngMode::Window8 }
+    }
+}
+
+const AXIS: [&str; 3] = ["x", "y", "z"];
+
+/// (columns axis, rows axis) of a slice across `axis`.
+fn plane_axes(axis: usize) -> (usize, usize) {
+    match axis {
+        0 => (1, 2),
+        1 => (0, 2),
+        _ => (0, 1),
+    }
+}
+
+/// Flat voxel indices of slice `s` across `axis` in frame `t`, row by row.
+fn slice_indices(vol: &Volume, axis: usize, s: usize, t: usize) -> impl Iterator<Item = usize> + '_ {
+    let (ca, ra) = plane_axes(axis);
+    let [nx, ny, nz, _] = vol.dims;
+    (0..vol.dims[ra]).flat_map(move |r| {
+        (0..vol.dims[ca]).map(move |c| {
+            let mut ijk = [0usize; 3];
+            ijk[axis] = s;
+            ijk[ca] = c;
+            ijk[ra] = r;
+            ((t * nz + ijk[2]) * ny + ijk[1]) * nx + ijk[0]
+        })
+    })
+}
+
+/// The resolved value mapping.
+#[derive(Debug, Clone, Copy)]
+enum Mapping {
+    Window(WindowTransform, Window),
+    Offset16(f64),
+    Labels,
+}
+
+fn resolve(vol: &Volume, mode: PngMode) -> Result<Mapping> {
+    let integral = |lo: f64, hi: f64| -> bool {
+        crate::with_voxels!(&vol.voxels, v => v.iter().all(|&x| {
+            let x = x as f64;
+            x.fract() == 0.0 && x >= lo && x <= hi
+        }))
+    };
+    Ok(match mode {
+        PngMode::Window8 | PngMode::Window8With(_) => {
+            let w = if let PngMode::Window8With(w) = mode { w } else { super::default_window(vol) };
+            if !(w.center.is_finite() && w.width.is_finite() && w.width > 0.0) {
+                return Err(Error::parameter(format!("window {}/{} is not usable", w.center, w.width)));
+            }
+            Mapping::Window(WindowTransform::display(w.center, w.width, VoiFunction::Linear), w)
+        }
+        PngMode::Stored16 => match vol.voxels.sample_type() {
+            SampleType::U8 | SampleType::U16 => Mapping::Offset16(0.0),
+            SampleType::I8 => Mapping::Offset16(128.0),
+            SampleType::I16 => Mapping::Offset16(32768.0),
+            _ => {
+                let (lo, hi) = vol.voxels.min_max().unwrap_or((0.0, 0.0));
+                let offset = if lo < 0.0 { -lo.floor() } else { 0.0 };
+                if !integral(f64::MIN, f64::MAX) || hi + offset > 65535.0 {
+                    return Err(Error::unsupported(format!(
+                        "16-bit PNG needs integer values spanning at most 65536 levels ({} from {lo} to {hi}): use 8-bit with a window",
+                        vol.voxels.sample_type().name()
+                    )));
+                }
+                Mapping::Offset16(offset)
+            }
+        },
+        PngMode::Labels8 => {
+            if !integral(0.0, 255.0) {
+                return Err(Error::parameter("label PNGs need integer values from 0 to 255"));
+            }
+            Mapping::Labels
+        }
+    })
+}
+
+fn encode_png(width: usize, height: usize, sixteen: bool, data: &[u8]) -> Result<Vec<u8>> {
+    let err = |e: png::EncodingError| Error::io(format!("PNG: {e}"));
+    let (w, h) = (
+        u32::try_from(width).map_err(|_| Error::unsupported("slice too wide for PNG"))?,
+        u32::try_from(height).map_err(|_| Error::unsupported("slice too tall for PNG"))?,
+    );
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(if sixteen { png::BitDepth::Sixteen } else { png::BitDepth::Eight });
+        enc.set_compression(png::Compression::Fast);
+        let mut wr = enc.write_header().map_err(err)?;
+        wr.write_image_data(data).map_err(err)?;
+        wr.finish().map_err(err)?;
+    }
+    Ok(out)
+}
+
+fn slice_bytes(vol: &Volume, map: &Mapping, axis: usize, s: usize, t: usize, buf: &mut Vec<u8>) {
+    buf.clear();
+    for i in slice_indices(vol, axis, s, t) {
+        let x = vol.voxels.get_f64(i).unwrap_or(0.0);
+        match map {
+            Mapping::Window(tr, _) => buf.push(tr.apply_u8(x)),
+            Mapping::Labels => buf.push(x as u8),
+            Mapping::Offset16(o) => buf.extend_from_slice(&((x + o).clamp(0.0, 65535.0) as u16).to_be_bytes()),
+        }
+    }
+}
+
+fn check(vol: &Volume, axis: usize) -> Result<()> {
+    super::check_len(vol)?;
+    if vol.components != 1 {
+        return Err(Error::unsupported("PNG stacks are written from greyscale volumes only"));
+    }
+    if axis > 2 {
+        return Err(Error::parameter(format!("slice axis {axis}: 0 (x), 1 (y) or 2 (z)")));
+    }
+    Ok(())
+}
+
+/// Streams the zip (PNGs, then manifest.json) into `w`.
+pub fn write_png_zip_to(vol: &Volume, opts: &PngOptions, w: &mut dyn std::io::Write) -> Result<()> {
+    check(vol, opts.axis)?;
+    let axis = opts.axis;
+    let map = resolve(vol, opts.mode)?;
+    let (ca, ra) = plane_axes(axis);
+    let (width, height) = (vol.dims[ca], vol.dims[ra]);
+    let n = vol.dims[axis];
+    let nt = vol.dims[3];
+    let mut zip = super::zip::ZipWriter::new(w);
+    let mut files = Vec::new();
+    let mut buf = Vec::new();
+    let digits = n.max(nt).to_string().len().max(4);
+    for t in 0..nt {
+        for s in 0..n {
+            slice_bytes(vol, &map, axis, s, t, &mut buf);
+            let png = encode_png(width, height, matches!(map, Mapping::Offset16(_)), &buf)?;
+            let name = if nt > 1 {
+                format!("t{t:0digits$}_{}{s:0digits$}.png", AXIS[axis])
+            } else {
+                format!("{}{s:0digits$}.png", AXIS[axis])
+            };
+            let mut ijk = [0.0; 3];
+            ijk[axis] = s as f64;
+            files.push(json!({ "file": name, "index": s, "t": t, "origin": vol.geometry.point(ijk) }));
+            zip.add(&name, &png)?;
+        }
+    }
+    let g = &vol.geometry;
+    let (window, mapping) = match map {
+        Mapping::Window(_, w) => (
+            json!({ "center": w.center, "width": w.width }),
+            json!({ "kind": "window", "bits": 8, "function": "LINEAR (DICOM PS3.3 C.11.2.1.2)",
+                    "note": "png 0 = value <= center - 0.5 - (width-1)/2; 255 = value > center - 0.5 + (width-1)/2" }),
+        ),
+        Mapping::Offset16(o) => {
+            (serde_json::Value::Null, json!({ "kind": "stored", "bits": 16, "offset": o, "value": "png - offset" }))
+        }
+        Mapping::Labels => (serde_json::Value::Null, json!({ "kind": "labels", "bits": 8, "value": "png" })),
+    };
+    let manifest = json!({
+        "ConversionSoftware": "voxdrop",
+        "ConversionSoftwareVersion": crate::VERSION,
+        "space": "LPS",
+        "dims": vol.dims,
+        "sample_type": vol.voxels.sample_type().name(),
+        "units": vol.meta.units,
+        "slice_axis": AXIS[axis],
+        "image_columns_axis": AXIS[ca],
+        "image_rows_axis": AXIS[ra],
+        "image_columns_direction": g.axis(ca),
+        "image_rows_direction": g.axis(ra),
+        "spacing": g.spacing,
+        "origin": g.origin,
+        "direction": g.direction,
+        "world_from_voxel": g.world_from_voxel(),
+        "window": window,
+        "value_mapping": mapping,
+        "files": files,
+    });
+    zip.add("manifest.json", &super::sidecar::to_bytes(&manifest)?)?;
+    zip.finish()?;
+    Ok(())
+}
+
+/// The zip as bytes.
+pub fn write_png_zip(vol: &Volume, opts: &PngOptions) -> Result<Vec<u8>> {
+    super::to_vec(vol.voxels.len() / 2, |w| write_png_zip_to(vol, opts, w))
+}
+
+/// Single PNGs (name, bytes) and the manifest, for writing into a folder.
+pub fn write_png_files(vol: &Volume, opts: &PngOptions) -> Result<Vec<(String, Vec<u8>)>> {
+    super::zip::read_stored(&write_png_zip(vol, opts)?)
+}
+
+/// An animated PNG (APNG) cycling through the slices across `axis` of
+/// frame 0, 8-bit through `window` (None: the default window), `fps` frames a second.
+pub fn write_cine(vol: &Volume, axis: usize, window: Option<Window>, fps: u16) -> Result<Vec<u8>> {
+    check(vol, axis)?;
+    let mode = window.map(PngMode::Window8With).unwrap_or(PngMode::Window8);
+    let map = resolve(vol, mode)?;
+    let (ca, ra) = plane_axes(axis);
+    let n = vol.dims[axis];
+    let err = |e: png::EncodingError| Error::io(format!("APNG: {e}"));
+    let frames = u32::try_from(n).map_err(|_| Error::unsupported("too many slices"))?;
+    let mut out = Vec::new();
+    {
+        let (w, h) = (vol.dims[ca] as u32, vol.dims[ra] as u32);
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Fast);
+        enc.set_animated(frames, 0).map_err(err)?;
+        enc.set_frame_delay(1, fps.max(1)).map_err(err)?;
+        let mut wr = enc.write_header().map_err(err)?;
+        let mut buf = Vec::new();
+        for s in 0..n {
+            slice_bytes(vol, &map, axis, s, 0, &mut buf);
+            wr.write_image_data(&buf).map_err(err)?;
+        }
+        wr.finish().map_err(err)?;
+    }
+    Ok(out)
+}
