@@ -9,6 +9,9 @@
 //! only, as in ITK. `CompressedData = True` is zlib, bounded by the size the
 //! header claims; `HeaderSize = -1` means "the data are the last bytes".
 
+// Small fixed-size matrix code reads best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use crate::error::{Error, Result};
 use crate::formats::sample::{self, Codec, Endian, Stored};
 use crate::geometry::{Geometry, Mat4};
@@ -191,7 +194,6 @@ fn plan(h: &Header) -> Result<Plan> {
         return Err(Error::bad_input(format!("TransformMatrix has {} values, NDims is {ndims}", tm.len())));
     }
     let mut a: Mat4 = [[0.0; 4]; 4];
-    #[allow(clippy::needless_range_loop)]
     for c in 0..nsp {
         let s = spacing.get(c).copied().filter(|s| s.is_finite() && *s != 0.0).unwrap_or(1.0).abs();
         for r in 0..nsp {

@@ -7,6 +7,9 @@
 //! x fastest, then optional TR, flip angle, TE, TI, FoV. The affine is
 //! nibabel's `MGHHeader.get_affine`: `[Mdcᵀ·diag(spacing) | c_ras − Mdcᵀ·diag(spacing)·dims/2]`.
 
+// Small fixed-size matrix code reads best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use crate::error::{Error, Result};
 use crate::formats::sample::{self, Codec, Endian, Stored};
 use crate::geometry::{Geometry, Mat4};

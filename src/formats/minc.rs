@@ -18,6 +18,9 @@
 //! affine columns are those of nibabel in reverse order; a non-spatial
 //! dimension (time) must be the slowest and becomes the 4th dimension.
 
+// Small fixed-size matrix code reads best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use crate::error::{Error, Result};
 use crate::formats::sample::{self, Endian, Stored};
 use crate::geometry::{Geometry, Mat4};

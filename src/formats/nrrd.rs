@@ -9,6 +9,9 @@
 //! component axis) and `space origin`, else from `spacings`. Writing NRRD is
 //! the exporter's business (`export::nrrd`).
 
+// Small fixed-size matrix code reads best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use crate::error::{Error, Result};
 use crate::formats::sample::{self, Codec, Endian, Stored};
 use crate::geometry::{Geometry, Mat4};

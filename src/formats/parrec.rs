@@ -15,6 +15,9 @@
 //! The REC file holds the images as little-endian unsigned 8/16-bit
 //! samples, image `index in REC file` at offset index · x · y · bytes.
 
+// Small fixed-size matrix code reads best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use crate::error::{Error, Result};
 use crate::formats::sample::{self, Endian, Stored};
 use crate::geometry::{Geometry, Mat4};
