@@ -9,11 +9,13 @@
 use std::cell::RefCell;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::error::Error;
 use crate::export::nifti::{write_nifti, NiftiOptions};
+use crate::export::png_stack::{PngMode, PngOptions};
+use crate::export::ExportOptions;
 use crate::formats::Loader;
 use crate::limits::Limits;
 use crate::ops::histogram;
@@ -433,8 +435,102 @@ impl Engine {
         })
     }
 
+    /// Exports a volume (or, with `"labels": true`, the label overlay on it)
+    /// as described by the JSON `request` (see [`ExportRequest`]), handing
+    /// each output file to `sink(name, piece)` in pieces of at most 4 MiB, so
+    /// the output is never held whole in wasm memory. Returns JSON
+    /// `{files: [name]}`. File names come from the series number and
+    /// description, never from patient fields.
+    pub fn export_files(&self, vol: usize, request: &str, sink: &js_sys::Function) -> Result<String, JsError> {
+        let req: ExportRequest =
+            serde_json::from_str(request).map_err(|e| JsError::new(&format!("bad export request: {e}")))?;
+        let image = self.vol(vol)?;
+        let source = if req.labels {
+            match &self.labels {
+                Some((img, l)) if *img == vol => l,
+                _ => return Err(JsError::new("there is no label map on this volume to export")),
+            }
+        } else {
+            image
+        };
+        let format = crate::export::Format::from_str(&req.format).map_err(js_err)?;
+        let mode = match req.png.as_str() {
+            "stored16" => PngMode::Stored16,
+            "labels8" => PngMode::Labels8,
+            _ if req.labels => PngMode::Labels8,
+            _ => match req.window {
+                Some(w) if w.width > 0.0 => PngMode::Window8With(Window { center: w.center, width: w.width }),
+                _ => PngMode::Window8,
+            },
+        };
+        let opts = ExportOptions {
+            keep_phi: req.keep_phi,
+            no_sidecar: !req.sidecar,
+            png: PngOptions { axis: req.axis.min(2), mode },
+        };
+        let pattern = req.pattern.as_deref().unwrap_or(crate::export::naming::DEFAULT_PATTERN);
+        let mut stem = crate::export::naming::file_stem(pattern, &image.meta, vol, req.keep_phi).map_err(js_err)?;
+        if req.labels {
+            stem.push_str("_labels");
+        }
+        let names = crate::export::export_to(source, &stem, format, &opts, &mut |name, piece| {
+            sink.call2(&JsValue::NULL, &JsValue::from_str(name), &js_sys::Uint8Array::from(piece))
+                .map(|_| ())
+                .map_err(|e| Error::io(format!("the page stopped taking the export: {}", js_text(&e))))
+        })
+        .map_err(js_err)?;
+        Ok(to_json(&serde_json::json!({ "files": names })))
+    }
+
     /// Serialises a volume as NIfTI-1 (.nii, or .nii.gz when `gzip`).
     pub fn export_nifti(&self, vol: usize, gzip: bool) -> Result<Vec<u8>, JsError> {
         write_nifti(self.vol(vol)?, NiftiOptions { gzip, ..Default::default() }).map_err(js_err)
     }
+}
+
+/// What the export panel asks for.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportRequest {
+    /// nii, nii.gz, nrrd, nrrd-raw, npy-zyx, npy-xyz, png-zip.
+    format: String,
+    #[serde(default)]
+    keep_phi: bool,
+    #[serde(default = "yes")]
+    sidecar: bool,
+    /// PNG stacks: slice across voxel axis 0, 1 or 2.
+    #[serde(default = "axis_z")]
+    axis: usize,
+    /// PNG stacks: window8 (the given window), stored16 or labels8.
+    #[serde(default)]
+    png: String,
+    #[serde(default)]
+    window: Option<WindowArg>,
+    /// Export the label overlay instead of the image.
+    #[serde(default)]
+    labels: bool,
+    /// dcm2niix-like file name pattern (%s %d %p %m).
+    #[serde(default)]
+    pattern: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+struct WindowArg {
+    center: f64,
+    width: f64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn axis_z() -> usize {
+    2
+}
+
+/// A thrown JavaScript value in words.
+fn js_text(v: &JsValue) -> String {
+    v.as_string()
+        .or_else(|| v.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())))
+        .unwrap_or_else(|| "unknown error".to_string())
 }

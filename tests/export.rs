@@ -614,3 +614,43 @@ print('python readers agree')
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     println!("{}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[test]
+fn streamed_export_equals_whole_export_in_bounded_pieces() {
+    // 2 × 4 MiB + a bit of int16: the main file arrives in several pieces.
+    let dims = [256, 256, 70, 1];
+    let n = dims.iter().product::<usize>();
+    let vol = volume(Voxels::I16((0..n).map(|i| ((i * 31) % 4001) as i16 - 1000).collect()), dims);
+    let formats = [
+        Format::Nifti { gzip: false },
+        Format::Nifti { gzip: true },
+        Format::Nrrd { gzip: false },
+        Format::Npy(Order::Xyz),
+        Format::PngZip,
+    ];
+    for format in formats {
+        let whole = export::export(&vol, "s", format, &ExportOptions::default()).unwrap();
+        let mut pieces: Vec<(String, Vec<u8>)> = Vec::new();
+        let names = export::export_to(&vol, "s", format, &ExportOptions::default(), &mut |name, piece| {
+            assert!(piece.len() <= export::CHUNK, "{format:?}: a piece of {} bytes", piece.len());
+            assert!(!piece.is_empty(), "{format:?}: empty piece");
+            pieces.push((name.to_string(), piece.to_vec()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(names, whole.iter().map(|f| f.name.clone()).collect::<Vec<_>>(), "{format:?}");
+        for f in &whole {
+            let joined: Vec<u8> = pieces.iter().filter(|(n, _)| *n == f.name).flat_map(|(_, b)| b.clone()).collect();
+            assert_eq!(joined, f.bytes, "{format:?}: {} differs when streamed", f.name);
+        }
+        if format == (Format::Nifti { gzip: false }) {
+            assert!(pieces.len() >= 3, "raw NIfTI came in {} pieces", pieces.len());
+        }
+    }
+    // A sink that fails stops the export with its own error.
+    let err = export::export_to(&vol, "s", Format::Nifti { gzip: false }, &ExportOptions::default(), &mut |_, _| {
+        Err(voxdrop::Error::parameter("cancelled by the user"))
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("cancelled by the user"), "{err}");
+}

@@ -7,6 +7,14 @@ import type { FromWorker, Request, RequestKind, RequestOf, Results, ToWorker } f
 interface Pending {
   resolve: (value: never) => void;
   reject: (err: Error) => void;
+  progress?: ((p: WorkProgress) => void) | undefined;
+}
+
+/** Progress of one long request, as the worker reports it. */
+export interface WorkProgress {
+  done: number;
+  total: number;
+  what: string;
 }
 
 export class CancelledError extends Error {
@@ -78,6 +86,9 @@ export class EngineClient {
       case 'fatal':
         this.onFatal(msg.message);
         return;
+      case 'progress':
+        this.pending.get(msg.id)?.progress?.({ done: msg.done, total: msg.total, what: msg.what });
+        return;
       case 'error': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
@@ -103,11 +114,15 @@ export class EngineClient {
   }
 
   /** Sends one request; `transfer` lists buffers handed over to the worker. */
-  call<K extends RequestKind>(req: RequestOf<K>, transfer: Transferable[] = []): Promise<Results[K]> {
+  call<K extends RequestKind>(
+    req: RequestOf<K>,
+    transfer: Transferable[] = [],
+    progress?: (p: WorkProgress) => void,
+  ): Promise<Results[K]> {
     const id = this.nextId++;
     const generation = this.generation;
     return new Promise<Results[K]>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: never) => void, reject });
+      this.pending.set(id, { resolve: resolve as (v: never) => void, reject, progress });
       this.start().then(
         (w) => {
           // Cancelled while the worker was starting: the request is gone.

@@ -5,7 +5,7 @@ import { unzipSync } from 'fflate';
 import init, { Engine, install_panic_hook, last_panic, version } from 'voxdrop-wasm';
 import { VIEWS } from './protocol';
 import type {
-  Display, FromWorker, Histogram, LabelsInfo, Request, Results, SliceGeom, SliceImage, Stats, ToWorker, FinishInfo,
+  Display, ExportedBlob, ExportRequest, ExportResult, RequestOf, FromWorker, Histogram, LabelsInfo, Request, Results, SliceGeom, SliceImage, Stats, ToWorker, FinishInfo,
   Probe, ViewName, VolumeInfo,
 } from './protocol';
 
@@ -105,10 +105,72 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
       const buf = bytes.buffer as ArrayBuffer;
       return { result: buf, transfer: [buf] };
     }
+    case 'exportFiles':
+      throw new Error('exportFiles is asynchronous');
     case 'free':
       e.free_volume(req.vol);
       return { result: null, transfer: [] };
   }
+}
+
+/** Pieces are folded into one Blob every this many bytes, so the browser can
+ * move them out of the worker's heap (Chromium keeps large blobs outside the
+ * renderer and pages them to disk). */
+const FOLD_BYTES = 64 << 20;
+
+/** Streams an export out of wasm in 4 MiB pieces into Blobs: the output is
+ * never held whole in wasm memory nor in one JS buffer. A `.nii.gz` can be
+ * gzipped by the browser's CompressionStream instead of wasm. */
+async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>): Promise<ExportResult> {
+  const t0 = performance.now();
+  const browserGzip = req.gzip === 'browser' && req.request.format === 'nii.gz';
+  const request: ExportRequest = browserGzip ? { ...req.request, format: 'nii' } : req.request;
+  const raw = req.rawBytes;
+  const gz = request.format.endsWith('.gz') || request.format === 'nrrd';
+  const total = Math.max(1, request.format === 'png-zip' ? raw / 4 : gz ? raw / 3 : raw);
+  const order: string[] = [];
+  const parts = new Map<string, BlobPart[]>();
+  const pending = new Map<string, number>();
+  let done = 0;
+  let lastPost = 0;
+  const sink = (name: string, piece: Uint8Array): void => {
+    let list = parts.get(name);
+    if (!list) {
+      list = [];
+      parts.set(name, list);
+      order.push(name);
+      pending.set(name, 0);
+    }
+    list.push(piece as Uint8Array<ArrayBuffer>);
+    const held = (pending.get(name) ?? 0) + piece.length;
+    if (held >= FOLD_BYTES) {
+      parts.set(name, [new Blob(list)]);
+      pending.set(name, 0);
+    } else {
+      pending.set(name, held);
+    }
+    done += piece.length;
+    const now = performance.now();
+    if (now - lastPost > 100) {
+      lastPost = now;
+      post({ type: 'progress', id, done: Math.min(done, total), total, what: `writing ${name}` });
+    }
+  };
+  e.export_files(req.vol, JSON.stringify(request), sink);
+  let files: ExportedBlob[] = order.map((name) => ({ name, blob: new Blob(parts.get(name) ?? []) }));
+  parts.clear();
+  if (browserGzip) {
+    post({ type: 'progress', id, done: total, total, what: 'compressing (browser gzip)' });
+    files = await Promise.all(
+      files.map(async (f) => {
+        if (!f.name.endsWith('.nii')) return f;
+        const stream = f.blob.stream().pipeThrough(new CompressionStream('gzip'));
+        return { name: `${f.name}.gz`, blob: await new Response(stream).blob() };
+      }),
+    );
+  }
+  const compressor = browserGzip ? 'browser' : gz ? 'wasm' : 'none';
+  return { files, ms: performance.now() - t0, compressor };
 }
 
 function run(msg: ToWorker): void {
@@ -117,10 +179,24 @@ function run(msg: ToWorker): void {
     post({ type: 'error', id, message: dead ?? 'the engine is not running' });
     return;
   }
+  if (req.kind === 'exportFiles') {
+    // Runs to the first await synchronously (the wasm part), so the queue order holds.
+    exportFiles(engine, id, req).then(
+      (result) => post({ type: 'result', id, kind: 'exportFiles', result }),
+      (err: unknown) => fail(id, err),
+    );
+    return;
+  }
   try {
     const { result, transfer } = handle(engine, req);
     post({ type: 'result', id, kind: req.kind, result } as FromWorker, transfer);
   } catch (err) {
+    fail(id, err);
+  }
+}
+
+function fail(id: number, err: unknown): void {
+  {
     const panic = last_panic();
     if (panic !== undefined) {
       // A trap leaves the instance unusable: say so once, then refuse.

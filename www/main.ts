@@ -6,6 +6,7 @@ import { HistogramPanel } from './histogram';
 import { VIEWS } from './protocol';
 import type { Colormap, Display, FileError, SliceGeom, ViewName, VoiFunction, VolumeInfo } from './protocol';
 import { ProcessPanel } from './process';
+import { ExportPanel, rawBytes, saveBlob } from './export-panel';
 import { el, errText, fmt } from './dom';
 import { Viewport } from './viewport';
 import type { Point } from './viewport';
@@ -663,6 +664,7 @@ function setBusy(busy: boolean, what = 'reading'): void {
   ui.fileInput.disabled = busy;
   ui.folderInput.disabled = busy;
   processPanel.setEnabled(!busy && state.vol !== null);
+  exportPanel.setEnabled(!busy && state.vol !== null);
 }
 
 async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
@@ -828,6 +830,7 @@ async function showVolume(vol: VolumeInfo): Promise<void> {
   ui.views.hidden = false;
   ui.download.disabled = state.busy;
   processPanel.setEnabled(!state.busy);
+  exportPanel.setEnabled(!state.busy);
   state.t = 0;
   ui.timeRow.hidden = vol.dims[3] <= 1;
   ui.timeRange.max = String(vol.dims[3] - 1);
@@ -917,22 +920,16 @@ function showInfo(vol: VolumeInfo): void {
   );
 }
 
+/** The header's quick NIfTI download: the same streamed export as the panel, without a sidecar. */
 async function download(): Promise<void> {
   const vol = state.vol;
   if (!vol || state.busy) return;
   const gzip = ui.gzip.checked;
   ui.download.disabled = true;
   try {
-    const bytes = await client.call({ kind: 'export', vol: vol.id, gzip });
-    const base = (vol.description ?? 'volume').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'volume';
-    const url = URL.createObjectURL(new Blob([bytes], { type: gzip ? 'application/gzip' : 'application/octet-stream' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `${base}${gzip ? '.nii.gz' : '.nii'}`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    const request = { format: gzip ? 'nii.gz' : 'nii', keepPhi: false, sidecar: false, axis: 2, png: 'window8', window: null, labels: false } as const;
+    const res = await client.call({ kind: 'exportFiles', vol: vol.id, request, gzip: 'wasm', rawBytes: rawBytes(vol) });
+    for (const f of res.files) saveBlob(f.blob, f.name);
   } catch (err) {
     message(`Export failed: ${errText(err)}`, 'error');
   } finally {
@@ -966,6 +963,21 @@ const processPanel = new ProcessPanel(client, {
     setBusy(false);
     await loadFiles(files, true);
   },
+});
+
+const exportPanel = new ExportPanel(client, {
+  current: () => state.vol,
+  display: () => ({ ...state.display }),
+  hasLabels: () => state.vol !== null && state.labelsFor === state.vol.id,
+  activeView: () => (state.layout === 'single' ? state.single : state.active),
+  t: () => state.t,
+  setBusy,
+  progress: (done, total, what) => {
+    ui.progress.max = total;
+    ui.progress.value = done;
+    ui.progressText.textContent = what;
+  },
+  message,
 });
 
 // ---------------------------------------------------------------- start

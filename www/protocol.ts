@@ -126,6 +126,38 @@ export interface Probe {
   label: number | null;
 }
 
+/** Export formats, as `voxdrop convert --format` names them. */
+export type ExportFormat = 'nii' | 'nii.gz' | 'nrrd' | 'nrrd-raw' | 'npy-zyx' | 'npy-xyz' | 'png-zip';
+
+/** What the export panel asks the engine for (src/wasm.rs `ExportRequest`). */
+export interface ExportRequest {
+  format: ExportFormat;
+  keepPhi: boolean;
+  sidecar: boolean;
+  /** PNG stacks: slice across voxel axis 0 (x), 1 (y) or 2 (z). */
+  axis: 0 | 1 | 2;
+  /** PNG stacks: 8-bit through `window`, 16-bit stored values, or 8-bit label values. */
+  png: 'window8' | 'stored16' | 'labels8';
+  window: WindowCW | null;
+  /** Export the label overlay instead of the image. */
+  labels: boolean;
+}
+
+/** Who gzips a .nii.gz: the wasm engine (flate2) or the browser's CompressionStream. */
+export type GzipEngine = 'wasm' | 'browser';
+
+export interface ExportedBlob {
+  name: string;
+  blob: Blob;
+}
+
+export interface ExportResult {
+  files: ExportedBlob[];
+  /** Time in the worker, ms. */
+  ms: number;
+  compressor: 'wasm' | 'browser' | 'none';
+}
+
 /** Requests, by kind. */
 export type Request =
   | { kind: 'add'; name: string; bytes: ArrayBuffer }
@@ -149,6 +181,7 @@ export type Request =
   | { kind: 'process'; vol: number; step: ProcessStep }
   | { kind: 'probe'; vol: number; view: ViewName; index: number; t: number; px: number; py: number }
   | { kind: 'export'; vol: number; gzip: boolean }
+  | { kind: 'exportFiles'; vol: number; request: ExportRequest; gzip: GzipEngine; rawBytes: number }
   | { kind: 'free'; vol: number };
 
 export type RequestKind = Request['kind'];
@@ -168,6 +201,7 @@ export interface Results {
   process: VolumeInfo;
   probe: Probe | null;
   export: ArrayBuffer;
+  exportFiles: ExportResult;
   free: null;
 }
 
@@ -184,5 +218,7 @@ export type FromWorker =
   | { type: 'ready'; version: string }
   | ResultMessage
   | { type: 'error'; id: number; message: string }
+  /** Long work: `done` of `total` (bytes or items) so far. */
+  | { type: 'progress'; id: number; done: number; total: number; what: string }
   /** The wasm instance trapped (panic) or failed to start; it is gone. */
   | { type: 'fatal'; message: string };

@@ -153,42 +153,128 @@ pub fn extension(format: Format) -> &'static str {
 /// `<stem>_zyx.npy` / `<stem>_xyz.npy`) and, unless `no_sidecar`, `<stem>.json`.
 /// `stem` should come from [`naming::file_stem`] (never from patient fields).
 pub fn export(vol: &Volume, stem: &str, format: Format, opts: &ExportOptions) -> Result<Vec<ExportedFile>> {
-    let mut files = Vec::new();
-    let sidecar = |extra: sidecar::Fields| -> Result<ExportedFile> {
+    let mut files: Vec<ExportedFile> = Vec::new();
+    export_to(vol, stem, format, opts, &mut |name, chunk| {
+        match files.last_mut() {
+            Some(f) if f.name == name => f.bytes.extend_from_slice(chunk),
+            _ => files.push(ExportedFile { name: name.to_string(), bytes: chunk.to_vec() }),
+        }
+        Ok(())
+    })?;
+    Ok(files)
+}
+
+/// Size of the pieces [`export_to`] hands to its sink.
+pub const CHUNK: usize = 4 << 20;
+
+/// A `Write` that hands `name`'s bytes to `sink` in pieces of [`CHUNK`].
+struct ChunkSink<'a, 'b> {
+    name: &'a str,
+    buf: Vec<u8>,
+    sink: &'a mut (dyn FnMut(&str, &[u8]) -> Result<()> + 'b),
+    failed: Option<Error>,
+}
+
+impl ChunkSink<'_, '_> {
+    fn emit(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = (self.sink)(self.name, &self.buf) {
+            self.failed = Some(e);
+            return Err(std::io::Error::other("the export sink failed"));
+        }
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Flushes the last piece; the sink's own error wins over the io error it caused.
+    fn finish(mut self, written: Result<()>) -> Result<()> {
+        let flushed = self.emit();
+        match (self.failed.take(), written) {
+            (Some(e), _) => Err(e),
+            (None, Err(e)) => Err(e),
+            (None, Ok(())) => flushed.map_err(io_err("writing the export")),
+        }
+    }
+}
+
+impl Write for ChunkSink<'_, '_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + data.len() > CHUNK && !self.buf.is_empty() {
+            self.emit()?;
+        }
+        if data.len() >= CHUNK {
+            if let Err(e) = (self.sink)(self.name, data) {
+                self.failed = Some(e);
+                return Err(std::io::Error::other("the export sink failed"));
+            }
+        } else {
+            self.buf.extend_from_slice(data);
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn write_all(w: &mut dyn Write, bytes: &[u8]) -> Result<()> {
+    w.write_all(bytes).map_err(io_err("writing the sidecar"))
+}
+
+/// Like [`export`], but streams: each output file is handed to
+/// `sink(name, piece)` in pieces of at most [`CHUNK`] bytes (files one after
+/// the other, pieces in order), so a large output is never held whole in
+/// memory. Returns the file names in the order written.
+pub fn export_to(
+    vol: &Volume,
+    stem: &str,
+    format: Format,
+    opts: &ExportOptions,
+    sink: &mut dyn FnMut(&str, &[u8]) -> Result<()>,
+) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let mut file = |name: String, write: &dyn Fn(&mut dyn Write) -> Result<()>| -> Result<()> {
+        let mut w = ChunkSink { name: &name, buf: Vec::new(), sink: &mut *sink, failed: None };
+        let written = write(&mut w);
+        w.finish(written)?;
+        names.push(name);
+        Ok(())
+    };
+    let sidecar_bytes = |extra: sidecar::Fields| -> Result<Vec<u8>> {
         let mut fields = sidecar::sidecar(&vol.meta, opts.keep_phi);
         fields.extend(extra);
-        Ok(ExportedFile { name: format!("{stem}.json"), bytes: sidecar::fields_to_bytes(&fields)? })
+        sidecar::fields_to_bytes(&fields)
     };
     match format {
         Format::Nifti { gzip } => {
             let o = nifti::NiftiOptions { gzip, ..Default::default() };
-            files.push(ExportedFile {
-                name: format!("{stem}.{}", extension(format)),
-                bytes: nifti::write_nifti(vol, o)?,
-            });
+            file(format!("{stem}.{}", extension(format)), &|w| nifti::write_nifti_to(vol, o, w))?;
             if !opts.no_sidecar {
-                files.push(sidecar(Vec::new())?);
+                let bytes = sidecar_bytes(Vec::new())?;
+                file(format!("{stem}.json"), &|w| write_all(w, &bytes))?;
             }
         }
         Format::Nrrd { gzip } => {
-            files.push(ExportedFile { name: format!("{stem}.nrrd"), bytes: nrrd::write_nrrd(vol, gzip)? });
+            file(format!("{stem}.nrrd"), &|w| nrrd::write_nrrd_to(vol, gzip, w))?;
             if !opts.no_sidecar {
-                files.push(sidecar(Vec::new())?);
+                let bytes = sidecar_bytes(Vec::new())?;
+                file(format!("{stem}.json"), &|w| write_all(w, &bytes))?;
             }
         }
         Format::Npy(order) => {
-            files.push(ExportedFile {
-                name: format!("{stem}_{}.npy", order.name()),
-                bytes: npy::write_npy(vol, order)?,
-            });
+            file(format!("{stem}_{}.npy", order.name()), &|w| npy::write_npy_to(vol, order, w))?;
             // The geometry travels in the sidecar: .npy has none.
-            files.push(sidecar(npy::geometry_fields(vol, order))?);
+            let bytes = sidecar_bytes(npy::geometry_fields(vol, order))?;
+            file(format!("{stem}.json"), &|w| write_all(w, &bytes))?;
         }
         Format::PngZip => {
-            files.push(ExportedFile { name: format!("{stem}.zip"), bytes: png_stack::write_png_zip(vol, &opts.png)? });
+            file(format!("{stem}.zip"), &|w| png_stack::write_png_zip_to(vol, &opts.png, w))?;
         }
     }
-    Ok(files)
+    Ok(names)
 }
 
 /// The window used when none is given: the file's own, else min–max.
