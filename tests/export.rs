@@ -654,3 +654,46 @@ fn streamed_export_equals_whole_export_in_bounded_pieces() {
     .unwrap_err();
     assert!(err.to_string().contains("cancelled by the user"), "{err}");
 }
+
+#[test]
+fn png8_window_equals_the_window_formula_on_every_axis_and_type() {
+    use voxdrop::ops::window::{VoiFunction, WindowTransform};
+    use voxdrop::volume::Window;
+    let n = 5 * 4 * 3;
+    let typed = [
+        ("i16", Voxels::I16((0..n).map(|i| (i as i16 - 30) * 97).collect())),
+        ("u16", Voxels::U16((0..n).map(|i| i as u16 * 301).collect())),
+        ("u8", Voxels::U8((0..n).map(|i| (i * 7 % 256) as u8).collect())),
+        ("f32", Voxels::F32((0..n).map(|i| i as f32 * 37.5 - 900.0).collect())),
+    ];
+    let win = Window { center: 100.0, width: 1500.0 };
+    let tr = WindowTransform::display(win.center, win.width, VoiFunction::Linear);
+    for (what, voxels) in typed {
+        let vol = volume(voxels, [5, 4, 3, 1]);
+        for axis in 0..3 {
+            let opts = PngOptions { axis, mode: PngMode::Window8With(win) };
+            let zip = voxdrop::export::png_stack::write_png_zip(&vol, &opts).unwrap();
+            let files = voxdrop::export::zip::read_stored(&zip).unwrap();
+            let (ca, ra) = match axis {
+                0 => (1, 2),
+                1 => (0, 2),
+                _ => (0, 1),
+            };
+            for s in 0..vol.dims[axis] {
+                let (_, bytes) = files.iter().filter(|(n, _)| n.ends_with(".png")).nth(s).unwrap();
+                let (w, h, _, px) = decode_png(bytes);
+                assert_eq!((w as usize, h as usize), (vol.dims[ca], vol.dims[ra]));
+                for r in 0..h as usize {
+                    for c in 0..w as usize {
+                        let mut ijk = [0; 3];
+                        ijk[axis] = s;
+                        ijk[ca] = c;
+                        ijk[ra] = r;
+                        let v = vol.value_at(ijk[0], ijk[1], ijk[2], 0).unwrap();
+                        assert_eq!(px[r * w as usize + c], tr.apply_u8(v), "{what} axis {axis} slice {s} ({c}, {r})");
+                    }
+                }
+            }
+        }
+    }
+}

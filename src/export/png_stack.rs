@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::ops::window::{VoiFunction, WindowTransform};
-use crate::volume::{SampleType, Volume, Window};
+use crate::volume::{SampleType, Volume, Voxels, Window};
 
 /// How voxel values become PNG values.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -136,8 +136,55 @@ fn encode_png(width: usize, height: usize, sixteen: bool, data: &[u8]) -> Result
     Ok(out)
 }
 
-fn slice_bytes(vol: &Volume, map: &Mapping, axis: usize, s: usize, t: usize, buf: &mut Vec<u8>) {
+/// For 8- and 16-bit integer voxels, the 8-bit output of every possible
+/// value (65536 or 256 entries): the window is applied once per value, not
+/// once per voxel. Index with [`lut_index`].
+fn lut(vol: &Volume, map: &Mapping) -> Option<Vec<u8>> {
+    let (lo, n) = match &vol.voxels {
+        Voxels::I16(_) => (-32768i32, 65536usize),
+        Voxels::U16(_) => (0, 65536),
+        Voxels::I8(_) => (-128, 256),
+        Voxels::U8(_) => (0, 256),
+        _ => return None,
+    };
+    let value = |i: usize| f64::from(lo + i as i32);
+    match map {
+        Mapping::Window(tr, _) => Some((0..n).map(|i| tr.apply_u8(value(i))).collect()),
+        Mapping::Labels => Some((0..n).map(|i| value(i).clamp(0.0, 255.0) as u8).collect()),
+        Mapping::Offset16(_) => None,
+    }
+}
+
+fn slice_bytes(vol: &Volume, map: &Mapping, lut: Option<&[u8]>, axis: usize, s: usize, t: usize, buf: &mut Vec<u8>) {
     buf.clear();
+    if let Some(lut) = lut {
+        // Contiguous planes (axis 2) go straight through the table.
+        let plane = vol.dims[0] * vol.dims[1];
+        let start = (t * vol.dims[2] + s) * plane;
+        macro_rules! through {
+            ($v:expr, $offset:expr) => {{
+                let v = $v;
+                if axis == 2 {
+                    if let Some(p) = v.get(start..start + plane) {
+                        buf.extend(p.iter().map(|&x| lut[(i32::from(x) + $offset) as usize]));
+                        return;
+                    }
+                }
+                buf.extend(
+                    slice_indices(vol, axis, s, t)
+                        .map(|i| v.get(i).map_or(0, |&x| lut[(i32::from(x) + $offset) as usize])),
+                );
+                return;
+            }};
+        }
+        match &vol.voxels {
+            Voxels::I16(v) => through!(v, 32768),
+            Voxels::U16(v) => through!(v, 0),
+            Voxels::I8(v) => through!(v, 128),
+            Voxels::U8(v) => through!(v, 0),
+            _ => {}
+        }
+    }
     for i in slice_indices(vol, axis, s, t) {
         let x = vol.voxels.get_f64(i).unwrap_or(0.0);
         match map {
@@ -172,9 +219,10 @@ pub fn write_png_zip_to(vol: &Volume, opts: &PngOptions, w: &mut dyn std::io::Wr
     let mut files = Vec::new();
     let mut buf = Vec::new();
     let digits = n.max(nt).to_string().len().max(4);
+    let table = lut(vol, &map);
     for t in 0..nt {
         for s in 0..n {
-            slice_bytes(vol, &map, axis, s, t, &mut buf);
+            slice_bytes(vol, &map, table.as_deref(), axis, s, t, &mut buf);
             let png = encode_png(width, height, matches!(map, Mapping::Offset16(_)), &buf)?;
             let name = if nt > 1 {
                 format!("t{t:0digits$}_{}{s:0digits$}.png", AXIS[axis])
@@ -255,8 +303,9 @@ pub fn write_cine(vol: &Volume, axis: usize, window: Option<Window>, fps: u16) -
         enc.set_frame_delay(1, fps.max(1)).map_err(err)?;
         let mut wr = enc.write_header().map_err(err)?;
         let mut buf = Vec::new();
+        let table = lut(vol, &map);
         for s in 0..n {
-            slice_bytes(vol, &map, axis, s, 0, &mut buf);
+            slice_bytes(vol, &map, table.as_deref(), axis, s, 0, &mut buf);
             wr.write_image_data(&buf).map_err(err)?;
         }
         wr.finish().map_err(err)?;
