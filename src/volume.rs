@@ -163,6 +163,10 @@ pub struct Meta {
     pub acquisition: Acquisition,
     /// Plain-language warnings from reading and series assembly.
     pub warnings: Vec<String>,
+    /// DICOM series with uneven slice spacing: each slice's distance from
+    /// the first along the slice normal (mm), for an equidistant copy
+    /// ([`crate::export::equalize`]). None when the spacing is even.
+    pub slice_positions: Option<Vec<f64>>,
 }
 
 /// Acquisition parameters as the DICOM files state them (units as in DICOM:

@@ -697,3 +697,57 @@ fn png8_window_equals_the_window_formula_on_every_axis_and_type() {
         }
     }
 }
+
+#[test]
+fn uneven_slices_get_dcm2niix_equidistant_copy() {
+    if !corpus_present() {
+        return;
+    }
+    let base = corpus().join("data/dicomdir/pydicom__dicomdirtests/77654033/CT2");
+    let reference = corpus().join("reference/data/dicomdir/pydicom__dicomdirtests/dcm2niix/2_Routine_Brain_Eq_1.nii");
+    let loaded = load_dir(&base);
+    let vol = loaded.volumes.iter().find(|v| v.meta.series_number == Some(2)).expect("series 2 (Routine Brain)");
+    assert!(vol.meta.slice_positions.is_some(), "uneven spacing detected: {:?}", vol.meta.warnings);
+    let eq = export::equalize(vol).unwrap().expect("an equidistant copy");
+    let ours = nifti::write_nifti(&eq, nifti::NiftiOptions::default()).unwrap();
+    let theirs = std::fs::read(&reference).unwrap();
+    for dim in 0..4 {
+        assert_eq!(i16_at(&ours, 40 + 2 * dim), i16_at(&theirs, 40 + 2 * dim), "dim[{dim}]");
+    }
+    assert_eq!(i16_at(&ours, 70), i16_at(&theirs, 70), "datatype");
+    let (a, b) = (spatial(&ours), spatial(&theirs));
+    assert_eq!((a.0, a.1), (b.0, b.1), "qform/sform codes");
+    for (i, (x, y)) in a.3.iter().zip(&b.3).enumerate() {
+        assert!((x - y).abs() < 1e-4, "spatial field {i}: {x} vs dcm2niix {y}");
+    }
+    // dcm2niix keeps the stored values with scl_slope/scl_inter; we store HU: compare the scaled values.
+    let scaled = |b: &[u8]| -> Vec<f64> {
+        let (off, slope, inter) = (f32_at(b, 108) as usize, f32_at(b, 112), f32_at(b, 116));
+        let slope = if slope == 0.0 { 1.0 } else { slope };
+        b[off..].chunks_exact(2).map(|c| f64::from(i16::from_le_bytes([c[0], c[1]])) * slope + inter).collect()
+    };
+    let (a, b) = (scaled(&ours), scaled(&theirs));
+    assert_eq!(a.len(), b.len());
+    let bad: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    assert!(
+        bad.is_empty(),
+        "{} of {} voxels differ from dcm2niix's _Eq_1, first at {:?}",
+        bad.len(),
+        a.len(),
+        bad.first().map(|&i| (i, a[i], b[i]))
+    );
+    // Evenly spaced: no copy.
+    let mut even = vol.clone();
+    even.meta.slice_positions = None;
+    assert!(export::equalize(&even).unwrap().is_none());
+    // The CLI writes it beside the series, as dcm2niix names it.
+    let out = tmp("eq");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_voxdrop"))
+        .args(["convert", &base.to_string_lossy(), "-o", &out.to_string_lossy(), "--format", "nii"])
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let names: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().any(|n| n.ends_with("_Eq_1.nii")), "{names:?}");
+}

@@ -354,7 +354,17 @@ mod cli {
                     }
                     f => {
                         let fmt: Format = f.parse()?;
-                        export::export(v, &stem, fmt, &opts)?.into_iter().map(|f| (f.name, f.bytes)).collect()
+                        let mut files: Vec<(String, Vec<u8>)> =
+                            export::export(v, &stem, fmt, &opts)?.into_iter().map(|f| (f.name, f.bytes)).collect();
+                        // Unevenly spaced slices: also the equidistant copy, named as dcm2niix names it.
+                        if let (Format::Nifti { .. }, Some(eq)) = (fmt, export::equalize(v)?) {
+                            let no_sidecar = ExportOptions { no_sidecar: true, ..opts.clone() };
+                            for f in export::export(&eq, &format!("{stem}_Eq_1"), fmt, &no_sidecar)? {
+                                files.push((f.name, f.bytes));
+                            }
+                            eprintln!("  note: slices unevenly spaced: also wrote the equidistant copy {stem}_Eq_1");
+                        }
+                        files
                     }
                 };
                 for (name, bytes) in &files {

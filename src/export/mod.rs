@@ -9,6 +9,7 @@
 //! sidecar, and the sidecar only with `keep_phi` (see [`deid`]).
 
 pub mod deid;
+pub mod equalize;
 pub mod naming;
 pub mod nifti;
 pub mod npy;
@@ -21,6 +22,8 @@ use std::io::Write;
 
 use crate::error::{Error, Result};
 use crate::volume::{Volume, Window};
+
+pub use equalize::equalize;
 
 /// gzip level for .nii.gz and gzip NRRD. Level 1 was measured on the
 /// 512×512×275 LIDC CT (see `tests/export_bench.rs`): it compresses nearly as

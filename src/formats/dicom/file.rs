@@ -430,6 +430,7 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
             acquisition_time: text(&obj, tags::ACQUISITION_TIME),
         },
         warnings,
+        slice_positions: None,
     };
     Ok(Slice {
         file: name.to_string(),

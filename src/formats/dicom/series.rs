@@ -321,6 +321,7 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
         .or(header_thickness)
         .filter(|v| *v > 0.0)
         .unwrap_or(1.0);
+    let mut uneven: Option<Vec<f64>> = None;
     if all_positions && steps.len() > 1 {
         let mut odd = 0usize;
         for (i, &st) in steps.iter().enumerate() {
@@ -329,6 +330,9 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
             if (st - spacing).abs() <= 0.01 * spacing.max(1e-3) {
                 continue;
             }
+            // Missing or odd, the slices are not on one grid: keep where they are.
+            let first = positions.first().map_or(0.0, |p| p.0);
+            uneven.get_or_insert_with(|| positions.iter().map(|p| p.0 - first).collect());
             if k >= 2.0 && (ratio - k).abs() < 0.1 {
                 warnings.push(format!(
                     "{} missing slice(s): a gap of {st:.3} mm between slices {} and {} where {spacing:.3} mm is the usual step",
@@ -399,6 +403,7 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
     let mut meta = template.meta;
     meta.image_orientation_dicom = template.orientation;
     meta.warnings.extend(warnings);
+    meta.slice_positions = uneven;
     Ok(Series { volume: Volume { voxels, dims: [cols, rows, nz, nt], components: comps, geometry, meta }, files })
 }
 
