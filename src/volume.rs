@@ -167,6 +167,9 @@ pub struct Meta {
     /// the first along the slice normal (mm), for an equidistant copy
     /// ([`crate::export::equalize`]). None when the spacing is even.
     pub slice_positions: Option<Vec<f64>>,
+    /// DICOM: the name of the series' first file as given to the loader (for
+    /// the viewer's tag browser; shown only locally, never exported).
+    pub source_file: Option<String>,
 }
 
 /// Acquisition parameters as the DICOM files state them (units as in DICOM:

@@ -54,6 +54,14 @@ pub fn last_panic() -> Option<String> {
 }
 
 /// Crate version (shown in the UI footer).
+/// Every data element of one DICOM file as JSON rows
+/// `[{tag, vr, name, value, depth}]` for the tag browser.
+#[wasm_bindgen]
+pub fn dicom_tags(bytes: &[u8]) -> Result<String, JsError> {
+    let rows = crate::formats::dicom::tags::list_tags(bytes).map_err(js_err)?;
+    Ok(to_json(&rows))
+}
+
 #[wasm_bindgen]
 pub fn version() -> String {
     crate::VERSION.to_string()
@@ -115,6 +123,8 @@ struct VolumeInfo<'a> {
     time_step: Option<f64>,
     /// False when the direction matrix is oblique (views follow the nearest patient axes).
     axis_aligned: bool,
+    /// DICOM: the series' first file, for the tag browser.
+    source_file: Option<&'a str>,
 }
 
 impl<'a> VolumeInfo<'a> {
@@ -149,6 +159,7 @@ impl<'a> VolumeInfo<'a> {
             slice_thickness: m.slice_thickness,
             time_step: m.time_step,
             axis_aligned: vol.geometry.is_axis_aligned(1e-4),
+            source_file: m.source_file.as_deref(),
         }
     }
 }

@@ -2,10 +2,10 @@
 // engine-client.ts, answers with JSON-decoded results and transferable buffers.
 
 import { unzipSync } from 'fflate';
-import init, { Engine, install_panic_hook, last_panic, version } from 'voxdrop-wasm';
+import init, { Engine, dicom_tags, install_panic_hook, last_panic, version } from 'voxdrop-wasm';
 import { VIEWS } from './protocol';
 import type {
-  Display, ExportedBlob, ExportRequest, ExportResult, RequestOf, FromWorker, Histogram, LabelsInfo, Request, Results, SliceGeom, SliceImage, Stats, ToWorker, FinishInfo,
+  Display, TagRow, ExportedBlob, ExportRequest, ExportResult, RequestOf, FromWorker, Histogram, LabelsInfo, Request, Results, SliceGeom, SliceImage, Stats, ToWorker, FinishInfo,
   Probe, ViewName, VolumeInfo,
 } from './protocol';
 
@@ -107,6 +107,8 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
     }
     case 'exportFiles':
       throw new Error('exportFiles is asynchronous');
+    case 'tags':
+      return { result: JSON.parse(dicom_tags(new Uint8Array(req.bytes))) as TagRow[], transfer: [] };
     case 'free':
       e.free_volume(req.vol);
       return { result: null, transfer: [] };

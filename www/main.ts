@@ -7,6 +7,7 @@ import { VIEWS } from './protocol';
 import type { Colormap, Display, FileError, SliceGeom, ViewName, VoiFunction, VolumeInfo } from './protocol';
 import { ProcessPanel } from './process';
 import { ExportPanel, rawBytes, saveBlob } from './export-panel';
+import { TagsPanel } from './tags-panel';
 import { el, errText, fmt } from './dom';
 import { Viewport } from './viewport';
 import type { Point } from './viewport';
@@ -875,6 +876,7 @@ async function loadHistogram(vol: VolumeInfo): Promise<void> {
 }
 
 function showInfo(vol: VolumeInfo): void {
+  tagsPanel.update(vol);
   const mm = (v: readonly number[]): string => v.map((s) => fmt(Number(s.toFixed(4)))).join(', ');
   const p = vol.patient;
   const rows: [string, string | null][] = [
@@ -963,6 +965,12 @@ const processPanel = new ProcessPanel(client, {
     setBusy(false);
     await loadFiles(files, true);
   },
+});
+
+const tagsPanel = new TagsPanel(client, {
+  current: () => state.vol,
+  file: (name) => state.files.find((f) => f.name === name)?.file ?? null,
+  message,
 });
 
 const exportPanel = new ExportPanel(client, {

@@ -42,6 +42,17 @@ export interface VolumeInfo {
   slice_thickness: number | null;
   time_step: number | null;
   axis_aligned: boolean;
+  /** DICOM: the series' first file (as dropped), for the tag browser. */
+  source_file: string | null;
+}
+
+/** One data element in the tag browser. */
+export interface TagRow {
+  tag: string;
+  vr: string;
+  name: string;
+  value: string;
+  depth: number;
 }
 
 /** How a view's screen pixels map to voxel indices (src/render.rs Mapping). */
@@ -182,6 +193,7 @@ export type Request =
   | { kind: 'probe'; vol: number; view: ViewName; index: number; t: number; px: number; py: number }
   | { kind: 'export'; vol: number; gzip: boolean }
   | { kind: 'exportFiles'; vol: number; request: ExportRequest; gzip: GzipEngine; rawBytes: number }
+  | { kind: 'tags'; bytes: ArrayBuffer }
   | { kind: 'free'; vol: number };
 
 export type RequestKind = Request['kind'];
@@ -202,6 +214,7 @@ export interface Results {
   probe: Probe | null;
   export: ArrayBuffer;
   exportFiles: ExportResult;
+  tags: TagRow[];
   free: null;
 }
 

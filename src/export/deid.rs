@@ -61,6 +61,8 @@ pub fn public_meta(meta: &Meta) -> Meta {
     out.series_description = scrub(meta.series_description.as_deref(), p);
     out.protocol_name = scrub(meta.protocol_name.as_deref(), p);
     out.warnings.retain(|w| !mentions_patient(w, p));
+    // Folder names often carry the patient's name.
+    out.source_file = None;
     out
 }
 

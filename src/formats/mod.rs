@@ -474,7 +474,13 @@ impl Loader {
         }
         let (series, errs) = dicom::series::assemble(std::mem::take(&mut self.slices), &self.limits);
         self.errors.extend(errs);
-        let mut volumes = series.into_iter().map(|s| s.volume).collect::<Vec<_>>();
+        let mut volumes = series
+            .into_iter()
+            .map(|mut s| {
+                s.volume.meta.source_file = s.files.into_iter().next();
+                s.volume
+            })
+            .collect::<Vec<_>>();
         volumes.append(&mut self.volumes);
         Loaded { volumes, errors: self.errors }
     }

@@ -431,6 +431,7 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
         },
         warnings,
         slice_positions: None,
+        source_file: None,
     };
     Ok(Slice {
         file: name.to_string(),
