@@ -129,11 +129,28 @@ pub fn default_window(vol: &Volume) -> Window {
     if vol.meta.modality.as_deref() == Some("CT") {
         return Window { center: 40.0, width: 400.0 };
     }
-    match vol.voxels.min_max() {
+    let range = vol.voxels.min_max();
+    if looks_like_hu(vol, range) {
+        return Window { center: 40.0, width: 400.0 };
+    }
+    match range {
         Some((lo, hi)) if hi > lo => Window { center: (lo + hi) / 2.0, width: hi - lo },
         Some((lo, _)) => Window { center: lo, width: 1.0 },
         None => Window { center: 0.0, width: 1.0 },
     }
+}
+
+/// A volume without a modality (NIfTI, NRRD, …) whose signed values run from
+/// air (about −1000, or the −1024/−2048 padding converters write) to bone
+/// (over +1000) is almost surely CT in Hounsfield units: open it in the
+/// abdomen window as the DICOM CT would, not across its full range.
+fn looks_like_hu(vol: &Volume, range: Option<(f64, f64)>) -> bool {
+    use crate::volume::Voxels;
+    let signed = matches!(vol.voxels, Voxels::I16(_) | Voxels::I32(_) | Voxels::F32(_) | Voxels::F64(_));
+    vol.meta.modality.is_none()
+        && vol.components == 1
+        && signed
+        && range.is_some_and(|(lo, hi)| (-3100.0..=-900.0).contains(&lo) && (1000.0..=40000.0).contains(&hi))
 }
 
 /// Renders slice `index` of frame `t` into `out` (RGBA, width × height × 4), grey.
@@ -468,6 +485,23 @@ mod tests {
     fn ramp(nx: usize, ny: usize, nz: usize, geometry: Geometry) -> Volume {
         let v: Vec<i16> = (0..nx * ny * nz).map(|i| i as i16).collect();
         Volume { voxels: Voxels::I16(v), dims: [nx, ny, nz, 1], components: 1, geometry, meta: Meta::default() }
+    }
+
+    #[test]
+    fn hu_like_volumes_without_modality_open_in_a_ct_window() {
+        let vol = |v: Vec<i16>, modality: Option<&str>| Volume {
+            voxels: Voxels::I16(v),
+            dims: [4, 1, 1, 1],
+            components: 1,
+            geometry: Geometry::default(),
+            meta: Meta { modality: modality.map(str::to_string), ..Meta::default() },
+        };
+        let ct = Window { center: 40.0, width: 400.0 };
+        assert_eq!(default_window(&vol(vec![-1024, 0, 40, 1800], None)), ct);
+        assert_eq!(default_window(&vol(vec![-1024, 0, 40, 1800], Some("MR"))), Window { center: 388.0, width: 2824.0 });
+        // An MR-like range keeps the full range.
+        assert_eq!(default_window(&vol(vec![0, 10, 200, 900], None)), Window { center: 450.0, width: 900.0 });
+        assert_eq!(default_window(&vol(vec![-200, 10, 200, 900], None)), Window { center: 350.0, width: 1100.0 });
     }
 
     #[test]

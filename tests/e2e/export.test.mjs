@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync, inflateSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { unzipSync } from 'fflate';
-import { startApp, openApp, idle, readNifti, SAMPLE, CORPUS, windowLinear } from './helpers.mjs';
+import { startApp, openApp, idle, readNifti, decodePng, SAMPLE, CORPUS, windowLinear } from './helpers.mjs';
 
 let app;
 before(async () => {
@@ -70,45 +70,6 @@ function assertSameVolume(nii, what) {
   for (let i = 0; i < sample.values.length; i++) {
     if (nii.values[i] !== sample.values[i]) assert.fail(`${what}: voxel ${i} is ${nii.values[i]}, expected ${sample.values[i]}`);
   }
-}
-
-/** Greyscale PNG (8 or 16 bit, any filter) → {width, height, depth, at(x, y)}. */
-function decodePng(buf) {
-  assert.equal(buf.subarray(1, 4).toString('latin1'), 'PNG');
-  let off = 8;
-  let width = 0;
-  let height = 0;
-  let depth = 8;
-  const idat = [];
-  while (off < buf.length) {
-    const len = buf.readUInt32BE(off);
-    const type = buf.subarray(off + 4, off + 8).toString('latin1');
-    const data = buf.subarray(off + 8, off + 8 + len);
-    if (type === 'IHDR') {
-      width = data.readUInt32BE(0);
-      height = data.readUInt32BE(4);
-      depth = data[8];
-      assert.equal(data[9], 0, 'greyscale');
-    } else if (type === 'IDAT') idat.push(data);
-    off += 12 + len;
-  }
-  const raw = inflateSync(Buffer.concat(idat));
-  const bpp = depth / 8;
-  const stride = width * bpp;
-  const out = Buffer.alloc(stride * height);
-  for (let y = 0; y < height; y++) {
-    const f = raw[y * (stride + 1)];
-    for (let x = 0; x < stride; x++) {
-      const v = raw[y * (stride + 1) + 1 + x];
-      const a = x >= bpp ? out[y * stride + x - bpp] : 0;
-      const b = y > 0 ? out[(y - 1) * stride + x] : 0;
-      const c = x >= bpp && y > 0 ? out[(y - 1) * stride + x - bpp] : 0;
-      const p = a + b - c;
-      const pred = [0, a, b, (a + b) >> 1, Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c][f];
-      out[y * stride + x] = (v + pred) & 0xff;
-    }
-  }
-  return { width, height, depth, at: (x, y) => (depth === 16 ? out.readUInt16BE(y * stride + 2 * x) : out[y * stride + x]) };
 }
 
 test('NIfTI export (wasm gzip, browser gzip, raw) reads back with the sample\'s values and affine, with a sidecar', async () => {

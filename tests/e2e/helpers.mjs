@@ -1,8 +1,10 @@
 // Shared helpers for the browser tests: server + Chromium, a network watcher,
 // and an independent reference renderer (NIfTI parsed here in Node, windowed
 // per DICOM PS3.3 C.11.2.1.2) to compare canvas pixels against.
-import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { readFileSync, existsSync, readdirSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { gunzipSync, inflateSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -278,4 +280,66 @@ export function compareSlice(canvas, slice, c, w, tolerance = 1) {
     }
   }
   return bad;
+}
+
+/**
+ * A PNG decoded here (8/16-bit greyscale, 8-bit RGB/RGBA, grey+alpha; not
+ * interlaced) → {width, height, depth, channels, at(x, y, c = 0)}.
+ */
+export function decodePng(buf) {
+  if (buf.subarray(1, 4).toString('latin1') !== 'PNG') throw new Error('not a PNG');
+  let off = 8;
+  let width = 0;
+  let height = 0;
+  let depth = 8;
+  let channels = 1;
+  const idat = [];
+  while (off < buf.length) {
+    const len = buf.readUInt32BE(off);
+    const type = buf.subarray(off + 4, off + 8).toString('latin1');
+    const data = buf.subarray(off + 8, off + 8 + len);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      depth = data[8];
+      channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[data[9]];
+      if (!channels || data[12] !== 0) throw new Error(`PNG colour type ${data[9]} / interlace ${data[12]} not handled`);
+    } else if (type === 'IDAT') idat.push(data);
+    off += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const bpp = (channels * depth) / 8;
+  const stride = width * bpp;
+  const out = Buffer.alloc(stride * height);
+  for (let y = 0; y < height; y++) {
+    const f = raw[y * (stride + 1)];
+    for (let x = 0; x < stride; x++) {
+      const v = raw[y * (stride + 1) + 1 + x];
+      const a = x >= bpp ? out[y * stride + x - bpp] : 0;
+      const b = y > 0 ? out[(y - 1) * stride + x] : 0;
+      const c = x >= bpp && y > 0 ? out[(y - 1) * stride + x - bpp] : 0;
+      const p = a + b - c;
+      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      out[y * stride + x] = (v + [0, a, b, (a + b) >> 1, paeth][f]) & 0xff;
+    }
+  }
+  const at = (x, y, ch = 0) => (depth === 16 ? out.readUInt16BE(y * stride + 2 * (x * channels + ch)) : out[y * stride + x * channels + ch]);
+  return { width, height, depth, channels, at };
+}
+
+/**
+ * `../shared/corpus/big/NAME.tar.gz` unpacked once into $VOXDROP_CACHE
+ * (default: the temp dir's voxdrop-cache, shared with the Rust tests);
+ * null when the corpus does not have it.
+ */
+export function bigSeries(name) {
+  const tarball = join(CORPUS, 'big', `${name}.tar.gz`);
+  if (!existsSync(tarball)) return null;
+  const dest = join(process.env.VOXDROP_CACHE ?? join(tmpdir(), 'voxdrop-cache'), name);
+  if (!existsSync(join(dest, '.unpacked'))) {
+    mkdirSync(dest, { recursive: true });
+    execFileSync('tar', ['-xzf', tarball, '-C', dest]);
+    writeFileSync(join(dest, '.unpacked'), 'ok');
+  }
+  return dest;
 }
