@@ -9,6 +9,7 @@
 //! sidecar, and the sidecar only with `keep_phi` (see [`deid`]).
 
 pub mod deid;
+pub mod mesh;
 pub mod naming;
 pub mod nifti;
 pub mod npy;
