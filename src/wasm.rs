@@ -438,3 +438,5 @@ impl Engine {
         write_nifti(self.vol(vol)?, NiftiOptions { gzip, ..Default::default() }).map_err(js_err)
     }
 }
+
+mod view3d;

@@ -144,8 +144,8 @@ fn build_cases() -> Cases {
             match n_in {
                 1 | 2 if n_in == 1 || diagonal => {
                     // One inside corner, or two diagonal ones: cut each off.
-                    for i in 0..4 {
-                        if ins[i] {
+                    for (i, &inside) in ins.iter().enumerate() {
+                        if inside {
                             let a = edge_between(c(i + 3), c(i));
                             let b = edge_between(c(i), c(i + 1));
                             segs.push((a, b, corner_pos(c(i))));
@@ -638,7 +638,7 @@ pub fn smooth_taubin(mesh: &mut Mesh, iterations: usize) {
 /// are dropped, and so are duplicates. Fast and bounded, but it can make the
 /// surface non-manifold where thin parts fold into one cell.
 pub fn decimate_cluster(mesh: &Mesh, cell_mm: f64) -> Result<Mesh> {
-    if !(cell_mm > 0.0) || !cell_mm.is_finite() {
+    if cell_mm.is_nan() || cell_mm <= 0.0 || !cell_mm.is_finite() {
         return Err(Error::parameter(format!("decimation cell size {cell_mm} mm must be positive")));
     }
     let Some((lo, _)) = mesh.bounds() else {

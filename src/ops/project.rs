@@ -43,6 +43,12 @@ fn walk(dims: [usize; 3], axis: usize) -> ([usize; 3], usize) {
     (out, stride)
 }
 
+/// True for NaN (the only value not equal to itself), without naming a float type.
+#[allow(clippy::eq_op)]
+fn is_nan<T: PartialOrd>(x: &T) -> bool {
+    x != x
+}
+
 fn reduce<T: Copy + PartialOrd>(
     data: &[T],
     dims: [usize; 3],
@@ -67,7 +73,7 @@ fn reduce<T: Copy + PartialOrd>(
                 for k in 1..hi - lo {
                     let v = data[start + k * stride];
                     // NaN never wins: comparisons with it are false.
-                    if (pick_max && v > best) || (!pick_max && v < best) || best != best {
+                    if (pick_max && v > best) || (!pick_max && v < best) || is_nan(&best) {
                         best = v;
                     }
                 }
@@ -155,7 +161,7 @@ pub fn project(
     };
     let mut out_dims = [nx, ny, nz, 1];
     out_dims[axis] = 1;
-    let mut geometry = vol.geometry.clone();
+    let mut geometry = vol.geometry;
     let mut first = [0.0; 3];
     first[axis] = lo as f64;
     geometry.origin = vol.geometry.point(first);
