@@ -545,3 +545,5 @@ fn js_text(v: &JsValue) -> String {
         .or_else(|| v.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())))
         .unwrap_or_else(|| "unknown error".to_string())
 }
+
+mod view3d;

@@ -4,6 +4,7 @@
 import { unzipSync } from 'fflate';
 import init, { Engine, dicom_tags, install_panic_hook, last_panic, version } from 'voxdrop-wasm';
 import { VIEWS } from './protocol';
+import { handle3d, renderProjection } from './worker3d';
 import type {
   Display, TagRow, ExportedBlob, ExportRequest, ExportResult, RequestOf, FromWorker, Histogram, LabelsInfo, Request, Results, SliceGeom, SliceImage, Stats, ToWorker, FinishInfo,
   Probe, ViewName, VolumeInfo,
@@ -58,7 +59,9 @@ function addFile(e: Engine, name: string, bytes: Uint8Array): void {
 function renderSlice(e: Engine, vol: number, view: ViewName, index: number, t: number, d: Display): SliceImage {
   const info = JSON.parse(e.slice_info(vol, view)) as SliceGeom;
   const i = Math.max(0, Math.min(info.count - 1, index));
-  const pixels = e.render(vol, view, i, t, d.center, d.width, d.func, d.invert, d.colormap, d.labelOpacity);
+  const pixels =
+    renderProjection(e, vol, view, i, t, d) ??
+    e.render(vol, view, i, t, d.center, d.width, d.func, d.invert, d.colormap, d.labelOpacity);
   return { ...info, view, index: i, rgba: pixels.buffer as ArrayBuffer };
 }
 
@@ -112,6 +115,8 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
     case 'free':
       e.free_volume(req.vol);
       return { result: null, transfer: [] };
+    default:
+      return handle3d(e, req);
   }
 }
 

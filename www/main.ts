@@ -11,6 +11,7 @@ import { TagsPanel } from './tags-panel';
 import { el, errText, fmt } from './dom';
 import { Viewport } from './viewport';
 import type { Point } from './viewport';
+import { View3D, projectionKey } from './view3d';
 
 const SAMPLE_URL = 'sample/ct_totalseg_crop.nii.gz';
 
@@ -180,7 +181,7 @@ function setRenderState(): void {
 
 function keyOf(view: ViewName): string {
   const d = state.display;
-  return `${state.vol?.id}|${sliceIndex(view)}|${state.t}|${d.center}|${d.width}|${d.func}|${d.invert}|${d.colormap}|${state.labelsFor === state.vol?.id ? d.labelOpacity : 0}`;
+  return `${state.vol?.id}|${sliceIndex(view)}|${state.t}|${d.center}|${d.width}|${d.func}|${d.invert}|${d.colormap}|${state.labelsFor === state.vol?.id ? d.labelOpacity : 0}|${projectionKey(d.projection)}`;
 }
 
 function requestRender(): void {
@@ -853,6 +854,7 @@ async function showVolume(vol: VolumeInfo): Promise<void> {
   showInfo(vol);
   requestRender();
   void loadHistogram(vol);
+  view3d.volumeChanged();
 }
 
 async function loadHistogram(vol: VolumeInfo): Promise<void> {
@@ -987,6 +989,23 @@ const exportPanel = new ExportPanel(client, {
   },
   message,
 });
+
+// ---------------------------------------------------------------- 3-D (view3d.ts)
+
+const view3d = new View3D(
+  client,
+  {
+    current: () => state.vol,
+    display: () => state.display,
+    projectionChanged: (p) => {
+      state.display.projection = p;
+      requestRender();
+    },
+    message,
+  },
+  document.querySelector('aside.panel') ?? document.body,
+  el('side-cell', HTMLDivElement),
+);
 
 // ---------------------------------------------------------------- start
 

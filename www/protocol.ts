@@ -2,6 +2,8 @@
 // (engine.worker.ts), as discriminated unions. Pixel and file buffers travel
 // as transferables: the sender loses them, nothing is copied.
 
+import type { ProjectionSpec, Request3D, Results3D } from './protocol3d';
+
 export type ViewName = 'axial' | 'coronal' | 'sagittal';
 export type VoiFunction = 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID';
 export type Colormap = 'grey' | 'hot' | 'bone';
@@ -79,6 +81,8 @@ export interface Display {
   invert: boolean;
   colormap: Colormap;
   labelOpacity: number;
+  /** Slab projection instead of the single slice (protocol3d.ts). */
+  projection?: ProjectionSpec;
 }
 
 export interface Histogram {
@@ -194,13 +198,14 @@ export type Request =
   | { kind: 'export'; vol: number; gzip: boolean }
   | { kind: 'exportFiles'; vol: number; request: ExportRequest; gzip: GzipEngine; rawBytes: number }
   | { kind: 'tags'; bytes: ArrayBuffer }
-  | { kind: 'free'; vol: number };
+  | { kind: 'free'; vol: number }
+  | Request3D;
 
 export type RequestKind = Request['kind'];
 export type RequestOf<K extends RequestKind> = Extract<Request, { kind: K }>;
 
 /** What each request kind resolves to. */
-export interface Results {
+export interface Results extends Results3D {
   add: null;
   finish: FinishInfo;
   slice: SliceImage;

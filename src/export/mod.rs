@@ -10,6 +10,7 @@
 
 pub mod deid;
 pub mod equalize;
+pub mod mesh;
 pub mod naming;
 pub mod nifti;
 pub mod npy;

@@ -22,6 +22,14 @@ export class Engine {
   voxel_at(vol: number, view: string, index: number, px: number, py: number): Uint32Array | undefined;
   probe(vol: number, view: string, index: number, t: number, px: number, py: number): string;
   export_nifti(vol: number, gzip: boolean): Uint8Array;
+  render_projection(vol: number, view: string, index: number, t: number, mode: string, slab_mm: number, center: number, width: number, func: string, invert: boolean, colormap: string): Uint8Array;
+  volume_texture_info(vol: number, max_dim: number): string;
+  volume_texture(vol: number, t: number, max_dim: number, lo: number, hi: number): Uint8Array;
+  iso_surface(vol: number, opts: string): string;
+  mesh_positions(): Float32Array;
+  mesh_normals(): Float32Array;
+  mesh_indices(): Uint32Array;
+  export_mesh(format: string): Uint8Array;
 }
 export interface InitInput {
   module_or_path: URL | string | Response | BufferSource | WebAssembly.Module;
