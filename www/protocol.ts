@@ -149,7 +149,9 @@ export type Request =
   | { kind: 'process'; vol: number; step: ProcessStep }
   | { kind: 'probe'; vol: number; view: ViewName; index: number; t: number; px: number; py: number }
   | { kind: 'export'; vol: number; gzip: boolean }
-  | { kind: 'free'; vol: number };
+  | { kind: 'free'; vol: number }
+  /** Memory figures of the worker (for www/bench.html). */
+  | { kind: 'memory' };
 
 export type RequestKind = Request['kind'];
 export type RequestOf<K extends RequestKind> = Extract<Request, { kind: K }>;
@@ -169,6 +171,14 @@ export interface Results {
   probe: Probe | null;
   export: ArrayBuffer;
   free: null;
+  memory: MemoryInfo;
+}
+
+/** The worker's memory: the wasm linear memory only grows, so its size is the peak. */
+export interface MemoryInfo {
+  wasmBytes: number;
+  /** The worker's JS heap (Chromium's non-standard performance.memory), if available. */
+  jsHeapBytes: number | null;
 }
 
 export interface ToWorker {
