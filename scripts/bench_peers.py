@@ -137,10 +137,13 @@ def main():
                     help="cargo profile of the CLI (dist = release + fat LTO, what ships)")
     ap.add_argument("--bin", default=os.environ.get("VOXDROP_BIN"), help="use this voxdrop binary, no build")
     ap.add_argument("--no-md", action="store_true", help="do not rewrite BENCHMARKS.md")
+    ap.add_argument("--warmup", type=int, default=1, help="untimed rounds first (the page cache is warmed anyway)")
+    ap.add_argument("--skip", default=os.environ.get("SKIP", ""), help="comma-separated substrings of cases to leave out")
     ap.add_argument("--setup-only", action="store_true", help="create the data and the venv, run nothing")
     a = ap.parse_args()
     inputs = [i for i in a.inputs.split(",") if i]
-    picked = lambda name, inp: (not a.only or any(s in name for s in a.only.split(","))) and (
+    picked = lambda name, inp: (not a.only or any(s in name for s in a.only.split(","))) and not (
+        a.skip and any(s in name for s in a.skip.split(","))) and (
         inp == "ct_1x" or any(s in name for s in a.big_only.split(",")))
     need_py = any(picked(n, i) and c[0] == PY for i in inputs for n, c, *_ in cases(i, "voxdrop"))
     ensure_setup(inputs, need_py or a.setup_only)
@@ -159,7 +162,7 @@ def main():
         res = {c[0]: {"wall": [], "rss": [], "size": None, "fail": 0} for c in todo}
         logp = os.path.join(WORK, "tmp", f"peers_{inp}.log")
         with open(logp, "w") as log:
-            for r in range(a.runs + 1):  # round 0 is the warm-up
+            for r in range(1 - a.warmup, a.runs + 1):  # rounds ≤ 0 are warm-up
                 for name, cmd, out, _, _ in todo:
                     if out:
                         shutil.rmtree(out, ignore_errors=True)
@@ -174,7 +177,7 @@ def main():
                         res[name]["wall"].append(w)
                         res[name]["rss"].append(rss)
                         res[name]["size"] = out_size(out)
-                    print(f"{inp} round {r}{' (warm-up)' if r == 0 else ''}: {name}: {w:.2f} s, "
+                    print(f"{inp} round {r}{' (warm-up)' if r <= 0 else ''}: {name}: {w:.2f} s, "
                           f"{rss:.0f} MB peak RSS", file=sys.stderr, flush=True)
         for name, _, _, peer, note in todo:
             v = res[name]
@@ -199,7 +202,7 @@ def main():
     load = os.getloadavg()
     md = [BEGIN,
           f"Measured {started} by `{' '.join(['python3', 'scripts/bench_peers.py'] + sys.argv[1:])}` "
-          f"(RUNS={a.runs}, round-robin after a warm-up round; CLI profile `{a.profile if not a.bin else a.bin}`).",
+          f"(RUNS={a.runs}, round-robin after {a.warmup} warm-up round(s); CLI profile `{a.profile if not a.bin else a.bin}`).",
           "",
           f"- machine: {machine()}; load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
           "(other engineers' builds share the two cores: compare ratios, not seconds)",
