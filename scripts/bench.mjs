@@ -116,7 +116,7 @@ try {
       const context = await app.browser.newContext({ viewport: { width: 1280, height: 720 } });
       const page = await context.newPage();
       page.on('pageerror', (e) => console.error('pageerror', e.message));
-      await page.goto(`${app.url}/bench.html`);
+      await page.goto(new URL('bench.html', app.url).href);
       await page.waitForFunction(() => document.body.dataset.bench === 'ready', null, { timeout: 60_000 });
       await page.setInputFiles('#folder', dir);
       await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.bench), null, {
@@ -154,7 +154,7 @@ try {
       [label, `resample to 1 mm, linear → ${ours[0].resampledDims.slice(0, 3).join('×')}`, median(f('resampleMs')), range(f('resampleMs')), `${ratio(median(f('resampleMs')), sm)} SimpleITK linear resample`],
       [label, 'export .nii.gz', median(f('exportMs')), range(f('exportMs')), `${(median(f('exportBytes')) / 1e6).toFixed(1)} MB`],
       [label, 'peak wasm memory (MiB)', median(f('wasmBytes')) / 2 ** 20, '', `${(median(f('wasmBytes')) / (volBytes + 64 * 2 ** 20)).toFixed(2)}× (int16 volume + 64 MiB)`],
-      [label, 'JS heap after the run, page / worker (MiB)', (median(f('pageHeapBytes')) ?? 0) / 2 ** 20, '', `worker ${((median(f('workerHeapBytes')) ?? 0) / 2 ** 20).toFixed(0)} MiB`],
+      [label, 'JS heap after the run, page / worker (MiB)', (median(f('pageHeapBytes')) ?? 0) / 2 ** 20, '', Number.isFinite(median(f('workerHeapBytes'))) ? `worker ${(median(f('workerHeapBytes')) / 2 ** 20).toFixed(0)} MiB` : 'worker heap not exposed'],
     );
     if (PEERS) {
       rows.push(
