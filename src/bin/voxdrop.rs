@@ -13,7 +13,7 @@ mod cli {
     use clap::{Parser, Subcommand};
     use std::io::IsTerminal;
     use std::path::{Path, PathBuf};
-    use voxdrop::export::nifti::{write_nifti, NiftiOptions};
+    use voxdrop::export::nifti::{write_nifti, write_nifti_to, NiftiOptions};
     use voxdrop::export::png_stack::{PngMode, PngOptions};
     use voxdrop::export::{self, naming, ExportOptions, Format};
     use voxdrop::formats::{Loaded, Loader, Parsed};
@@ -372,6 +372,7 @@ mod cli {
                 }
                 None => v,
             };
+            let mut streamed: Option<String> = None;
             let files: Vec<(String, Vec<u8>)> = match format.as_str() {
                 "png-dir" => {
                     let dir = folder.join(stem);
@@ -388,15 +389,31 @@ mod cli {
                     };
                     vec![(format!("{stem}.png"), export::png_stack::write_cine(v, opts.png.axis, window, a.fps)?)]
                 }
-                f => {
-                    let fmt: Format = f.parse()?;
-                    export::export(v, stem, fmt, &opts)?.into_iter().map(|f| (f.name, f.bytes)).collect()
-                }
+                f => match f.parse()? {
+                    Format::Nifti { gzip } => {
+                        // Streamed to the file: the volume is never held a second time as bytes.
+                        let name = format!("{stem}.{}", export::extension(Format::Nifti { gzip }));
+                        let path = folder.join(&name);
+                        let io = |e: std::io::Error| Error::io(format!("{}: {e}", path.display()));
+                        let mut w =
+                            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).map_err(io)?);
+                        write_nifti_to(v, NiftiOptions { gzip, ..Default::default() }, &mut w)?;
+                        std::io::Write::flush(&mut w).map_err(io)?;
+                        streamed = Some(name);
+                        if opts.no_sidecar {
+                            Vec::new()
+                        } else {
+                            let fields = export::sidecar::sidecar(&v.meta, opts.keep_phi);
+                            vec![(format!("{stem}.json"), export::sidecar::fields_to_bytes(&fields)?)]
+                        }
+                    }
+                    fmt => export::export(v, stem, fmt, &opts)?.into_iter().map(|f| (f.name, f.bytes)).collect(),
+                },
             };
             for (name, bytes) in &files {
                 write_file(&folder.join(name), bytes)?;
             }
-            let main = files.first().map(|f| f.0.as_str()).unwrap_or("");
+            let main = streamed.as_deref().or(files.first().map(|f| f.0.as_str())).unwrap_or("");
             let mut note = String::new();
             if !progress {
                 note.push_str(&format!("wrote {} ({})\n", folder.join(main).display(), describe(v)));
