@@ -34,7 +34,7 @@ async function buildWeb() {
   mkdirSync(dist, { recursive: true });
   await esbuild.build({
     absWorkingDir: root,
-    entryPoints: { main: 'www/main.ts', 'engine.worker': 'www/engine.worker.ts' },
+    entryPoints: { main: 'www/main.ts', 'engine.worker': 'www/engine.worker.ts', bench: 'www/bench.ts' },
     outdir: 'dist',
     bundle: true,
     format: 'esm',
@@ -46,6 +46,7 @@ async function buildWeb() {
     logLevel: 'warning',
   });
   copyFileSync(join(root, 'index.html'), join(dist, 'index.html'));
+  copyFileSync(join(root, 'www/bench.html'), join(dist, 'bench.html'));
   copyFileSync(join(root, 'www/style.css'), join(dist, 'style.css'));
   copyFileSync(join(root, 'www/pkg/voxdrop_bg.wasm'), join(dist, 'voxdrop_bg.wasm'));
   cpSync(join(root, 'assets/sample'), join(dist, 'sample'), { recursive: true });

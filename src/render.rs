@@ -290,7 +290,25 @@ impl Renderer {
         if self.lut.as_ref().map(|(k, _)| *k != key).unwrap_or(true) {
             let tf = WindowTransform::display(key.display.window.center, key.display.window.width, key.display.func);
             let pal = palette(key.display.colormap, key.display.invert);
-            let table = (0..key.len).map(|i| pal[tf.apply_u8((key.lo + i as i64) as f64) as usize]).collect();
+            let colour = |i: usize| pal[tf.apply_u8((key.lo + i as i64) as f64) as usize];
+            // Linear windows are flat outside [lo, hi]: only the entries in
+            // between are computed, the rest filled (a window drag rebuilds
+            // the table every frame; most of 65 536 entries are flat).
+            let (a, b) = match tf.saturation() {
+                Some((lo, hi)) if lo.is_finite() && hi.is_finite() => {
+                    let at = |x: f64| (x - key.lo as f64).clamp(0.0, key.len as f64) as usize;
+                    (at(lo.floor() - 1.0), at(hi.ceil() + 2.0))
+                }
+                _ => (0, key.len),
+            };
+            let mut table = Vec::with_capacity(key.len);
+            if a > 0 {
+                table.resize(a, colour(0));
+            }
+            table.extend((a..b).map(colour));
+            if b < key.len {
+                table.resize(key.len, colour(key.len - 1));
+            }
             self.lut = Some((key, table));
         }
         self.lut.as_ref().map(|(_, t)| t.as_slice()).unwrap_or(&[])
@@ -321,8 +339,29 @@ impl Renderer {
             ($v:expr, $lo:expr, $len:expr) => {{
                 let v = $v;
                 let table = self.table(LutKey { display, lo: $lo, len: $len });
+                let lut = |x: i64| table.get((x - $lo) as usize).copied().unwrap_or([0, 0, 0, 255]);
                 for py in 0..w.height {
                     let row = &mut out[py * w.width * 4..(py + 1) * w.width * 4];
+                    // Fast path: the whole row is inside the volume, so walk
+                    // the samples with a stride (contiguous for axial rows).
+                    let first = w.base + py as isize * w.sy;
+                    let last = first + (w.width as isize - 1) * w.sx;
+                    let (min, max) = (first.min(last), first.max(last));
+                    if w.width > 0 && min >= 0 && (max as usize) < v.len() {
+                        let step = w.sx.unsigned_abs().max(1);
+                        let (min, max) = (min as usize, max as usize);
+                        let span = &v[min..=max];
+                        if w.sx >= 0 {
+                            for (pixel, &x) in row.chunks_exact_mut(4).zip(span.iter().step_by(step)) {
+                                pixel.copy_from_slice(&lut(x as i64));
+                            }
+                        } else {
+                            for (pixel, &x) in row.chunks_exact_mut(4).zip(span.iter().rev().step_by(step)) {
+                                pixel.copy_from_slice(&lut(x as i64));
+                            }
+                        }
+                        continue;
+                    }
                     for (px, pixel) in row.chunks_exact_mut(4).enumerate() {
                         let c = match inside(py, px) {
                             Some(i) => table.get((v[i] as i64 - $lo) as usize).copied().unwrap_or([0, 0, 0, 255]),
@@ -502,6 +541,42 @@ mod tests {
         // An MR-like range keeps the full range.
         assert_eq!(default_window(&vol(vec![0, 10, 200, 900], None)), Window { center: 450.0, width: 900.0 });
         assert_eq!(default_window(&vol(vec![-200, 10, 200, 900], None)), Window { center: 350.0, width: 1100.0 });
+    }
+
+    #[test]
+    fn lookup_table_shortcuts_match_the_window_function_everywhere() {
+        // Every i16 value once (256 × 256), axial and flipped views, several
+        // windows including sub-unit widths and huge ones, all functions.
+        let v: Vec<i16> = (0..1usize << 16).map(|i| (i as i64 + i16::MIN as i64) as i16).collect();
+        let vol = Volume {
+            voxels: Voxels::I16(v.clone()),
+            dims: [256, 256, 1, 1],
+            components: 1,
+            geometry: Geometry::default(),
+            meta: Meta::default(),
+        };
+        let mut r = Renderer::new();
+        let mut out = vec![0u8; 1 << 18];
+        for func in [VoiFunction::Linear, VoiFunction::LinearExact, VoiFunction::Sigmoid] {
+            for (c, w) in [(40.0, 400.0), (-600.5, 1500.0), (0.0, 0.3), (32767.0, 2.0), (-32768.0, 1.0), (0.0, 1e9)] {
+                for (invert, colormap) in [(false, Colormap::Grey), (true, Colormap::Hot)] {
+                    let d = Display { window: Window { center: c, width: w }, func, invert, colormap };
+                    r.render(&vol, View::Axial, 0, 0, d, &mut out).unwrap();
+                    let tf = WindowTransform::display(c, w, func);
+                    let pal = palette(colormap, invert);
+                    let m = mapping(&vol, View::Axial);
+                    for py in 0..256 {
+                        for px in 0..256 {
+                            let x = if m.x_flip { 255 - px } else { px };
+                            let y = if m.y_flip { 255 - py } else { py };
+                            let want = pal[tf.apply_u8(v[y * 256 + x] as f64) as usize];
+                            let got = &out[(py * 256 + px) * 4..(py * 256 + px) * 4 + 4];
+                            assert_eq!(got, want, "{func:?} c={c} w={w} value {}", v[y * 256 + x]);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

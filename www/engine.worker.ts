@@ -22,6 +22,8 @@ interface InitMessage {
 const scope = self as unknown as WorkerScope;
 
 let engine: Engine | null = null;
+/** The instance's linear memory (for the 'memory' request). */
+let wasmMemory: WebAssembly.Memory | null = null;
 /** Set once the instance has trapped; every later request fails with it. */
 let dead: string | null = null;
 const queue: ToWorker[] = [];
@@ -115,6 +117,13 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
     case 'free':
       e.free_volume(req.vol);
       return { result: null, transfer: [] };
+    case 'memory': {
+      const perf = performance as Performance & { memory?: { usedJSHeapSize: number } };
+      return {
+        result: { wasmBytes: wasmMemory?.buffer.byteLength ?? 0, jsHeapBytes: perf.memory?.usedJSHeapSize ?? null },
+        transfer: [],
+      };
+    }
     default:
       return handle3d(e, req);
   }
@@ -230,7 +239,8 @@ scope.onmessage = (ev) => {
 
 function start(wasm: WebAssembly.Module | string): void {
   init({ module_or_path: wasm })
-    .then(() => {
+    .then((out) => {
+      wasmMemory = (out as { memory?: WebAssembly.Memory } | undefined)?.memory ?? null;
       install_panic_hook();
       engine = new Engine();
       post({ type: 'ready', version: version() });

@@ -199,6 +199,8 @@ export type Request =
   | { kind: 'exportFiles'; vol: number; request: ExportRequest; gzip: GzipEngine; rawBytes: number }
   | { kind: 'tags'; bytes: ArrayBuffer }
   | { kind: 'free'; vol: number }
+  /** Memory figures of the worker (for www/bench.html). */
+  | { kind: 'memory' }
   | Request3D;
 
 export type RequestKind = Request['kind'];
@@ -221,6 +223,14 @@ export interface Results extends Results3D {
   exportFiles: ExportResult;
   tags: TagRow[];
   free: null;
+  memory: MemoryInfo;
+}
+
+/** The worker's memory: the wasm linear memory only grows, so its size is the peak. */
+export interface MemoryInfo {
+  wasmBytes: number;
+  /** The worker's JS heap (Chromium's non-standard performance.memory), if available. */
+  jsHeapBytes: number | null;
 }
 
 export interface ToWorker {

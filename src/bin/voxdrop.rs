@@ -14,10 +14,10 @@ mod cli {
     use clap::{Parser, Subcommand};
     use std::io::IsTerminal;
     use std::path::{Path, PathBuf};
-    use voxdrop::export::nifti::{write_nifti, NiftiOptions};
+    use voxdrop::export::nifti::{write_nifti, write_nifti_to, NiftiOptions};
     use voxdrop::export::png_stack::{PngMode, PngOptions};
     use voxdrop::export::{self, naming, ExportOptions, Format};
-    use voxdrop::formats::{Loaded, Loader};
+    use voxdrop::formats::{Loaded, Loader, Parsed};
     use voxdrop::{Error, Limits, Volume};
 
     #[derive(Parser)]
@@ -82,13 +82,50 @@ mod cli {
         Ok(out)
     }
 
+    /// A progress bar on stderr, drawn only when stderr is a terminal (so
+    /// piped or captured output is never garbled); hidden otherwise.
+    fn progress_bar(len: usize, what: &str) -> indicatif::ProgressBar {
+        if !std::io::stderr().is_terminal() || len < 2 {
+            return indicatif::ProgressBar::hidden();
+        }
+        let pb = indicatif::ProgressBar::new(len as u64);
+        let style = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        pb.set_style(style);
+        pb.set_message(what.to_string());
+        pb
+    }
+
+    /// Reads and parses the files in parallel (rayon; each file is read,
+    /// parsed and its bytes dropped on one thread), then adds them to the
+    /// loader in path order, so the result is the same as a serial load.
     fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
+        use rayon::prelude::*;
         let files = collect(paths)?;
         let mut loader = Loader::new(Limits::default());
-        for f in &files {
-            let name = f.to_string_lossy();
-            match std::fs::read(f) {
-                Ok(bytes) => loader.add(&name, &bytes),
+        let limits = *loader.limits();
+        let pb = progress_bar(files.len(), "reading");
+        /// A file's name and either (bytes still needed, parse result) or a read error.
+        type Read = (String, Result<(Vec<u8>, Parsed), String>);
+        let parsed: Vec<Read> = files
+            .par_iter()
+            .map(|f| {
+                let name = f.to_string_lossy().into_owned();
+                let r = std::fs::read(f).map_err(|e| e.to_string()).map(|bytes| {
+                    let p = Loader::parse(&name, &bytes, &limits);
+                    // Keep the bytes only for files the loader must see itself.
+                    let keep = if matches!(p, Parsed::Other) { bytes } else { Vec::new() };
+                    (keep, p)
+                });
+                pb.inc(1);
+                (name, r)
+            })
+            .collect();
+        pb.finish_and_clear();
+        for (name, r) in parsed {
+            match r {
+                Ok((bytes, p)) => loader.add_parsed(&name, &bytes, p),
                 Err(e) => eprintln!("warning: {name}: {e}"),
             }
         }
@@ -301,98 +338,129 @@ mod cli {
         }
         let progress = std::io::stderr().is_terminal();
         let total = loaded.volumes.len();
+        // Names first (serially: duplicates get _2, _3 … in series order).
         let mut used = std::collections::HashSet::new();
-        let mut failures = 0;
+        let mut stems = Vec::with_capacity(total);
         for (i, v) in loaded.volumes.iter().enumerate() {
-            if progress {
-                eprint!("\r[{}/{total}] converting…", i + 1);
-            }
-            let result = (|| -> Result<(), Error> {
-                let resampled;
-                let v = match &a.resample {
-                    Some(r) => {
-                        use voxdrop::ops::resample as rs;
-                        let target = numbers::<3>(r, "resample")?;
-                        let interp: rs::Interpolator = a.interp.parse()?;
-                        resampled =
-                            rs::resample_to_spacing(v, target, interp, rs::default_fill(v), &Limits::default())?;
-                        &resampled
-                    }
-                    None => v,
-                };
-                let stem = if single {
-                    // The name the user gave, without its extension(s).
-                    let name = a.output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                    let lower = name.to_ascii_lowercase();
-                    let cut = [".nii.gz", "_xyz.npy", "_zyx.npy", ".nii", ".nrrd", ".npy", ".zip", ".png"]
-                        .iter()
-                        .find(|e| lower.ends_with(*e))
-                        .map(|e| name.len() - e.len())
-                        .unwrap_or(name.len());
-                    name[..cut].to_string()
-                } else {
-                    let base = naming::file_stem(&a.filename, &v.meta, i, a.keep_phi)?;
-                    let mut stem = base.clone();
-                    let mut n = 1;
-                    while !used.insert(stem.clone()) {
-                        n += 1;
-                        stem = format!("{base}_{n}");
-                    }
-                    stem
-                };
-                let files: Vec<(String, Vec<u8>)> = match format.as_str() {
-                    "png-dir" => {
-                        let dir = folder.join(&stem);
-                        std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("{}: {e}", dir.display())))?;
-                        export::png_stack::write_png_files(v, &opts.png)?
-                            .into_iter()
-                            .map(|(n, b)| (format!("{stem}/{n}"), b))
-                            .collect()
-                    }
-                    "apng" => {
-                        let window = match opts.png.mode {
-                            PngMode::Window8With(w) => Some(w),
-                            _ => None,
-                        };
-                        vec![(format!("{stem}.png"), export::png_stack::write_cine(v, opts.png.axis, window, a.fps)?)]
-                    }
-                    f => {
-                        let fmt: Format = f.parse()?;
-                        let mut files: Vec<(String, Vec<u8>)> =
-                            export::export(v, &stem, fmt, &opts)?.into_iter().map(|f| (f.name, f.bytes)).collect();
+            stems.push(if single {
+                // The name the user gave, without its extension(s).
+                let name = a.output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let lower = name.to_ascii_lowercase();
+                let cut = [".nii.gz", "_xyz.npy", "_zyx.npy", ".nii", ".nrrd", ".npy", ".zip", ".png"]
+                    .iter()
+                    .find(|e| lower.ends_with(*e))
+                    .map(|e| name.len() - e.len())
+                    .unwrap_or(name.len());
+                name[..cut].to_string()
+            } else {
+                let base = naming::file_stem(&a.filename, &v.meta, i, a.keep_phi)?;
+                let mut stem = base.clone();
+                let mut n = 1;
+                while !used.insert(stem.clone()) {
+                    n += 1;
+                    stem = format!("{base}_{n}");
+                }
+                stem
+            });
+        }
+        let pb = progress_bar(total, "converting");
+        let convert_one = |v: &Volume, stem: &str| -> Result<(), Error> {
+            let resampled;
+            let v = match &a.resample {
+                Some(r) => {
+                    use voxdrop::ops::resample as rs;
+                    let target = numbers::<3>(r, "resample")?;
+                    let interp: rs::Interpolator = a.interp.parse()?;
+                    resampled = rs::resample_to_spacing(v, target, interp, rs::default_fill(v), &Limits::default())?;
+                    &resampled
+                }
+                None => v,
+            };
+            let mut streamed: Option<String> = None;
+            let mut eq_note: Option<String> = None;
+            let files: Vec<(String, Vec<u8>)> = match format.as_str() {
+                "png-dir" => {
+                    let dir = folder.join(stem);
+                    std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("{}: {e}", dir.display())))?;
+                    export::png_stack::write_png_files(v, &opts.png)?
+                        .into_iter()
+                        .map(|(n, b)| (format!("{stem}/{n}"), b))
+                        .collect()
+                }
+                "apng" => {
+                    let window = match opts.png.mode {
+                        PngMode::Window8With(w) => Some(w),
+                        _ => None,
+                    };
+                    vec![(format!("{stem}.png"), export::png_stack::write_cine(v, opts.png.axis, window, a.fps)?)]
+                }
+                f => match f.parse()? {
+                    Format::Nifti { gzip } => {
+                        // Streamed to the file: the volume is never held a second time as bytes.
+                        let name = format!("{stem}.{}", export::extension(Format::Nifti { gzip }));
+                        let path = folder.join(&name);
+                        let io = |e: std::io::Error| Error::io(format!("{}: {e}", path.display()));
+                        let mut w =
+                            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).map_err(io)?);
+                        write_nifti_to(v, NiftiOptions { gzip, ..Default::default() }, &mut w)?;
+                        std::io::Write::flush(&mut w).map_err(io)?;
+                        streamed = Some(name);
+                        let mut files = Vec::new();
+                        if !opts.no_sidecar {
+                            let fields = export::sidecar::sidecar(&v.meta, opts.keep_phi);
+                            files.push((format!("{stem}.json"), export::sidecar::fields_to_bytes(&fields)?));
+                        }
                         // Unevenly spaced slices: also the equidistant copy, named as dcm2niix names it.
-                        if let (Format::Nifti { .. }, Some(eq)) = (fmt, export::equalize(v)?) {
-                            let no_sidecar = ExportOptions { no_sidecar: true, ..opts.clone() };
-                            for f in export::export(&eq, &format!("{stem}_Eq_1"), fmt, &no_sidecar)? {
-                                files.push((f.name, f.bytes));
-                            }
-                            eprintln!("  note: slices unevenly spaced: also wrote the equidistant copy {stem}_Eq_1");
+                        if let Some(eq) = export::equalize(v)? {
+                            let eq_name = format!("{stem}_Eq_1.{}", export::extension(Format::Nifti { gzip }));
+                            files.push((eq_name, write_nifti(&eq, NiftiOptions { gzip, ..Default::default() })?));
+                            eq_note = Some(format!(
+                                "  note: slices unevenly spaced: also wrote the equidistant copy {stem}_Eq_1\n"
+                            ));
                         }
                         files
                     }
-                };
-                for (name, bytes) in &files {
-                    write_file(&folder.join(name), bytes)?;
-                }
-                if !progress {
-                    let main = files.first().map(|f| f.0.as_str()).unwrap_or("");
-                    eprintln!("wrote {} ({})", folder.join(main).display(), describe(v));
-                }
-                for w in &v.meta.warnings {
-                    eprintln!("  warning: {w}");
-                }
-                Ok(())
-            })();
-            if let Err(e) = result {
+                    fmt => export::export(v, stem, fmt, &opts)?.into_iter().map(|f| (f.name, f.bytes)).collect(),
+                },
+            };
+            for (name, bytes) in &files {
+                write_file(&folder.join(name), bytes)?;
+            }
+            let main = streamed.as_deref().or(files.first().map(|f| f.0.as_str())).unwrap_or("");
+            let mut note = String::new();
+            if !progress {
+                note.push_str(&format!("wrote {} ({})\n", folder.join(main).display(), describe(v)));
+            }
+            for w in &v.meta.warnings {
+                note.push_str(&format!("  warning: {w}\n"));
+            }
+            note.push_str(eq_note.as_deref().unwrap_or(""));
+            // One write per series, so parallel series never interleave lines.
+            pb.suspend(|| eprint!("{note}"));
+            Ok(())
+        };
+        // Series in parallel (each one's gzip is parallel too; rayon shares the threads).
+        use rayon::prelude::*;
+        let results: Vec<Result<(), Error>> = loaded
+            .volumes
+            .par_iter()
+            .zip(stems.par_iter())
+            .map(|(v, stem)| {
+                let r = convert_one(v, stem);
+                pb.inc(1);
+                r
+            })
+            .collect();
+        pb.finish_and_clear();
+        let mut failures = 0;
+        for (i, r) in results.into_iter().enumerate() {
+            if let Err(e) = r {
                 if total == 1 {
                     return Err(e);
                 }
                 eprintln!("failed: series {}: {e}", i + 1);
                 failures += 1;
             }
-        }
-        if progress {
-            eprintln!("\r[{total}/{total}] done        ");
         }
         if failures > 0 {
             return Err(Error::io(format!("{failures} of {total} series could not be written")));

@@ -321,6 +321,9 @@ pub fn write_nifti_to(vol: &Volume, opts: NiftiOptions, w: &mut dyn Write) -> Re
     let err = super::io_err("writing NIfTI");
     if opts.gzip {
         let level = opts.gzip_level.unwrap_or(super::GZIP_LEVEL);
+        #[cfg(not(target_arch = "wasm32"))]
+        let mut enc = super::pgzip::ParGzWriter::new(w, level);
+        #[cfg(target_arch = "wasm32")]
         let mut enc = flate2::write::GzEncoder::new(w, flate2::Compression::new(level.min(9)));
         enc.write_all(&header).map_err(&err)?;
         super::write_samples(vol, flip, &mut enc)?;

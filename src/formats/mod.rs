@@ -154,6 +154,21 @@ enum Pending {
     Par { name: String, bytes: Vec<u8> },
 }
 
+/// One file parsed on its own, without a [`Loader`]: lets a caller parse
+/// many files in parallel ([`Loader::parse`]) and add them in order
+/// ([`Loader::add_parsed`]) with the same result as [`Loader::add`].
+#[derive(Debug)]
+pub enum Parsed {
+    /// A DICOM image file.
+    Slice(Box<dicom::Slice>),
+    /// A single-file NIfTI volume.
+    Volume(Box<Volume>),
+    /// The file could not be read (reported by `add_parsed`).
+    Failed(Error),
+    /// Anything else: `add_parsed` hands the bytes to [`Loader::add`].
+    Other,
+}
+
 /// Base name, lower-cased: the fallback key for matching companions.
 fn base_lower(name: &str) -> String {
     lower_name(name)
@@ -205,6 +220,48 @@ impl Loader {
     pub fn add(&mut self, name: &str, bytes: &[u8]) {
         if let Err(e) = self.try_add(name, bytes) {
             self.errors.push(e.in_file(name));
+        }
+    }
+
+    /// Parses one file independently of any other (thread-safe, no state):
+    /// DICOM images and single-file NIfTI are read here, everything else is
+    /// left to [`Loader::add_parsed`].
+    pub fn parse(name: &str, bytes: &[u8], limits: &Limits) -> Parsed {
+        if bytes.is_empty() {
+            return Parsed::Other;
+        }
+        let r = match detect(bytes, name) {
+            Format::Dicom if !dicom::dicomdir::looks_like_dicomdir(bytes) => {
+                dicom::file::read_slice(bytes, name, limits).map(|s| Parsed::Slice(Box::new(s)))
+            }
+            Format::Nifti => nifti::read_nifti(bytes, name, limits).map(|v| Parsed::Volume(Box::new(v))),
+            _ => Ok(Parsed::Other),
+        };
+        r.unwrap_or_else(Parsed::Failed)
+    }
+
+    /// Limits this loader reads with (for [`Loader::parse`]).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Adds a file parsed by [`Loader::parse`]; `bytes` are only read for
+    /// [`Parsed::Other`] (pass an empty slice otherwise).
+    pub fn add_parsed(&mut self, name: &str, bytes: &[u8], parsed: Parsed) {
+        match parsed {
+            Parsed::Slice(s) => {
+                self.names.push(reference_key(name));
+                self.slices.push(*s);
+            }
+            Parsed::Volume(v) => {
+                self.names.push(reference_key(name));
+                self.volumes.push(*v);
+            }
+            Parsed::Failed(e) => {
+                self.names.push(reference_key(name));
+                self.errors.push(e.in_file(name));
+            }
+            Parsed::Other => self.add(name, bytes),
         }
     }
 

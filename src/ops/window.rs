@@ -64,6 +64,15 @@ impl WindowTransform {
         Self::new(center, width, func, 0.0, 255.0)
     }
 
+    /// For the linear functions, (lo, hi) such that every x ≤ lo maps to
+    /// y_min and every x > hi to y_max; None for the sigmoid (never flat).
+    pub fn saturation(&self) -> Option<(f64, f64)> {
+        match self.func {
+            VoiFunction::Sigmoid => None,
+            _ => Some((self.lo, self.hi)),
+        }
+    }
+
     /// The output value for input `x` (not rounded).
     #[inline]
     pub fn apply(&self, x: f64) -> f64 {

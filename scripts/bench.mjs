@@ -1,0 +1,193 @@
+// Browser benchmark (`npm run bench`): opens dist/bench.html in headless
+// Chromium, gives it a DICOM folder the way a user's drop does, and reports
+// drop → full HU volume, drop → first slice, three-view redraw, resample to
+// 1 mm (wasm, linear), export .nii.gz, peak wasm memory and JS heaps. In the
+// same run, round-robin with voxdrop's runs, it times the peers on the same
+// files: cornerstone's dicom-parser building the int16 HU volume in Chromium
+// (../shared/bench/web/run_web.mjs) and SimpleITK's linear resample to 1 mm
+// (in-process timer). Prints a table and rewrites the "browser" section of
+// BENCHMARKS.md. Reports, never asserts.
+//
+//   npm run bench                     # ct_1x, 3 rounds
+//   RUNS=5 INPUTS=ct_1x,ct_4x PEERS=0 node scripts/bench.mjs
+// Needs `npm run build` (run here when dist/ is missing). Data, the Python
+// venv and the JS peer's node_modules live in $BENCH_DIR (default
+// /tmp/voxdrop-bench) and are created by the shared scripts when missing.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync, statSync, cpSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpus, totalmem, release, loadavg } from 'node:os';
+import { ROOT, startApp } from '../tests/e2e/helpers.mjs';
+
+const BENCH_DIR = process.env.BENCH_DIR ?? '/tmp/voxdrop-bench';
+const SHARED_BENCH = join(ROOT, '..', 'shared', 'bench');
+const RUNS = Number(process.env.RUNS ?? 3);
+const INPUTS = (process.env.INPUTS ?? 'ct_1x').split(',').filter(Boolean);
+const PEERS = process.env.PEERS !== '0';
+const PY = join(BENCH_DIR, 'venv', 'bin', 'python');
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, ...opts });
+  if (r.error) throw r.error;
+  return r;
+}
+
+// Setup: the app, the data (and venv) through bench_peers.py, the JS peer.
+if (!existsSync(join(ROOT, 'dist', 'bench.html'))) {
+  const r = run('node', [join(ROOT, 'scripts', 'build.mjs'), 'all'], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+if (!INPUTS.every((i) => existsSync(join(BENCH_DIR, 'data', i))) || (PEERS && !existsSync(PY))) {
+  const r = run('python3', [join(ROOT, 'scripts', 'bench_peers.py'), '--setup-only', '--inputs', INPUTS.join(',')], {
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+const webDir = join(BENCH_DIR, 'web');
+if (PEERS && !existsSync(join(webDir, 'node_modules', 'dicom-parser'))) {
+  mkdirSync(webDir, { recursive: true });
+  cpSync(join(SHARED_BENCH, 'web'), webDir, { recursive: true });
+  run('npm', ['install', '--no-audit', '--no-fund', 'dicom-parser', '@niivue/niivue', 'playwright-core'], {
+    cwd: webDir,
+    stdio: 'inherit',
+  });
+}
+
+/** dicom-parser → int16 HU volume in Chromium: one run of the shared peer bench. */
+function peerDicomParser(input) {
+  const out = join(BENCH_DIR, 'tmp', `bench_web_${process.pid}.tsv`);
+  mkdirSync(join(BENCH_DIR, 'tmp'), { recursive: true });
+  rmSync(out, { force: true });
+  const r = run('node', ['run_web.mjs'], { cwd: webDir, env: { ...process.env, RUNS: '1', INPUTS: input, OUT: out } });
+  if (!existsSync(out)) {
+    console.error(`dicom-parser peer failed: ${r.stderr}`);
+    return null;
+  }
+  const row = readFileSync(out, 'utf8').split('\n').map((l) => l.split('\t')).find((c) => c[1] === 'parse_plus_build');
+  rmSync(out, { force: true });
+  return row ? Number(row[3]) * 1000 : null;
+}
+
+const SITK = `
+import sys, time, json, SimpleITK as sitk
+r = sitk.ImageSeriesReader(); r.SetFileNames(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(sys.argv[1]))
+img = r.Execute()
+sp, sz = img.GetSpacing(), img.GetSize()
+f = sitk.ResampleImageFilter()
+f.SetOutputSpacing((1.0, 1.0, 1.0)); f.SetSize([int(round(sz[i] * sp[i])) for i in range(3)])
+f.SetOutputOrigin(img.GetOrigin()); f.SetOutputDirection(img.GetDirection()); f.SetDefaultPixelValue(-1024)
+f.SetOutputPixelType(img.GetPixelID()); f.SetInterpolator(sitk.sitkLinear)
+t = time.perf_counter(); out = f.Execute(img); ms = (time.perf_counter() - t) * 1000
+print(json.dumps({"ms": ms, "threads": sitk.ProcessObject_GetGlobalDefaultNumberOfThreads(), "size": list(out.GetSize())}))
+`;
+
+/** SimpleITK linear resample to 1 mm of the same series (in-process timer, its default threads). */
+function peerSitk(dir) {
+  const r = run(PY, ['-c', SITK, dir]);
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').pop());
+  } catch {
+    console.error(`SimpleITK peer failed: ${r.stderr}`);
+    return null;
+  }
+}
+
+const median = (a) => {
+  const s = a.filter((x) => x != null && Number.isFinite(x)).sort((x, y) => x - y);
+  return s.length ? s[Math.floor(s.length / 2)] : NaN;
+};
+const range = (a) => {
+  const s = a.filter((x) => x != null && Number.isFinite(x));
+  return s.length ? `${Math.min(...s).toFixed(0)}–${Math.max(...s).toFixed(0)}` : '–';
+};
+
+const app = await startApp();
+const version = app.browser.version();
+const rows = [];
+try {
+  for (const input of INPUTS) {
+    const dir = join(BENCH_DIR, 'data', input);
+    const files = readdirSync(dir).filter((f) => !f.startsWith('.'));
+    const mb = files.reduce((n, f) => n + statSync(join(dir, f)).size, 0) / 1e6;
+    const ours = [];
+    const parser = [];
+    const sitk = [];
+    for (let r = 0; r < RUNS; r++) {
+      const context = await app.browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const page = await context.newPage();
+      page.on('pageerror', (e) => console.error('pageerror', e.message));
+      await page.goto(new URL('bench.html', app.url).href);
+      await page.waitForFunction(() => document.body.dataset.bench === 'ready', null, { timeout: 60_000 });
+      await page.setInputFiles('#folder', dir);
+      await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.bench), null, {
+        timeout: 900_000,
+        polling: 50,
+      });
+      const res = await page.evaluate(() => globalThis.voxdropBench);
+      await context.close();
+      if (res.error) throw new Error(`${input}: ${res.error}`);
+      ours.push(res);
+      console.error(
+        `${input} round ${r + 1}: volume ${res.volumeMs.toFixed(0)} ms, first slice ${res.firstSliceMs.toFixed(0)} ms, ` +
+          `redraw ${median(res.redrawMs).toFixed(1)} ms, resample ${res.resampleMs.toFixed(0)} ms, ` +
+          `export ${res.exportMs.toFixed(0)} ms, wasm ${(res.wasmBytes / 2 ** 20).toFixed(0)} MiB`,
+      );
+      if (PEERS) {
+        const p = peerDicomParser(input);
+        parser.push(p);
+        const s = peerSitk(dir);
+        sitk.push(s?.ms ?? null);
+        console.error(`${input} round ${r + 1}: dicom-parser ${p?.toFixed(0)} ms, SimpleITK resample ${s?.ms?.toFixed(0)} ms`);
+      }
+    }
+    const f = (k) => ours.map((o) => o[k]);
+    const volBytes = ours[0].dims.slice(0, 3).reduce((a, b) => a * b, 1) * 2;
+    const pm = median(parser);
+    const sm = median(sitk);
+    const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? `**${(a / b).toFixed(2)}×**` : '');
+    const label = `${input} (${files.length} files, ${mb.toFixed(0)} MB, ${ours[0].dims.slice(0, 3).join('×')})`;
+    rows.push(
+      [label, 'page ready (wasm compiled + worker started)', median(f('readyMs')), range(f('readyMs')), ''],
+      [label, 'drop → full HU volume', median(f('volumeMs')), range(f('volumeMs')), `${ratio(median(f('volumeMs')), pm)} dicom-parser int16 HU volume`],
+      [label, 'drop → first slice drawn', median(f('firstSliceMs')), range(f('firstSliceMs')), `${ratio(median(f('firstSliceMs')), pm)} dicom-parser`],
+      [label, 'three-view redraw (request → 3 putImageData)', median(ours.flatMap((o) => o.redrawMs)), range(ours.flatMap((o) => o.redrawMs)), `worker render ${median(ours.flatMap((o) => o.redrawWorkerMs)).toFixed(1)} ms`],
+      [label, `resample to 1 mm, linear → ${ours[0].resampledDims.slice(0, 3).join('×')}`, median(f('resampleMs')), range(f('resampleMs')), `${ratio(median(f('resampleMs')), sm)} SimpleITK linear resample`],
+      [label, 'export .nii.gz', median(f('exportMs')), range(f('exportMs')), `${(median(f('exportBytes')) / 1e6).toFixed(1)} MB`],
+      [label, 'peak wasm memory (MiB)', median(f('wasmBytes')) / 2 ** 20, '', `${(median(f('wasmBytes')) / (volBytes + 64 * 2 ** 20)).toFixed(2)}× (int16 volume + 64 MiB)`],
+      [label, 'JS heap after the run, page / worker (MiB)', (median(f('pageHeapBytes')) ?? 0) / 2 ** 20, '', Number.isFinite(median(f('workerHeapBytes'))) ? `worker ${(median(f('workerHeapBytes')) / 2 ** 20).toFixed(0)} MiB` : 'worker heap not exposed'],
+    );
+    if (PEERS) {
+      rows.push(
+        [label, 'peer: dicom-parser → int16 HU volume (Chromium)', pm, range(parser), 'shared/bench/web/run_web.mjs, files already in memory'],
+        [label, 'peer: SimpleITK linear resample to 1 mm', sm, range(sitk), 'in-process timer, its default threads'],
+      );
+    }
+  }
+} finally {
+  await app.close();
+}
+
+const BEGIN = '<!-- browser:begin -->';
+const END = '<!-- browser:end -->';
+const cpu = cpus()[0]?.model ?? '?';
+const la = loadavg();
+const md = [
+  BEGIN,
+  `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`${['RUNS=' + RUNS, 'INPUTS=' + INPUTS.join(','), 'node scripts/bench.mjs'].join(' ')}\` ` +
+    `(Chromium ${version}, headless, --disable-gpu; ${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}; ` +
+    `load average at the end ${la.map((x) => x.toFixed(1)).join(' / ')}). Medians over ${RUNS} rounds (redraw: over every step of every round), peers run round-robin with voxdrop.`,
+  '',
+  '| input | what | median ms | min–max ms | ratio / note |',
+  '|---|---|---:|---:|---|',
+  ...rows.map(([a, b, m, r, n]) => `| ${a} | ${b} | ${Number.isFinite(m) ? (m < 100 ? m.toFixed(1) : m.toFixed(0)) : '–'} | ${r} | ${n} |`),
+  END,
+].join('\n');
+console.log(md);
+const path = join(ROOT, 'BENCHMARKS.md');
+let body = existsSync(path) ? readFileSync(path, 'utf8') : `# Benchmarks\n\n${BEGIN}\n${END}\n`;
+if (body.includes(BEGIN) && body.includes(END)) {
+  body = body.slice(0, body.indexOf(BEGIN)) + md + body.slice(body.indexOf(END) + END.length);
+} else {
+  body += `\n${md}\n`;
+}
+if (process.env.NO_MD !== '1') writeFileSync(path, body);

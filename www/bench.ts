@@ -1,0 +1,137 @@
+// In-browser benchmark page (www/bench.html, no inline script: CSP). Uses the
+// same EngineClient as the app, so a folder given to #folder goes through
+// exactly the path of a user's drop. Results are shown on the page and left
+// in `globalThis.voxdropBench` for scripts/bench.mjs.
+
+import { EngineClient } from './engine-client';
+import type { Display, SliceImage, ViewName } from './protocol';
+
+export interface BenchResult {
+  files: number;
+  bytes: number;
+  dims: number[];
+  /** Change event → volume assembled in the worker (the full HU volume). */
+  volumeMs: number;
+  /** Change event → first (axial) slice drawn on a canvas. */
+  firstSliceMs: number;
+  /** Request → three views drawn, per window step. */
+  redrawMs: number[];
+  /** Worker-side render time of the three views, per step. */
+  redrawWorkerMs: number[];
+  resampleMs: number;
+  resampledDims: number[];
+  exportMs: number;
+  exportBytes: number;
+  wasmBytes: number;
+  workerHeapBytes: number | null;
+  pageHeapBytes: number | null;
+  /** Page load → engine ready (wasm compiled and instantiated). */
+  readyMs: number;
+}
+
+declare global {
+  // eslint-disable-next-line no-var
+  var voxdropBench: BenchResult | { error: string } | undefined;
+}
+
+const VIEWS: ViewName[] = ['axial', 'coronal', 'sagittal'];
+const client = new EngineClient();
+const out = document.getElementById('out') as HTMLPreElement;
+const readyAt = client.preload().then(() => client.call({ kind: 'memory' })).then(() => performance.now());
+
+function draw(img: SliceImage): void {
+  const c = document.getElementById(`c-${img.view}`) as HTMLCanvasElement;
+  if (c.width !== img.width || c.height !== img.height) {
+    c.width = img.width;
+    c.height = img.height;
+  }
+  const ctx = c.getContext('2d');
+  ctx?.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);
+}
+
+function heap(): number | null {
+  const perf = performance as Performance & { memory?: { usedJSHeapSize: number } };
+  return perf.memory?.usedJSHeapSize ?? null;
+}
+
+async function run(files: File[], t0: number): Promise<BenchResult> {
+  const steps = Number(new URLSearchParams(location.search).get('steps') ?? 30);
+  const list = files.map((f) => ({ name: f.webkitRelativePath || f.name, file: f as Blob }));
+  const fin = await client.loadFiles(list, () => {});
+  const volumeMs = performance.now() - t0;
+  const vol = fin.volumes[0];
+  if (!vol) throw new Error(`no volume: ${fin.errors.map((e) => e.message).join('; ')}`);
+  const geom = await client.call({ kind: 'geom', vol: vol.id });
+  const display: Display = { center: 40, width: 400, func: 'LINEAR', invert: false, colormap: 'grey', labelOpacity: 0 };
+  const slices = VIEWS.map((view) => ({ view, index: Math.floor(geom[view].count / 2) }));
+  const first = await client.call({ kind: 'views', vol: vol.id, t: 0, slices: slices.slice(0, 1), display });
+  first.images.forEach(draw);
+  const firstSliceMs = performance.now() - t0;
+
+  const redrawMs: number[] = [];
+  const redrawWorkerMs: number[] = [];
+  for (let k = 0; k < steps; k++) {
+    const t = performance.now();
+    const r = await client.call({ kind: 'views', vol: vol.id, t: 0, slices, display: { ...display, center: 40 + k, width: 400 + 3 * k } });
+    r.images.forEach(draw);
+    redrawMs.push(performance.now() - t);
+    redrawWorkerMs.push(r.ms);
+  }
+
+  let t = performance.now();
+  const rs = await client.call({ kind: 'process', vol: vol.id, step: { op: 'resample', spacing: [1, 1, 1], interp: 'linear' } });
+  const resampleMs = performance.now() - t;
+  await client.call({ kind: 'free', vol: rs.id });
+
+  t = performance.now();
+  const gz = await client.call({ kind: 'export', vol: vol.id, gzip: true });
+  const exportMs = performance.now() - t;
+
+  const mem = await client.call({ kind: 'memory' });
+  return {
+    files: files.length,
+    bytes: files.reduce((n, f) => n + f.size, 0),
+    dims: vol.dims,
+    volumeMs,
+    firstSliceMs,
+    redrawMs,
+    redrawWorkerMs,
+    resampleMs,
+    resampledDims: rs.dims,
+    exportMs,
+    exportBytes: gz.byteLength,
+    wasmBytes: mem.wasmBytes,
+    workerHeapBytes: mem.jsHeapBytes,
+    pageHeapBytes: heap(),
+    readyMs: await readyAt,
+  };
+}
+
+const input = document.getElementById('folder') as HTMLInputElement;
+input.addEventListener('change', () => {
+  const t0 = performance.now();
+  const files = Array.from(input.files ?? []);
+  document.body.dataset.bench = 'running';
+  run(files, t0).then(
+    (r) => {
+      globalThis.voxdropBench = r;
+      const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? NaN;
+      out.textContent =
+        `${r.files} files, ${(r.bytes / 1e6).toFixed(0)} MB → ${r.dims.join('×')}\n` +
+        `drop → volume ${r.volumeMs.toFixed(0)} ms, → first slice ${r.firstSliceMs.toFixed(0)} ms\n` +
+        `three-view redraw median ${med(r.redrawMs).toFixed(1)} ms (worker ${med(r.redrawWorkerMs).toFixed(1)} ms)\n` +
+        `resample to 1 mm (linear) ${r.resampleMs.toFixed(0)} ms → ${r.resampledDims.join('×')}\n` +
+        `export .nii.gz ${r.exportMs.toFixed(0)} ms, ${(r.exportBytes / 1e6).toFixed(1)} MB\n` +
+        `wasm memory ${(r.wasmBytes / 2 ** 20).toFixed(0)} MiB, page heap ${((r.pageHeapBytes ?? 0) / 2 ** 20).toFixed(0)} MiB\n`;
+      document.body.dataset.bench = 'done';
+    },
+    (err: unknown) => {
+      globalThis.voxdropBench = { error: err instanceof Error ? err.message : String(err) };
+      out.textContent = `failed: ${String(err)}`;
+      document.body.dataset.bench = 'failed';
+    },
+  );
+});
+void readyAt.then(() => {
+  document.body.dataset.bench = 'ready';
+});
