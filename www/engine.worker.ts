@@ -2,7 +2,7 @@
 // engine-client.ts, answers with JSON-decoded results and transferable buffers.
 
 import { unzipSync } from 'fflate';
-import init, { Engine, install_panic_hook, last_panic, version } from 'voxdrop-wasm';
+import init, { Engine, crash_for_test, install_panic_hook, last_panic, version } from 'voxdrop-wasm';
 import { VIEWS } from './protocol';
 import type {
   Display, FromWorker, Histogram, LabelsInfo, Request, Results, SliceGeom, SliceImage, Stats, ToWorker, FinishInfo,
@@ -107,6 +107,9 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
     }
     case 'free':
       e.free_volume(req.vol);
+      return { result: null, transfer: [] };
+    case 'crash':
+      crash_for_test();
       return { result: null, transfer: [] };
   }
 }

@@ -149,7 +149,9 @@ export type Request =
   | { kind: 'process'; vol: number; step: ProcessStep }
   | { kind: 'probe'; vol: number; view: ViewName; index: number; t: number; px: number; py: number }
   | { kind: 'export'; vol: number; gzip: boolean }
-  | { kind: 'free'; vol: number };
+  | { kind: 'free'; vol: number }
+  /** Panics inside wasm on purpose: the browser tests prove recovery with it. */
+  | { kind: 'crash' };
 
 export type RequestKind = Request['kind'];
 export type RequestOf<K extends RequestKind> = Extract<Request, { kind: K }>;
@@ -169,6 +171,7 @@ export interface Results {
   probe: Probe | null;
   export: ArrayBuffer;
   free: null;
+  crash: null;
 }
 
 export interface ToWorker {
