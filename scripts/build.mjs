@@ -3,7 +3,8 @@
 //   node scripts/build.mjs web    esbuild www/*.ts → dist/, copies html/css/wasm/sample
 //   node scripts/build.mjs all    both (default)
 import { spawnSync } from 'node:child_process';
-import { cpSync, copyFileSync, mkdirSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { cpSync, copyFileSync, mkdirSync, rmSync, statSync, readFileSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,12 +51,42 @@ async function buildWeb() {
   copyFileSync(join(root, 'www/style.css'), join(dist, 'style.css'));
   copyFileSync(join(root, 'www/pkg/voxdrop_bg.wasm'), join(dist, 'voxdrop_bg.wasm'));
   cpSync(join(root, 'assets/sample'), join(dist, 'sample'), { recursive: true });
+  await buildServiceWorker(esbuild, dist);
   const wasm = readFileSync(join(dist, 'voxdrop_bg.wasm'));
   const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
   console.log(
     `dist/ built: voxdrop_bg.wasm ${kib(wasm.length)} (${kib(gzipSync(wasm, { level: 9 }).length)} gzipped), ` +
       `main.js ${kib(statSync(join(dist, 'main.js')).size)}, engine.worker.js ${kib(statSync(join(dist, 'engine.worker.js')).size)}`,
   );
+}
+
+/**
+ * dist/sw.js (www/sw.ts): caches the app for offline use. Its cache is named
+ * after a hash of every file it caches, so each build gets a fresh cache and
+ * the browser sees a changed sw.js (and replaces the old worker).
+ */
+async function buildServiceWorker(esbuild, dist) {
+  const files = readdirSync(dist, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath ?? e.path, e.name).slice(dist.length + 1).split('\\').join('/'))
+    .filter((f) => !f.endsWith('.map') && f !== 'sw.js')
+    .sort();
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(f).update(readFileSync(join(dist, f)));
+  const build = hash.digest('hex').slice(0, 16);
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: { sw: 'www/sw.ts' },
+    outdir: 'dist',
+    bundle: true,
+    format: 'iife',
+    target: 'es2022',
+    minify: true,
+    legalComments: 'none',
+    define: { __BUILD__: JSON.stringify(build), __FILES__: JSON.stringify(['./', ...files]) },
+    logLevel: 'warning',
+  });
+  console.log(`dist/sw.js: cache voxdrop-${build}, ${files.length + 1} entries`);
 }
 
 if (what === 'wasm' || what === 'all') buildWasm();

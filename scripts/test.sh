@@ -12,6 +12,8 @@ step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
 step "cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings"
 cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+step "dependency audit (npm audit, cargo deny)"
+bash scripts/audit.sh
 step "cargo test --release"
 cargo test --release
 step "npm run typecheck"

@@ -53,6 +53,14 @@ pub fn last_panic() -> Option<String> {
     LAST_PANIC.with(|p| p.borrow().clone())
 }
 
+/// Panics on purpose. The browser tests call it (through the worker's
+/// `crash` request) to prove that a trap in the engine restarts the worker
+/// and tells the user, instead of leaving the page dead.
+#[wasm_bindgen]
+pub fn crash_for_test() {
+    panic!("deliberate panic (crash_for_test)");
+}
+
 /// Crate version (shown in the UI footer).
 /// Every data element of one DICOM file as JSON rows
 /// `[{tag, vr, name, value, depth}]` for the tag browser.

@@ -34,7 +34,9 @@ export class EngineClient {
   private nextId = 1;
   private generation = 0;
   private pending = new Map<number, Pending>();
-  /** Called when the wasm instance dies; volumes are gone after that. */
+  /** Called when the wasm instance dies (a panic, or a worker error); the
+   * worker has been terminated and its volumes are gone; the next request
+   * starts a fresh worker. */
   onFatal: (message: string) => void = () => {};
   version = '';
 
@@ -84,7 +86,9 @@ export class EngineClient {
         this.version = msg.version;
         return;
       case 'fatal':
-        this.onFatal(msg.message);
+        // The instance trapped: drop the dead worker (the next request
+        // starts a fresh one, from memory) and fail what was pending.
+        this.fail(msg.message);
         return;
       case 'progress':
         this.pending.get(msg.id)?.progress?.({ done: msg.done, total: msg.total, what: msg.what });

@@ -2,7 +2,7 @@
 // engine-client.ts, answers with JSON-decoded results and transferable buffers.
 
 import { unzipSync } from 'fflate';
-import init, { Engine, dicom_tags, install_panic_hook, last_panic, version } from 'voxdrop-wasm';
+import init, { Engine, crash_for_test, dicom_tags, install_panic_hook, last_panic, version } from 'voxdrop-wasm';
 import { VIEWS } from './protocol';
 import { handle3d, renderProjection } from './worker3d';
 import type {
@@ -116,6 +116,9 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
       return { result: JSON.parse(dicom_tags(new Uint8Array(req.bytes))) as TagRow[], transfer: [] };
     case 'free':
       e.free_volume(req.vol);
+      return { result: null, transfer: [] };
+    case 'crash':
+      crash_for_test();
       return { result: null, transfer: [] };
     case 'memory': {
       const perf = performance as Performance & { memory?: { usedJSHeapSize: number } };

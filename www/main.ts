@@ -1009,15 +1009,66 @@ const view3d = new View3D(
 
 // ---------------------------------------------------------------- start
 
+/**
+ * Registers the service worker (www/sw.ts, built to dist/sw.js) that keeps
+ * a copy of the app for offline use. On the first visit, waits (at most
+ * 15 s) until the app is cached, so that the caching requests are part of
+ * loading and the page works offline as soon as it is ready.
+ */
+async function registerServiceWorker(): Promise<void> {
+  if (!('serviceWorker' in navigator)) return;
+  try {
+    const reg = await navigator.serviceWorker.register('sw.js', { scope: './' });
+    const w = reg.installing ?? reg.waiting;
+    if (!w) return;
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (w.state === 'activated' || w.state === 'redundant') resolve();
+        };
+        w.addEventListener('statechange', check);
+        check();
+      }),
+      new Promise<void>((resolve) => setTimeout(resolve, 15_000)),
+    ]);
+  } catch {
+    // Offline use is a bonus: the app works without it (e.g. offline reload
+    // when the update check of sw.js fails).
+  }
+}
+
 async function start(): Promise<void> {
+  // A trap in the engine (a wasm panic) kills only the worker: the client
+  // has terminated it and the next request starts a fresh one from memory.
+  // Tell the user what failed and re-open the files that were on screen
+  // (not the ones being read, which may be what broke it). At most 3 times.
+  let restarts = 0;
   client.onFatal = (msg) => {
-    message(`${msg}. Reload the page to start again.`, 'error');
-    document.body.dataset.state = 'error';
+    restarts++;
+    const files = state.files;
+    state.volumes = [];
+    state.vol = null;
+    if (restarts > 3 || files.length === 0) {
+      message(`The image engine failed (${msg}) and was restarted. Open your files again.`, 'error');
+      fillSeries();
+      showEmpty();
+      return;
+    }
+    message(`The image engine failed (${msg}) and was restarted; re-opening your files (nothing is fetched).`, 'error');
+    const reload = (): void => {
+      if (state.busy) setTimeout(reload, 50);
+      else void loadFiles(files, true);
+    };
+    setTimeout(reload, 0);
   };
+  // For the browser tests: make the engine panic, to prove the recovery above.
+  (globalThis as { voxdropCrash?: () => Promise<unknown> }).voxdropCrash = () =>
+    client.call({ kind: 'crash' }).catch((e: unknown) => String(e));
   wireControls();
   applyLayout();
   showEmpty();
   const engineReady = client.preload();
+  const offlineReady = registerServiceWorker();
   // The bundled sample is part of the page load; after this, no requests.
   let sample: Blob | null = null;
   try {
@@ -1027,6 +1078,7 @@ async function start(): Promise<void> {
     sample = null;
   }
   await engineReady;
+  await offlineReady;
   if (sample) {
     await loadFiles([{ name: 'ct_totalseg_crop.nii.gz', file: sample }], true);
   } else {

@@ -201,6 +201,8 @@ export type Request =
   | { kind: 'free'; vol: number }
   /** Memory figures of the worker (for www/bench.html). */
   | { kind: 'memory' }
+  /** Panics inside wasm on purpose: the browser tests prove recovery with it. */
+  | { kind: 'crash' }
   | Request3D;
 
 export type RequestKind = Request['kind'];
@@ -223,6 +225,7 @@ export interface Results extends Results3D {
   exportFiles: ExportResult;
   tags: TagRow[];
   free: null;
+  crash: null;
   memory: MemoryInfo;
 }
 

@@ -4,6 +4,7 @@
 // drift between this file and src/wasm.rs shows up there.
 export function install_panic_hook(): void;
 export function last_panic(): string | undefined;
+export function crash_for_test(): void;
 export function version(): string;
 export class Engine {
   free(): void;

@@ -7,6 +7,7 @@
 //! upper-case letters where an explicit VR would be means explicit VR.
 
 use super::pixel::{self, Encapsulated, ImageInfo, Native};
+use super::walk;
 use super::Slice;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::Limits;
@@ -82,6 +83,12 @@ pub(super) fn parse_object(bytes: &[u8]) -> Result<(InMemDicomObject, String)> {
 fn parse(bytes: &[u8]) -> Result<(InMemDicomObject, String)> {
     if let Some(at) = meta_start(bytes) {
         let rest = bytes.get(at..).unwrap_or(&[]);
+        // Every length checked against the bytes present before dicom-rs
+        // allocates what a header claims (see `walk`).
+        let after_dicm = rest.get(4..).unwrap_or(&[]);
+        let (uid, end) = walk_meta(after_dicm)?;
+        pixel::check_supported(&uid)?;
+        check_data_set(after_dicm.get(end..).unwrap_or(&[]), &uid)?;
         let meta = match FileMetaTable::from_reader(rest) {
             Ok(meta) => meta,
             // A non-conforming meta group (no group length, …): walk it ourselves.
@@ -113,9 +120,20 @@ fn parse(bytes: &[u8]) -> Result<(InMemDicomObject, String)> {
     let ts = TransferSyntaxRegistry
         .get(uid)
         .ok_or_else(|| Error::unsupported(format!("transfer syntax {uid} is not registered")))?;
+    check_data_set(bytes, uid)?;
     let obj = InMemDicomObject::read_dataset_with_ts(bytes, ts)
         .map_err(|e| Error::bad_input(format!("data set (no file meta, read as {}): {e}", ts.name())))?;
     Ok((obj, uid.to_string()))
+}
+
+/// Checks the element lengths of a data set encoded in `uid` (inflated
+/// first, with a cap, when deflated) against the bytes present.
+fn check_data_set(data: &[u8], uid: &str) -> Result<()> {
+    if uid == pixel::DEFLATED_EXPLICIT_VR_LE {
+        let inflated = walk::inflate_data_set(data, Limits::default().max_bytes)?;
+        return walk::check_lengths(&inflated, walk::Encoding::of(uid));
+    }
+    walk::check_lengths(data, walk::Encoding::of(uid))
 }
 
 /// Walks a file meta group (explicit VR little endian, PS3.10 §7.1) that
@@ -128,19 +146,20 @@ fn walk_meta(b: &[u8]) -> Result<(String, usize)> {
             break;
         }
         let element = u16::from_le_bytes([h[2], h[3]]);
-        let long = matches!(
-            &h[4..6],
-            b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"UC" | b"UN" | b"UR" | b"UT" | b"SV" | b"UV"
-        );
+        // Long VRs, and unknown VRs read as UN (as dicom-rs does).
+        let long = !walk::is_short_vr(&h[4..6]);
         let (len, header) = if long {
             let l = b.get(p + 8..p + 12).ok_or_else(|| Error::bad_input("file meta group is truncated"))?;
             (u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize, 12)
         } else {
             (usize::from(u16::from_le_bytes([h[6], h[7]])), 8)
         };
-        let value = b
-            .get(p + header..p.saturating_add(header).saturating_add(len))
-            .ok_or_else(|| Error::bad_input("file meta group is truncated"))?;
+        let value = b.get(p + header..p.saturating_add(header).saturating_add(len)).ok_or_else(|| {
+            Error::bad_input(format!(
+                "file meta element (0002,{element:04X}) claims {len} bytes but only {} remain",
+                b.len().saturating_sub(p + header)
+            ))
+        })?;
         if element == 0x0010 {
             let t = String::from_utf8_lossy(value);
             uid = Some(t.trim_end_matches(['\0', ' ']).to_string());
@@ -157,6 +176,7 @@ fn parse_after_meta(b: &[u8]) -> Result<(InMemDicomObject, String)> {
     let (uid, end) = walk_meta(b)?;
     pixel::check_supported(&uid)?;
     let data = b.get(end..).unwrap_or(&[]);
+    check_data_set(data, &uid)?;
     let (reader_uid, source): (&str, Box<dyn std::io::Read + '_>) = if uid == pixel::DEFLATED_EXPLICIT_VR_LE {
         (pixel::EXPLICIT_VR_LE, Box::new(flate2::read::DeflateDecoder::new(data)))
     } else {

@@ -10,6 +10,7 @@ pub mod mosaic;
 pub mod pixel;
 pub mod series;
 pub mod tags;
+mod walk;
 
 use crate::volume::{Meta, Voxels};
 

@@ -1,0 +1,15 @@
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use voxdrop::Limits;
+
+/// Small limits: a fuzzer input must never need more than this.
+const LIMITS: Limits = Limits { max_voxels: 1 << 24, max_bytes: 64 << 20 };
+
+fuzz_target!(|data: &[u8]| {
+    let _ = voxdrop::formats::nrrd::read_nrrd(data, "fuzz.nrrd", &LIMITS);
+    // Detached: the input split at its first blank line into header and data.
+    if let Some(i) = data.windows(2).position(|w| w == b"\n\n") {
+        let (h, d) = data.split_at(i + 2);
+        let _ = voxdrop::formats::nrrd::read_detached(h, &[d], "fuzz.nhdr", &LIMITS);
+    }
+});

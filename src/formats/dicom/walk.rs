@@ -1,0 +1,212 @@
+//! A bounds check of a DICOM data set before dicom-rs parses it.
+//!
+//! dicom-parser allocates and zero-fills the length an element header
+//! claims before reading its value. A flipped bit in a 32-bit length can
+//! claim gigabytes: seconds of zero-filling natively, an out-of-memory abort
+//! in wasm32. This walk reads only element headers (PS3.5 §7.1: tag, VR in
+//! explicit syntaxes, length; §7.5: items and delimiters) and refuses, with
+//! both numbers, any defined length that runs past the end of the bytes
+//! present. Where it cannot follow the encoding (an unknown VR, a
+//! UN-encoded sequence) it stops and leaves the verdict to dicom-rs: it only
+//! ever refuses what is certainly impossible.
+
+use crate::error::{Error, Result};
+use std::io::Read;
+
+/// VRs with a 2-byte reserved field and a 32-bit length (PS3.5 Table 7.1-1).
+const LONG_VRS: [&[u8; 2]; 13] =
+    [b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV"];
+/// VRs with a 16-bit length (PS3.5 Table 7.1-2).
+const SHORT_VRS: [&[u8; 2]; 21] = [
+    b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO", b"LT", b"PN", b"SH", b"SL", b"SS",
+    b"ST", b"TM", b"UI", b"UL", b"US",
+];
+
+/// True for the VRs with a 16-bit length field.
+pub(crate) fn is_short_vr(vr: &[u8]) -> bool {
+    SHORT_VRS.iter().any(|v| v.as_slice() == vr)
+}
+
+const UNDEFINED: u32 = u32::MAX;
+
+/// How a data set is encoded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Encoding {
+    pub explicit: bool,
+    pub big_endian: bool,
+}
+
+impl Encoding {
+    /// The encoding of a transfer syntax UID's data set (the deflated
+    /// syntax is explicit little endian once inflated).
+    pub(crate) fn of(uid: &str) -> Self {
+        match uid {
+            super::pixel::IMPLICIT_VR_LE => Encoding { explicit: false, big_endian: false },
+            super::pixel::EXPLICIT_VR_BE => Encoding { explicit: true, big_endian: true },
+            _ => Encoding { explicit: true, big_endian: false },
+        }
+    }
+    fn u16(&self, b: &[u8]) -> u16 {
+        let a = [b[0], b[1]];
+        if self.big_endian {
+            u16::from_be_bytes(a)
+        } else {
+            u16::from_le_bytes(a)
+        }
+    }
+    fn u32(&self, b: &[u8]) -> u32 {
+        let a = [b[0], b[1], b[2], b[3]];
+        if self.big_endian {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
+        }
+    }
+}
+
+/// An open container of undefined length: how its content is encoded.
+#[derive(Clone, Copy)]
+struct Open {
+    explicit: bool,
+    /// Encapsulated pixel data (PS3.5 §A.4): items are fragments, not data sets.
+    fragments: bool,
+}
+
+/// Checks every element length of the data set in `b` against the bytes
+/// present. Unknown VRs are read as UN, as dicom-rs does, and the content of
+/// an undefined-length element is read in the data set's encoding (as
+/// dicom-rs does, though PS3.5 §6.2.2 says implicit VR for a UN sequence):
+/// the walk checks what the parser will allocate.
+pub(crate) fn check_lengths(b: &[u8], enc: Encoding) -> Result<()> {
+    let n = b.len();
+    let mut p = 0usize;
+    let mut open: Vec<Open> = Vec::new();
+    while let Some(h) = b.get(p..p + 8) {
+        let top = open.last().copied().unwrap_or(Open { explicit: enc.explicit, fragments: false });
+        let group = enc.u16(&h[0..2]);
+        let element = enc.u16(&h[2..4]);
+        let (len, header, vr) = if group == 0xFFFE {
+            // Items and delimiters: tag + 32-bit length in every syntax.
+            (enc.u32(&h[4..8]), 8usize, None)
+        } else if top.explicit {
+            let vr = [h[4], h[5]];
+            if SHORT_VRS.iter().any(|v| **v == vr) {
+                (u32::from(enc.u16(&h[6..8])), 8, Some(vr))
+            } else {
+                // Long VRs, and unknown ones read as UN.
+                let vr = if LONG_VRS.iter().any(|v| **v == vr) { vr } else { *b"UN" };
+                match b.get(p + 8..p + 12) {
+                    Some(l) => (enc.u32(l), 12, Some(vr)),
+                    None => return Ok(()),
+                }
+            }
+        } else {
+            (enc.u32(&h[4..8]), 8, None)
+        };
+        let tag = format!("({group:04X},{element:04X})");
+        if len == UNDEFINED {
+            match (group, element) {
+                // Items of undefined length hold a data set; descend.
+                (0xFFFE, 0xE000) => open.push(Open { explicit: top.explicit, fragments: false }),
+                (0xFFFE, _) => {
+                    return Err(Error::bad_input(format!("delimiter {tag} has an undefined length")));
+                }
+                _ => {
+                    // Only Pixel Data itself holds fragments (as dicom-rs reads it);
+                    // any other element of undefined length holds items of data sets.
+                    let fragments = (group, element) == (0x7FE0, 0x0010);
+                    // dicom-rs reads the content of every undefined-length
+                    // element (UN included) in the data set's own encoding:
+                    // the walk must follow the parser, not PS3.5 §6.2.2.
+                    open.push(Open { explicit: top.explicit, fragments });
+                }
+            }
+            p += header;
+            continue;
+        }
+        let remaining = n - (p + header).min(n);
+        if u64::from(len) > remaining as u64 {
+            return Err(Error::bad_input(format!(
+                "data element {tag} at byte {p} claims a value of {len} bytes but only {remaining} bytes remain"
+            )));
+        }
+        let value_at = p + header;
+        let len = len as usize;
+        match (group, element) {
+            (0xFFFE, 0xE0DD) | (0xFFFE, 0xE00D) => {
+                open.pop();
+                p = value_at + len;
+            }
+            // An item of a sequence holds a data set: descend (its elements are checked too).
+            (0xFFFE, 0xE000) if !top.fragments => p = value_at,
+            _ => {
+                let item = if enc.big_endian { [0xFF, 0xFE, 0xE0, 0x00] } else { [0xFE, 0xFF, 0x00, 0xE0] };
+                let is_sequence = vr.map_or(b.get(value_at..value_at + 4) == Some(&item[..]), |v| &v == b"SQ");
+                p = if is_sequence && len > 0 { value_at } else { value_at + len };
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Inflates a deflated data set (PS3.5 §A.5: raw Deflate, RFC 1951),
+/// refusing output above `cap` bytes.
+pub(crate) fn inflate_data_set(data: &[u8], cap: u64) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut d = flate2::read::DeflateDecoder::new(data).take(cap.saturating_add(1));
+    d.read_to_end(&mut out).map_err(|e| Error::bad_input(format!("deflated data set: {e}")))?;
+    if out.len() as u64 > cap {
+        return Err(Error::limit(format!("the deflated data set inflates to more than the limit of {cap} bytes")));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LE: Encoding = Encoding { explicit: true, big_endian: false };
+    const IMPLICIT: Encoding = Encoding { explicit: false, big_endian: false };
+
+    #[test]
+    fn a_length_past_the_end_is_refused_with_both_numbers() {
+        // (0010,0010) PN "AB", then (7FE0,0010) OW claiming 2^31 bytes.
+        let mut b = vec![0x10, 0x00, 0x10, 0x00, b'P', b'N', 2, 0, b'A', b'B'];
+        b.extend([0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 0, 0, 0, 0x80, 1, 2]);
+        let e = check_lengths(&b, LE).unwrap_err();
+        assert!(e.message.contains("2147483648") && e.message.contains("2 bytes remain"), "{}", e.message);
+        assert!(e.message.contains("(7FE0,0010)"), "{}", e.message);
+    }
+
+    #[test]
+    fn implicit_lengths_and_nested_items_are_checked() {
+        // (0008,1140) with a defined-length item whose element claims 0xFFFFFF00 bytes.
+        let mut b = vec![0x08, 0x00, 0x40, 0x11, 20, 0, 0, 0];
+        b.extend([0xFE, 0xFF, 0x00, 0xE0, 12, 0, 0, 0]);
+        b.extend([0x08, 0x00, 0x50, 0x11, 0x00, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]);
+        assert!(check_lengths(&b, IMPLICIT).is_err());
+        // The same with a sane length passes.
+        b[16 + 4..16 + 8].copy_from_slice(&[4, 0, 0, 0]);
+        check_lengths(&b, IMPLICIT).unwrap();
+    }
+
+    #[test]
+    fn encapsulated_fragments_are_skipped_not_parsed() {
+        let mut b = vec![0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF];
+        b.extend([0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0]); // empty offset table
+        b.extend([0xFE, 0xFF, 0x00, 0xE0, 4, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]); // fragment
+        b.extend([0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        check_lengths(&b, LE).unwrap();
+        b[24..28].copy_from_slice(&[40, 0, 0, 0]);
+        assert!(check_lengths(&b, LE).is_err());
+    }
+
+    #[test]
+    fn inflation_is_capped() {
+        let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut enc, &[0u8; 10_000]).unwrap();
+        let z = enc.finish().unwrap();
+        assert_eq!(inflate_data_set(&z, 10_000).unwrap().len(), 10_000);
+        assert!(inflate_data_set(&z, 9_999).is_err());
+    }
+}
