@@ -22,14 +22,7 @@ enum Known {
     Refused(ErrorKind, &'static str),
 }
 
-const MINC2: Known = Known::Refused(ErrorKind::Unsupported, "MINC2 is HDF5: no pure-Rust HDF5 reader wired in yet");
-
 const KNOWN: &[(&str, Known)] = &[
-    ("minc/nibabel/minc2-4d-d.mnc", MINC2),
-    ("minc/nibabel/minc2-no-att.mnc", MINC2),
-    ("minc/nibabel/minc2_1_scale.mnc", MINC2),
-    ("minc/nibabel/minc2_baddim.mnc", MINC2),
-    ("minc/nibabel/small.mnc", MINC2),
     ("ecat/nibabel/tinypet.v", Known::Refused(ErrorKind::Unsupported, "ECAT7 is not read")),
     ("afni/nibabel/example4d+orig.HEAD", Known::Refused(ErrorKind::Unsupported, "AFNI is not read")),
 ];

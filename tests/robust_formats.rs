@@ -2,9 +2,15 @@
 //! corpus file of those formats (and its companion data file) cut at many
 //! offsets and with bytes flipped. The only acceptable outcomes are `Ok` or
 //! a clean `Err` — never a panic.
+//!
+//! MINC2 (HDF5, read by the `hdf5-pure` crate) gets a denser pass of its own:
+//! `read_minc` contains a panic of that crate as an `Err` natively, but a
+//! panic aborts the wasm module, so panics are counted through a panic hook
+//! even when they are caught inside the reader.
 
 mod common;
 
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
@@ -130,4 +136,57 @@ fn generated_metaimage_and_png_survive_truncation() {
             assert!(catch_unwind(|| read(dir, "t", &f, None)).is_ok(), "{dir} flipped");
         }
     }
+}
+
+thread_local! {
+    static PANICS: Cell<usize> = const { Cell::new(0) };
+}
+
+#[test]
+fn minc2_survives_truncation_and_flipped_bytes_without_any_panic() {
+    if !common::corpus_present() {
+        return;
+    }
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANICS.with(|p| p.set(p.get() + 1));
+        previous(info);
+    }));
+    let dir = common::corpus().join("data/minc/nibabel");
+    let names = ["minc2-4d-d.mnc", "minc2-no-att.mnc", "minc2_1_scale.mnc", "minc2_baddim.mnc", "small.mnc"];
+    let mut failures = Vec::new();
+    let mut cases = 0usize;
+    for name in names {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        assert!(minc::looks_like_hdf5(&bytes), "{name} is HDF5");
+        assert!(read("minc", name, &bytes, None), "{name} must read intact");
+        let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+        for c in cuts(bytes.len()) {
+            inputs.push((format!("cut at {c}"), bytes[..c].to_vec()));
+        }
+        // One flipped byte at 256 spread positions, and every byte of the first 2 KiB
+        // (superblock, root group, object headers) set to 0xff in turn.
+        for i in 0..256 {
+            let mut b = bytes.clone();
+            let at = b.len() * i / 256;
+            b[at] ^= 0xff;
+            inputs.push((format!("flip at {at}"), b));
+        }
+        for at in 0..bytes.len().min(2048) {
+            let mut b = bytes.clone();
+            b[at] = 0xff;
+            inputs.push((format!("0xff at {at}"), b));
+        }
+        for (what, b) in inputs {
+            cases += 1;
+            let before = PANICS.with(Cell::get);
+            let r = catch_unwind(AssertUnwindSafe(|| read("minc", name, &b, None)));
+            if r.is_err() || PANICS.with(Cell::get) != before {
+                failures.push(format!("{name}: {what}"));
+            }
+        }
+    }
+    let _ = std::panic::take_hook();
+    println!("{cases} damaged MINC2 inputs, {} panics", failures.len());
+    assert!(failures.is_empty(), "{} panics (caught or not):\n{}", failures.len(), failures.join("\n"));
 }
