@@ -232,6 +232,16 @@ impl Engine {
         self.loader.get_or_insert_with(|| Loader::new(Limits::default())).add(name, bytes);
     }
 
+    /// Voxel spacing (x, y, slice; mm) for PNG / JPEG / TIFF slice stacks in
+    /// the current batch: the images carry none.
+    pub fn set_stack_spacing(&mut self, x: f64, y: f64, z: f64) -> Result<(), JsError> {
+        if ![x, y, z].iter().all(|v| v.is_finite() && *v > 0.0) {
+            return Err(JsError::new("the stack spacing must be three positive numbers (mm)"));
+        }
+        self.loader.get_or_insert_with(|| Loader::new(Limits::default())).set_stack_spacing([x, y, z]);
+        Ok(())
+    }
+
     /// Ends the batch: assembles the volumes and returns JSON
     /// `{volumes: [VolumeInfo], errors: [{file, kind, message}]}` for it.
     pub fn finish(&mut self) -> String {

@@ -71,3 +71,40 @@ fn info_json_and_convert_ge_4d_series() {
     assert_eq!(names, ["1_ax_asc_35sl.json", "1_ax_asc_35sl.nii.gz", "2_ax_asc_35sl.json", "2_ax_asc_35sl.nii.gz"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn image_stack_gets_the_spacing_the_user_gives() {
+    let dir = std::env::temp_dir().join(format!("voxdrop-cli-stack-{}", std::process::id()));
+    let slices = dir.join("slices");
+    std::fs::create_dir_all(&slices).unwrap();
+    for k in 0..3u8 {
+        let mut bytes = Vec::new();
+        {
+            let mut enc = png::Encoder::new(&mut bytes, 4, 2);
+            enc.set_color(png::ColorType::Grayscale);
+            enc.set_depth(png::BitDepth::Eight);
+            let mut w = enc.write_header().unwrap();
+            w.write_image_data(&[k, 1, 2, 3, 4, 5, 6, 7]).unwrap();
+        }
+        std::fs::write(slices.join(format!("slice_{k}.png")), bytes).unwrap();
+    }
+    let out = dir.join("stack.nii");
+    let o = voxdrop()
+        .args(["convert", &slices.to_string_lossy(), "-o", &out.to_string_lossy(), "--stack-spacing", "0.5,0.7,2.5"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let b = std::fs::read(&out).unwrap();
+    let f = |o: usize| f32::from_le_bytes(b[o..o + 4].try_into().unwrap());
+    let dims: Vec<i16> = (0..4).map(|i| i16::from_le_bytes([b[40 + 2 * i], b[41 + 2 * i]])).collect();
+    assert_eq!(&dims[1..4], &[4, 2, 3]);
+    assert_eq!((f(80), f(84), f(88)), (0.5, 0.7, 2.5), "pixdim");
+    // Nonsense is refused with a reason.
+    let bad = voxdrop()
+        .args(["convert", &slices.to_string_lossy(), "-o", &out.to_string_lossy(), "--stack-spacing", "1,0,1"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("stack-spacing"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -112,6 +112,9 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
     }
     case 'exportFiles':
       throw new Error('exportFiles is asynchronous');
+    case 'stackSpacing':
+      e.set_stack_spacing(req.spacing[0], req.spacing[1], req.spacing[2]);
+      return { result: null, transfer: [] };
     case 'tags':
       return { result: JSON.parse(dicom_tags(new Uint8Array(req.bytes))) as TagRow[], transfer: [] };
     case 'free':

@@ -677,6 +677,14 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
   setBusy(true);
   if (!quiet) ui.messages.replaceChildren();
   try {
+    if (files.some((f) => /\.(png|jpe?g|tiff?)$/i.test(f.name))) {
+      const spacing = (document.getElementById('stack-spacing') as HTMLInputElement | null)?.value.trim().split(/[\s,]+/).map(Number) ?? [];
+      if (spacing.length === 3 && spacing.every((v) => Number.isFinite(v) && v > 0)) {
+        await client.call({ kind: 'stackSpacing', spacing: [spacing[0] ?? 1, spacing[1] ?? 1, spacing[2] ?? 1] });
+      } else {
+        message('Image-stack spacing: give three positive numbers in mm (x y slice); 1 1 1 is used.', 'warning');
+      }
+    }
     const info = await client.loadFiles(files, ({ done, total }) => {
       ui.progress.max = total;
       ui.progress.value = done;

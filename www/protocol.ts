@@ -198,6 +198,8 @@ export type Request =
   | { kind: 'export'; vol: number; gzip: boolean }
   | { kind: 'exportFiles'; vol: number; request: ExportRequest; gzip: GzipEngine; rawBytes: number }
   | { kind: 'tags'; bytes: ArrayBuffer }
+  /** Spacing (x, y, slice; mm) for PNG/JPEG/TIFF slice stacks in the next batch. */
+  | { kind: 'stackSpacing'; spacing: [number, number, number] }
   | { kind: 'free'; vol: number }
   /** Memory figures of the worker (for www/bench.html). */
   | { kind: 'memory' }
@@ -224,6 +226,7 @@ export interface Results extends Results3D {
   export: ArrayBuffer;
   exportFiles: ExportResult;
   tags: TagRow[];
+  stackSpacing: null;
   free: null;
   crash: null;
   memory: MemoryInfo;

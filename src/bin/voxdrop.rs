@@ -100,10 +100,13 @@ mod cli {
     /// Reads and parses the files in parallel (rayon; each file is read,
     /// parsed and its bytes dropped on one thread), then adds them to the
     /// loader in path order, so the result is the same as a serial load.
-    fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
+    fn load(paths: &[PathBuf], stack_spacing: Option<[f64; 3]>) -> Result<Loaded, Error> {
         use rayon::prelude::*;
         let files = collect(paths)?;
         let mut loader = Loader::new(Limits::default());
+        if let Some(s) = stack_spacing {
+            loader.set_stack_spacing(s);
+        }
         let limits = *loader.limits();
         let pb = progress_bar(files.len(), "reading");
         /// A file's name and either (bytes still needed, parse result) or a read error.
@@ -184,7 +187,7 @@ mod cli {
         let cli = Cli::parse();
         match cli.command {
             Command::Info { paths, json } => {
-                let loaded = load(&paths)?;
+                let loaded = load(&paths, None)?;
                 if json {
                     let doc = serde_json::json!({
                         "volumes": loaded.volumes.iter().map(volume_json).collect::<Vec<_>>(),
@@ -257,6 +260,9 @@ mod cli {
         /// Write no JSON sidecar.
         #[arg(long)]
         no_sidecar: bool,
+        /// Voxel spacing X,Y,Z mm of PNG / JPEG / TIFF slice stacks (the images carry none; default 1,1,1).
+        #[arg(long)]
+        stack_spacing: Option<String>,
         /// Resample to spacing X,Y,Z mm before writing.
         #[arg(long)]
         resample: Option<String>,
@@ -315,7 +321,11 @@ mod cli {
     }
 
     fn convert(a: ConvertArgs) -> Result<(), Error> {
-        let loaded = load(&a.paths)?;
+        let stack_spacing = a.stack_spacing.as_deref().map(|s| numbers::<3>(s, "stack-spacing")).transpose()?;
+        if stack_spacing.is_some_and(|s| s.iter().any(|v| !(v.is_finite() && *v > 0.0))) {
+            return Err(Error::parameter("--stack-spacing: three positive numbers X,Y,Z in mm"));
+        }
+        let loaded = load(&a.paths, stack_spacing)?;
         report_errors(&loaded);
         if loaded.volumes.is_empty() {
             return Err(Error::bad_input("no readable image found"));
@@ -509,7 +519,7 @@ mod cli {
     }
 
     fn one_volume(paths: &[PathBuf]) -> Result<Volume, Error> {
-        let mut loaded = load(paths)?;
+        let mut loaded = load(paths, None)?;
         report_errors(&loaded);
         match loaded.volumes.len() {
             1 => Ok(loaded.volumes.remove(0)),

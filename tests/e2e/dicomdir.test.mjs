@@ -1,9 +1,11 @@
-// A DICOMDIR file-set folder opened in the page: every series it indexes is
+// Series from folders: a DICOMDIR file-set folder opened in the page: every series it indexes is
 // listed with its images, the index files and non-images are reported in
 // words, the unevenly spaced CT says so, and no request is made.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { deflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { startApp, openApp, idle, messages, CORPUS, SAMPLE } from './helpers.mjs';
 
@@ -68,4 +70,60 @@ test('the tag browser lists every element of the series\' first file and filters
   await s.page.waitForFunction(() => document.querySelector('#tags-box')?.hidden === true, null, { timeout: 20_000 });
   s.assertQuiet();
   await s.context.close();
+});
+
+/** An 8-bit greyscale PNG made here (stored in a zlib stream, CRCs computed). */
+function png(width, height, pixels) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // depth
+  ihdr[9] = 0; // greyscale
+  const rows = [];
+  for (let y = 0; y < height; y++) rows.push(Buffer.from([0, ...pixels.slice(y * width, (y + 1) * width)]));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+test('a PNG slice stack opens with the spacing the user gives', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'voxdrop-stack-'));
+  const paths = [0, 1, 2, 3].map((k) => {
+    const p = join(dir, `slice_${k}.png`);
+    writeFileSync(p, png(6, 5, Array.from({ length: 30 }, (_, i) => (i * 7 + k * 40) % 256)));
+    return p;
+  });
+  const s = await openApp(app);
+  await s.page.fill('#stack-spacing', '0.5 0.75 3');
+  await s.page.setInputFiles('#file-input', paths);
+  await s.page.waitForFunction(() => /Loaded/.test(document.querySelector('#messages')?.textContent ?? ''), null, { timeout: 20_000 });
+  await idle(s.page);
+  const spacing = await s.page.$eval('#volume-info dd[data-field="spacing"]', (dd) => dd.textContent);
+  assert.equal(spacing, '0.5 × 0.75 × 3 mm');
+  const size = await s.page.$eval('#volume-info dd[data-field="size"]', (dd) => dd.textContent);
+  assert.equal(size, '6 × 5 × 4');
+  s.assertQuiet();
+  await s.context.close();
+  rmSync(dir, { recursive: true, force: true });
 });

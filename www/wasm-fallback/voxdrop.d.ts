@@ -1,38 +1,289 @@
 // Fallback declaration of the wasm-bindgen module (www/pkg/voxdrop.js), used
-// by `npm run typecheck` before the wasm has been built. Once www/pkg exists
-// tsconfig's `paths` resolves to the generated declarations instead, so any
-// drift between this file and src/wasm.rs shows up there.
-export function install_panic_hook(): void;
-export function last_panic(): string | undefined;
-export function crash_for_test(): void;
-export function version(): string;
+// by `npm run typecheck` before the wasm has been built: a copy of the
+// generated www/pkg/voxdrop.d.ts. Once www/pkg exists tsconfig's `paths`
+// resolves to the generated declarations instead. Refresh it after changing
+// the wasm API: cp www/pkg/voxdrop.d.ts www/wasm-fallback/voxdrop.d.ts
+/* tslint:disable */
+/* eslint-disable */
+
+/**
+ * Owns a [`Loader`] for the batch being read and every loaded volume.
+ * Volume ids are stable indices; [`Engine::free_volume`] releases one.
+ */
 export class Engine {
-  free(): void;
-  constructor();
-  add_file(name: string, bytes: Uint8Array): void;
-  finish(): string;
-  free_volume(vol: number): void;
-  slice_info(vol: number, view: string): string;
-  render(vol: number, view: string, index: number, t: number, center: number, width: number, func: string, invert: boolean, colormap: string, label_opacity: number): Uint8Array;
-  histogram(vol: number, bins: number, lo: number, hi: number): string;
-  roi_stats(vol: number, view: string, index: number, t: number, x0: number, y0: number, x1: number, y1: number, ellipse: boolean): string;
-  set_labels(image: number, labels: number): string;
-  clear_labels(): void;
-  process(vol: number, step: string): string;
-  value_at(vol: number, x: number, y: number, z: number, t: number): number;
-  voxel_at(vol: number, view: string, index: number, px: number, py: number): Uint32Array | undefined;
-  probe(vol: number, view: string, index: number, t: number, px: number, py: number): string;
-  export_nifti(vol: number, gzip: boolean): Uint8Array;
-  render_projection(vol: number, view: string, index: number, t: number, mode: string, slab_mm: number, center: number, width: number, func: string, invert: boolean, colormap: string): Uint8Array;
-  volume_texture_info(vol: number, max_dim: number): string;
-  volume_texture(vol: number, t: number, max_dim: number, lo: number, hi: number): Uint8Array;
-  iso_surface(vol: number, opts: string): string;
-  mesh_positions(): Float32Array;
-  mesh_normals(): Float32Array;
-  mesh_indices(): Uint32Array;
-  export_mesh(format: string): Uint8Array;
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * Adds one file of the current batch. Errors are kept and reported by
+     * [`Engine::finish`]; the caller can drop its copy of the bytes at once.
+     */
+    add_file(name: string, bytes: Uint8Array | number[]): void;
+    /**
+     * Drops the label overlay.
+     */
+    clear_labels(): void;
+    /**
+     * Exports a volume (or, with `"labels": true`, the label overlay on it)
+     * as described by the JSON `request` (see [`ExportRequest`]), handing
+     * each output file to `sink(name, piece)` in pieces of at most 4 MiB, so
+     * the output is never held whole in wasm memory. Returns JSON
+     * `{files: [name]}`. File names come from the series number and
+     * description, never from patient fields.
+     */
+    export_files(vol: number, request: string, sink: Function): string;
+    /**
+     * The kept mesh as "stl" (binary) or "obj".
+     */
+    export_mesh(format: string): Uint8Array;
+    /**
+     * Serialises a volume as NIfTI-1 (.nii, or .nii.gz when `gzip`).
+     */
+    export_nifti(vol: number, gzip: boolean): Uint8Array;
+    /**
+     * Ends the batch: assembles the volumes and returns JSON
+     * `{volumes: [VolumeInfo], errors: [{file, kind, message}]}` for it.
+     */
+    finish(): string;
+    /**
+     * Releases a volume's memory.
+     */
+    free_volume(vol: number): void;
+    /**
+     * Histogram of frame `t` with `bins` equal bins over [lo, hi] (numpy's
+     * convention: the last bin includes hi): JSON `{lo, hi, counts, below, above}`.
+     */
+    histogram(vol: number, bins: number, lo: number, hi: number): string;
+    /**
+     * Builds the iso-surface of a volume and keeps it in the engine.
+     * `opts` is JSON `{level, label?, smooth?, decimate_mm?, close?}`.
+     * Returns JSON [`MeshInfo`].
+     */
+    iso_surface(vol: number, opts: string): string;
+    /**
+     * Triangle vertex indices of the kept mesh.
+     */
+    mesh_indices(): Uint32Array;
+    /**
+     * Unit vertex normals of the kept mesh (outward).
+     */
+    mesh_normals(): Float32Array;
+    /**
+     * Vertex positions of the kept mesh, x y z per vertex, LPS mm.
+     */
+    mesh_positions(): Float32Array;
+    constructor();
+    /**
+     * Everything the cursor readout needs in one call: JSON
+     * `{ijk, value, lps}` or `null` when (px, py) is outside the slice.
+     */
+    probe(vol: number, view: string, index: number, t: number, px: number, py: number): string;
+    /**
+     * Runs one processing step on a volume and keeps the result as a new
+     * volume. `step` is JSON: `{"op":"resample","spacing":[x,y,z],"interp":"nearest|linear|bspline"}`,
+     * `{"op":"clip","lo":…,"hi":…}` or `{"op":"normalize","how":"minmax|zscore"}`.
+     * Returns the new volume's VolumeInfo as JSON.
+     */
+    process(vol: number, step: string): string;
+    /**
+     * Renders one slice as RGBA (width × height × 4 bytes, see
+     * [`Engine::slice_info`]), windowed with `center`/`width` and the VOI
+     * function `func` ("LINEAR", "LINEAR_EXACT" or "SIGMOID"), optionally
+     * inverted, through `colormap` ("grey", "hot", "bone"), with the label
+     * overlay blended at `label_opacity` (0 = none).
+     */
+    render(vol: number, view: string, index: number, t: number, center: number, width: number, func: string, invert: boolean, colormap: string, label_opacity: number): Uint8Array;
+    /**
+     * Renders a slab projection ("mip", "minip" or "mean") of a slab
+     * `slab_mm` thick (rounded to whole slices, at least one) centred on
+     * slice `index` of a view, windowed like
+     * [`Engine::render`] (same size and mapping as the slice).
+     */
+    render_projection(vol: number, view: string, index: number, t: number, mode: string, slab_mm: number, center: number, width: number, func: string, invert: boolean, colormap: string): Uint8Array;
+    /**
+     * Statistics in a rectangle or ellipse of screen pixels
+     * (x0, y0)–(x1, y1) of one slice: JSON `{count, mean, sd, min, max}` or null.
+     */
+    roi_stats(vol: number, view: string, index: number, t: number, x0: number, y0: number, x1: number, y1: number, ellipse: boolean): string;
+    /**
+     * Loads volume `labels` as the label overlay of volume `image`, resampled
+     * (nearest neighbour) onto the image's grid when the grids differ. The
+     * label volume's own slot is freed. Returns JSON
+     * `{resampled, values: [[value, voxel count], …]}`.
+     */
+    set_labels(image: number, labels: number): string;
+    /**
+     * Voxel spacing (x, y, slice; mm) for PNG / JPEG / TIFF slice stacks in
+     * the current batch: the images carry none.
+     */
+    set_stack_spacing(x: number, y: number, z: number): void;
+    /**
+     * JSON `{width, height, count, pixel_mm: [x, y]}` of a view.
+     */
+    slice_info(vol: number, view: string): string;
+    /**
+     * Value at voxel (x, y, z, t), NaN when outside the volume.
+     */
+    value_at(vol: number, x: number, y: number, z: number, t: number): number;
+    /**
+     * Frame `t` as an 8-bit 3-D texture (x fastest), every `step`-th voxel
+     * so that no side exceeds `max_dim`, values mapped linearly from
+     * [lo, hi] onto 0..255 (clamped).
+     */
+    volume_texture(vol: number, t: number, max_dim: number, lo: number, hi: number): Uint8Array;
+    /**
+     * JSON [`TextureInfo`] of the texture [`Engine::volume_texture`] makes.
+     */
+    volume_texture_info(vol: number, max_dim: number): string;
+    /**
+     * Voxel index [i, j, k] under screen pixel (px, py) of a view, if any.
+     */
+    voxel_at(vol: number, view: string, index: number, px: number, py: number): Uint32Array | undefined;
 }
-export interface InitInput {
-  module_or_path: URL | string | Response | BufferSource | WebAssembly.Module;
+
+/**
+ * Panics on purpose. The browser tests call it (through the worker's
+ * `crash` request) to prove that a trap in the engine restarts the worker
+ * and tells the user, instead of leaving the page dead.
+ */
+export function crash_for_test(): void;
+
+/**
+ * Crate version (shown in the UI footer).
+ * Every data element of one DICOM file as JSON rows
+ * `[{tag, vr, name, value, depth}]` for the tag browser.
+ */
+export function dicom_tags(bytes: Uint8Array | number[]): string;
+
+/**
+ * Installs a panic hook that logs the message to the console and keeps it
+ * for [`last_panic`], so the worker can tell the UI what went wrong after a
+ * trap. Called once by the worker before anything else.
+ */
+export function install_panic_hook(): void;
+
+/**
+ * The message of the last panic, if any (the instance is unusable after one).
+ */
+export function last_panic(): string | undefined;
+
+export function version(): string;
+
+export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+
+export interface InitOutput {
+    readonly memory: WebAssembly.Memory;
+    readonly opj_image_destroy: (a: number) => void;
+    readonly opj_destroy_codec: (a: number) => void;
+    readonly opj_stream_destroy: (a: number) => void;
+    readonly opj_stream_default_create: (a: number) => number;
+    readonly opj_stream_set_read_function: (a: number, b: number) => void;
+    readonly opj_stream_set_skip_function: (a: number, b: number) => void;
+    readonly opj_stream_set_seek_function: (a: number, b: number) => void;
+    readonly opj_stream_set_user_data: (a: number, b: number, c: number) => void;
+    readonly opj_stream_set_user_data_length: (a: number, b: bigint) => void;
+    readonly opj_create_decompress: (a: number) => number;
+    readonly opj_set_default_decoder_parameters: (a: number) => void;
+    readonly opj_setup_decoder: (a: number, b: number) => number;
+    readonly opj_read_header: (a: number, b: number, c: number) => number;
+    readonly opj_decode: (a: number, b: number, c: number) => number;
+    readonly opj_end_decompress: (a: number, b: number) => number;
+    readonly __wbg_engine_free: (a: number, b: number) => void;
+    readonly calloc: (a: number, b: number) => number;
+    readonly crash_for_test: () => void;
+    readonly dicom_tags: (a: number, b: number) => [number, number, number, number];
+    readonly engine_add_file: (a: number, b: number, c: number, d: number, e: number) => void;
+    readonly engine_clear_labels: (a: number) => void;
+    readonly engine_export_files: (a: number, b: number, c: number, d: number, e: any) => [number, number, number, number];
+    readonly engine_export_mesh: (a: number, b: number, c: number) => [number, number, number, number];
+    readonly engine_export_nifti: (a: number, b: number, c: number) => [number, number, number, number];
+    readonly engine_finish: (a: number) => [number, number];
+    readonly engine_free_volume: (a: number, b: number) => void;
+    readonly engine_histogram: (a: number, b: number, c: number, d: number, e: number) => [number, number, number, number];
+    readonly engine_iso_surface: (a: number, b: number, c: number, d: number) => [number, number, number, number];
+    readonly engine_mesh_indices: (a: number) => [number, number];
+    readonly engine_mesh_normals: (a: number) => [number, number];
+    readonly engine_mesh_positions: (a: number) => [number, number];
+    readonly engine_new: () => number;
+    readonly engine_probe: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number, number];
+    readonly engine_process: (a: number, b: number, c: number, d: number) => [number, number, number, number];
+    readonly engine_render: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number) => [number, number, number, number];
+    readonly engine_render_projection: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number) => [number, number, number, number];
+    readonly engine_roi_stats: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number) => [number, number, number, number];
+    readonly engine_set_labels: (a: number, b: number, c: number) => [number, number, number, number];
+    readonly engine_set_stack_spacing: (a: number, b: number, c: number, d: number) => [number, number];
+    readonly engine_slice_info: (a: number, b: number, c: number, d: number) => [number, number, number, number];
+    readonly engine_value_at: (a: number, b: number, c: number, d: number, e: number, f: number) => number;
+    readonly engine_volume_texture: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number, number];
+    readonly engine_volume_texture_info: (a: number, b: number, c: number) => [number, number, number, number];
+    readonly free: (a: number) => void;
+    readonly engine_voxel_at: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number];
+    readonly malloc: (a: number) => number;
+    readonly realloc: (a: number, b: number) => number;
+    readonly strcpy: (a: number, b: number) => number;
+    readonly install_panic_hook: () => void;
+    readonly last_panic: () => [number, number];
+    readonly version: () => [number, number];
+    readonly opj_codec_set_threads: (a: number, b: number) => number;
+    readonly opj_create_compress: (a: number) => number;
+    readonly opj_decode_tile_data: (a: number, b: number, c: number, d: number, e: number) => number;
+    readonly opj_decoder_set_strict_mode: (a: number, b: number) => number;
+    readonly opj_destroy_cstr_index: (a: number) => void;
+    readonly opj_destroy_cstr_info: (a: number) => void;
+    readonly opj_encode: (a: number, b: number) => number;
+    readonly opj_encoder_set_extra_options: (a: number, b: number) => number;
+    readonly opj_end_compress: (a: number, b: number) => number;
+    readonly opj_get_cstr_index: (a: number) => number;
+    readonly opj_get_cstr_info: (a: number) => number;
+    readonly opj_get_decoded_tile: (a: number, b: number, c: number, d: number) => number;
+    readonly opj_get_num_cpus: () => number;
+    readonly opj_has_thread_support: () => number;
+    readonly opj_image_create: (a: number, b: number, c: number) => number;
+    readonly opj_image_data_alloc: (a: number) => number;
+    readonly opj_image_data_free: (a: number) => void;
+    readonly opj_image_tile_create: (a: number, b: number, c: number) => number;
+    readonly opj_read_tile_header: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number) => number;
+    readonly opj_set_MCT: (a: number, b: number, c: number, d: number) => number;
+    readonly opj_set_decode_area: (a: number, b: number, c: number, d: number, e: number, f: number) => number;
+    readonly opj_set_decoded_components: (a: number, b: number, c: number, d: number) => number;
+    readonly opj_set_decoded_resolution_factor: (a: number, b: number) => number;
+    readonly opj_set_default_encoder_parameters: (a: number) => void;
+    readonly opj_set_error_handler: (a: number, b: number, c: number) => number;
+    readonly opj_set_info_handler: (a: number, b: number, c: number) => number;
+    readonly opj_set_warning_handler: (a: number, b: number, c: number) => number;
+    readonly opj_setup_encoder: (a: number, b: number, c: number) => number;
+    readonly opj_start_compress: (a: number, b: number, c: number) => number;
+    readonly opj_stream_create: (a: number, b: number) => number;
+    readonly opj_stream_set_write_function: (a: number, b: number) => void;
+    readonly opj_version: () => number;
+    readonly opj_write_tile: (a: number, b: number, c: number, d: number, e: number) => number;
+    readonly __wbindgen_malloc: (a: number, b: number) => number;
+    readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
+    readonly __wbindgen_free: (a: number, b: number, c: number) => void;
+    readonly __wbindgen_exn_store: (a: number) => void;
+    readonly __externref_table_alloc: () => number;
+    readonly __wbindgen_externrefs: WebAssembly.Table;
+    readonly __externref_table_dealloc: (a: number) => void;
+    readonly __wbindgen_start: () => void;
 }
-export default function init(input?: InitInput): Promise<unknown>;
+
+export type SyncInitInput = BufferSource | WebAssembly.Module;
+
+/**
+ * Instantiates the given `module`, which can either be bytes or
+ * a precompiled `WebAssembly.Module`.
+ *
+ * @param {{ module: SyncInitInput }} module - Passing `SyncInitInput` directly is deprecated.
+ *
+ * @returns {InitOutput}
+ */
+export function initSync(module: { module: SyncInitInput } | SyncInitInput): InitOutput;
+
+/**
+ * If `module_or_path` is {RequestInfo} or {URL}, makes a request and
+ * for everything else, calls `WebAssembly.instantiate` directly.
+ *
+ * @param {{ module_or_path: InitInput | Promise<InitInput> }} module_or_path - Passing `InitInput` directly is deprecated.
+ *
+ * @returns {Promise<InitOutput>}
+ */
+export default function __wbg_init (module_or_path?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<InitOutput>;
