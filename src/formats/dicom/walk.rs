@@ -115,6 +115,16 @@ pub(crate) fn check_lengths(b: &[u8], enc: Encoding) -> Result<()> {
                     // Only Pixel Data itself holds fragments (as dicom-rs reads it);
                     // any other element of undefined length holds items of data sets.
                     let fragments = (group, element) == (0x7FE0, 0x0010);
+                    // One that is cut off before even its first item header
+                    // (fewer than 8 bytes left) is a truncated file: dicom-rs
+                    // would take the undefined length (0xFFFFFFFF) for a real
+                    // one and zero-fill 4 GiB (found by the dicom_file fuzz target).
+                    if !fragments && n.saturating_sub(p + header) < 8 {
+                        return Err(Error::bad_input(format!(
+                            "data element {tag} at byte {p} has an undefined length but the file ends {} bytes later",
+                            n.saturating_sub(p + header)
+                        )));
+                    }
                     // dicom-rs reads the content of every undefined-length
                     // element (UN included) in the data set's own encoding:
                     // the walk must follow the parser, not PS3.5 §6.2.2.
