@@ -279,10 +279,15 @@ test('the process panel resamples the sample to 1 mm and shows the new shape', a
   const ax = await canvasInfo(s.page, 'axial');
   assert.deepEqual([ax.width, ax.height, ax.count], [156, 156, 40]);
   // Compare: back to the original and forth again.
+  // The switch is asynchronous (geometry request, then a redraw): wait for it, not just for idle.
+  const axialCount = (n) =>
+    s.page.waitForFunction((want) => document.getElementById('canvas-axial')?.dataset.count === want, String(n), { timeout: 10_000 });
   await s.page.click('#process-compare');
+  await axialCount(20);
   await idle(s.page);
   assert.equal((await canvasInfo(s.page, 'axial')).count, 20);
   await s.page.click('#process-compare');
+  await axialCount(40);
   await idle(s.page);
   assert.equal((await canvasInfo(s.page, 'axial')).count, 40);
   s.assertQuiet();
