@@ -1,36 +1,6 @@
 #![no_main]
-use libfuzzer_sys::fuzz_target;
-use voxdrop::Limits;
+//! One frame of JPEG baseline (1.2.840.10008.1.2.4.50); see `common::codec`.
+#[path = "common.rs"]
+mod common;
 
-/// Small limits: a fuzzer input must never need more than this.
-const LIMITS: Limits = Limits { max_voxels: 1 << 24, max_bytes: 64 << 20 };
-
-use voxdrop::formats::dicom::pixel::{decode_encapsulated, Encapsulated, ImageInfo};
-
-// One frame in transfer syntax 1.2.840.10008.1.2.4.50: the first 4 bytes choose a small image
-// (rows, columns 1-64, 8/12/16 bits, 1 or 3 samples), the rest is the
-// compressed stream, optionally cut into two fragments.
-fuzz_target!(|data: &[u8]| {
-    let Some((head, rest)) = data.split_first_chunk::<4>() else { return };
-    let samples = if head[2] & 1 == 1 { 3 } else { 1 };
-    let bits: u16 = [8, 12, 16, 16][(head[2] as usize >> 1) & 3];
-    let info = ImageInfo {
-        rows: 1 + (head[0] as usize & 63),
-        columns: 1 + (head[1] as usize & 63),
-        frames: 1 + (head[3] as usize & 1),
-        samples_per_pixel: samples,
-        bits_allocated: if bits == 8 { 8 } else { 16 },
-        bits_stored: bits,
-        signed: head[2] & 8 != 0,
-        planar: head[2] & 16 != 0,
-        photometric: if samples == 3 { "RGB".into() } else { "MONOCHROME2".into() },
-    };
-    let frags: Vec<&[u8]> = if head[3] & 2 != 0 && rest.len() > 2 {
-        let (a, b) = rest.split_at(rest.len() / 2);
-        vec![a, b]
-    } else {
-        vec![rest]
-    };
-    let enc = Encapsulated { offset_table: &[], fragments: frags };
-    let _ = decode_encapsulated(&info, "1.2.840.10008.1.2.4.50", &enc, &LIMITS);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| common::codec(data, "1.2.840.10008.1.2.4.50"));

@@ -1,15 +1,14 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use voxdrop::Limits;
-
-/// Small limits: a fuzzer input must never need more than this.
-const LIMITS: Limits = Limits { max_voxels: 1 << 24, max_bytes: 64 << 20 };
+#[path = "common.rs"]
+mod common;
+use common::LIMITS;
 
 use voxdrop::formats::dicom::{file::read_slice, series::assemble};
 
-// Series assembly: the input is split into files at each "DICM" marker
-// (a 128-byte preamble is added back), every file that reads becomes a
-// slice, and the slices are grouped, sorted and assembled.
+// Series assembly: the input is split into up to 16 files at each 0xA5 byte
+// (a 128-byte zero preamble is put in front of each), every file that reads
+// becomes a slice, and the slices are grouped, sorted and assembled.
 fuzz_target!(|data: &[u8]| {
     let mut slices = Vec::new();
     for (i, part) in data.split(|&b| b == 0xA5).take(16).enumerate() {

@@ -69,15 +69,8 @@ impl Header {
 /// Parses the header up to and including the `ElementDataFile` line.
 pub fn read_header(bytes: &[u8]) -> Result<Header> {
     let mut h = Header { fields: Vec::new(), list_files: Vec::new(), data_offset: bytes.len() };
-    let mut pos = 0usize;
     let mut in_list = false;
-    while pos < bytes.len() {
-        let rest = bytes.get(pos..).unwrap_or(&[]);
-        let (line, next) = match rest.iter().position(|&b| b == b'\n') {
-            Some(i) => (rest.get(..i).unwrap_or(&[]), pos + i + 1),
-            None => (rest, bytes.len()),
-        };
-        pos = next;
+    for (line, pos) in super::header_lines(bytes) {
         let line = std::str::from_utf8(line).map_err(|_| Error::bad_input("the MetaImage header is not text"))?;
         let line = line.trim();
         if in_list {

@@ -543,6 +543,21 @@ impl Loader {
     }
 }
 
+/// The lines of a text header (split at `\n`), each with the offset just
+/// past it: where attached data start when the header ends there.
+pub(crate) fn header_lines(bytes: &[u8]) -> impl Iterator<Item = (&[u8], usize)> {
+    let mut pos = 0usize;
+    std::iter::from_fn(move || {
+        let rest = bytes.get(pos..).filter(|r| !r.is_empty())?;
+        let (line, next) = match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => (rest.get(..i).unwrap_or(&[]), pos + i + 1),
+            None => (rest, bytes.len()),
+        };
+        pos = next;
+        Some((line, next))
+    })
+}
+
 /// Loads a whole set of named files at once (CLI and tests).
 pub fn load_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>, limits: Limits) -> Loaded {
     let mut loader = Loader::new(limits);

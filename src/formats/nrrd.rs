@@ -104,16 +104,9 @@ pub fn read_header(bytes: &[u8]) -> Result<Header> {
         return Err(Error::bad_input("not a NRRD file (no NRRD000x magic)"));
     }
     let mut h = Header { fields: Vec::new(), key_values: Vec::new(), list_files: Vec::new(), data_offset: None };
-    let mut pos = 0usize;
     let mut first = true;
     let mut in_list = false;
-    while pos < bytes.len() {
-        let rest = bytes.get(pos..).unwrap_or(&[]);
-        let (line, next) = match rest.iter().position(|&b| b == b'\n') {
-            Some(i) => (rest.get(..i).unwrap_or(&[]), pos + i + 1),
-            None => (rest, bytes.len()),
-        };
-        pos = next;
+    for (line, pos) in super::header_lines(bytes) {
         let line = std::str::from_utf8(line).map_err(|_| Error::bad_input("the NRRD header is not text"))?;
         let line = line.strip_suffix('\r').unwrap_or(line);
         if first {

@@ -4,9 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import {
-  CORPUS, SAMPLE, startApp, openApp, idle, canvasInfo, messages, readNifti, axialSlice, compareSlice, waitingFor,
-} from './helpers.mjs';
+import { CORPUS, SAMPLE, startApp, openApp, idle, canvasInfo, messages, readNifti, axialSlice, compareSlice, waitingFor, dropFiles } from './helpers.mjs';
 
 const NIFTI_READER = waitingFor('src/formats/nifti', 'the NIfTI reader');
 const NIFTI_WRITER = waitingFor('src/export/nifti.rs', 'the NIfTI writer');
@@ -24,26 +22,6 @@ before(async () => {
 after(async () => {
   await app?.close();
 });
-
-/** Creates File objects inside the page from bytes passed in (no request) and drops them on the viewer. */
-async function dropFiles(page, files) {
-  const payload = files.map(({ name, bytes }) => ({ name, b64: Buffer.from(bytes).toString('base64') }));
-  await page.evaluate((items) => {
-    const dt = new DataTransfer();
-    for (const { name, b64 } of items) {
-      const bin = atob(b64);
-      const u8 = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-      dt.items.add(new File([u8], name));
-    }
-    const zone = document.getElementById('viewer');
-    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  }, payload);
-  // The drop handler starts reading asynchronously; wait for it to begin and end.
-  await page.waitForFunction(() => document.body.dataset.state === 'busy' || document.querySelector('#messages li'), null, { timeout: 10_000 }).catch(() => {});
-  await idle(page);
-}
 
 async function sliceLabel(page) {
   return page.$eval('#slice-readout', (o) => o.textContent);

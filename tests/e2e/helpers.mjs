@@ -343,3 +343,26 @@ export function bigSeries(name) {
   }
   return dest;
 }
+
+/**
+ * Creates File objects inside the page from bytes passed in (no request) and
+ * drops them on the viewer; waits for the read to begin and end.
+ */
+export async function dropFiles(page, files) {
+  const payload = files.map(({ name, bytes }) => ({ name, b64: Buffer.from(bytes).toString('base64') }));
+  await page.evaluate((items) => {
+    const dt = new DataTransfer();
+    for (const { name, b64 } of items) {
+      const bin = atob(b64);
+      const u8 = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+      dt.items.add(new File([u8], name));
+    }
+    const zone = document.getElementById('viewer');
+    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, payload);
+  // The drop handler starts reading asynchronously; wait for it to begin and end.
+  await page.waitForFunction(() => document.body.dataset.state === 'busy' || document.querySelector('#messages li'), null, { timeout: 10_000 }).catch(() => {});
+  await idle(page);
+}

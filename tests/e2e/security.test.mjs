@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync, rmSync, existsSync, readdirSync
 import { tmpdir } from 'node:os';
 import { join, relative, dirname } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { CORPUS, startApp, openApp, idle, canvasInfo } from './helpers.mjs';
+import { CORPUS, startApp, openApp, idle, canvasInfo, dropFiles } from './helpers.mjs';
 
 const SERIES = join(CORPUS, 'data/dicom-series');
 const HAVE_CORPUS = existsSync(join(CORPUS, 'MANIFEST.tsv'));
@@ -51,25 +51,6 @@ function rng(seed) {
     x >>>= 0;
     return x;
   };
-}
-
-/** Drops in-memory files on the viewer (File objects made in the page: no request). */
-async function dropFiles(page, files) {
-  const payload = files.map(({ name, bytes }) => ({ name, b64: Buffer.from(bytes).toString('base64') }));
-  await page.evaluate((items) => {
-    const dt = new DataTransfer();
-    for (const { name, b64 } of items) {
-      const bin = atob(b64);
-      const u8 = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-      dt.items.add(new File([u8], name));
-    }
-    const zone = document.getElementById('viewer');
-    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  }, payload);
-  await page.waitForFunction(() => document.body.dataset.state === 'busy' || document.querySelector('#messages li'), null, { timeout: 10_000 }).catch(() => {});
-  await idle(page);
 }
 
 /** Opens a folder through the "Open folder…" input (files are read from disk by the browser, no request). */

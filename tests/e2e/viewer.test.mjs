@@ -6,10 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import {
-  ROOT, CORPUS, SAMPLE, startApp, openApp, idle, canvasInfo, pixelPoint, messages, readNifti, viewSlice, spacingOf,
-  compareSlice, waitingFor, windowLinear,
-} from './helpers.mjs';
+import { ROOT, CORPUS, SAMPLE, startApp, openApp, idle, canvasInfo, pixelPoint, messages, readNifti, viewSlice, spacingOf, compareSlice, waitingFor, windowLinear, dropFiles } from './helpers.mjs';
 
 const DICOM_READER = waitingFor('src/formats/dicom', 'the DICOM reader');
 const GE_SERIES = join(CORPUS, 'data/dicom-series/dcm_qa_nih__20180918GE_mr_0004');
@@ -37,24 +34,6 @@ before(async () => {
 after(async () => {
   await app?.close();
 });
-
-async function dropFiles(page, files) {
-  const payload = files.map(({ name, bytes }) => ({ name, b64: Buffer.from(bytes).toString('base64') }));
-  await page.evaluate((items) => {
-    const dt = new DataTransfer();
-    for (const { name, b64 } of items) {
-      const bin = atob(b64);
-      const u8 = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-      dt.items.add(new File([u8], name));
-    }
-    const zone = document.getElementById('viewer');
-    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  }, payload);
-  await page.waitForFunction(() => document.body.dataset.state === 'busy' || document.querySelector('#messages li'), null, { timeout: 10_000 }).catch(() => {});
-  await idle(page);
-}
 
 function assertSame(canvas, ref, label) {
   assert.deepEqual([canvas.width, canvas.height], [ref.width, ref.height], `${label}: size`);

@@ -710,32 +710,13 @@ fn has_colour_marker(f: &[u8]) -> bool {
 
 /// One JPEG Baseline frame (ISO/IEC 10918-1 process 1, 8 bits).
 fn jpeg_frame(f: &[u8], info: &ImageInfo, limits: &Limits) -> Result<Vec<u8>> {
-    let mut d = jpeg_decoder::Decoder::new(f);
     // Without a JFIF or Adobe marker the stream does not say whether it is
     // YCbCr; follow PhotometricInterpretation then (as pydicom/libjpeg do).
-    if info.photometric == "RGB" && !has_colour_marker(f) {
-        d.set_color_transform(jpeg_decoder::ColorTransform::None);
-    }
-    let cap = usize::try_from(limits.max_bytes.min(usize::MAX as u64)).unwrap_or(usize::MAX);
-    d.set_max_decoding_buffer_size(cap);
-    d.read_info().map_err(|e| Error::bad_input(e.to_string()))?;
-    let ji = d.info().ok_or_else(|| Error::bad_input("no JPEG frame header"))?;
-    if usize::from(ji.width) != info.columns || usize::from(ji.height) != info.rows {
-        return Err(Error::bad_input(format!(
-            "JPEG is {}×{}, the DICOM header says {}×{}",
-            ji.width, ji.height, info.columns, info.rows
-        )));
-    }
-    let comps = match ji.pixel_format {
-        jpeg_decoder::PixelFormat::L8 => 1,
-        jpeg_decoder::PixelFormat::RGB24 => 3,
-        other => return Err(Error::unsupported(format!("JPEG pixel format {other:?} is not supported"))),
-    };
-    if comps != info.samples_per_pixel {
-        return Err(Error::bad_input(format!(
-            "JPEG has {comps} components, SamplesPerPixel says {}",
-            info.samples_per_pixel
-        )));
+    let transform = (info.photometric == "RGB" && !has_colour_marker(f)).then_some(jpeg_decoder::ColorTransform::None);
+    let mut d = codec::jpeg::checked_decoder(f, info, limits, transform)?;
+    // Process 1 is 8-bit: a 16-bit stream under this syntax is refused.
+    if let Some(other @ jpeg_decoder::PixelFormat::L16) = d.info().map(|i| i.pixel_format) {
+        return Err(Error::unsupported(format!("JPEG pixel format {other:?} is not supported")));
     }
     d.decode().map_err(|e| Error::bad_input(e.to_string()))
 }

@@ -8,12 +8,20 @@ use crate::error::{Error, Result};
 use crate::formats::dicom::pixel::ImageInfo;
 use crate::limits::Limits;
 
-/// One JPEG Lossless frame.
-pub(crate) fn lossless_frame(f: &[u8], info: &ImageInfo, limits: &Limits) -> Result<Frame> {
+/// A `jpeg-decoder` for one frame, its header read and checked against the
+/// DICOM header: size, and number of components (`L8`/`L16` → 1, `RGB24` →
+/// 3, where 16-bit colour also says `RGB24`). Decoding is capped at
+/// `limits.max_bytes`.
+pub(crate) fn checked_decoder<'a>(
+    f: &'a [u8],
+    info: &ImageInfo,
+    limits: &Limits,
+    transform: Option<jpeg_decoder::ColorTransform>,
+) -> Result<jpeg_decoder::Decoder<&'a [u8]>> {
     let mut d = jpeg_decoder::Decoder::new(f);
-    // Lossless JPEG has no colour transform (the samples are what was
-    // coded, as libjpeg/gdcm return them).
-    d.set_color_transform(jpeg_decoder::ColorTransform::None);
+    if let Some(t) = transform {
+        d.set_color_transform(t);
+    }
     let cap = usize::try_from(limits.max_bytes.min(usize::MAX as u64)).unwrap_or(usize::MAX);
     d.set_max_decoding_buffer_size(cap);
     d.read_info().map_err(|e| Error::bad_input(e.to_string()))?;
@@ -35,6 +43,15 @@ pub(crate) fn lossless_frame(f: &[u8], info: &ImageInfo, limits: &Limits) -> Res
             info.samples_per_pixel
         )));
     }
+    Ok(d)
+}
+
+/// One JPEG Lossless frame.
+pub(crate) fn lossless_frame(f: &[u8], info: &ImageInfo, limits: &Limits) -> Result<Frame> {
+    // Lossless JPEG has no colour transform (the samples are what was
+    // coded, as libjpeg/gdcm return them).
+    let mut d = checked_decoder(f, info, limits, Some(jpeg_decoder::ColorTransform::None))?;
+    let comps = info.samples_per_pixel;
     let px = d.decode().map_err(|e| Error::bad_input(e.to_string()))?;
     // Samples of more than 8 bits come as native-endian 16-bit words
     // (also for colour, whose pixel format still says RGB24).
