@@ -14,7 +14,7 @@ mod cli {
     use clap::{Parser, Subcommand};
     use std::io::IsTerminal;
     use std::path::{Path, PathBuf};
-    use voxdrop::export::nifti::{write_nifti, write_nifti_to, NiftiOptions};
+    use voxdrop::export::nifti::{write_nifti, NiftiOptions};
     use voxdrop::export::png_stack::{PngMode, PngOptions};
     use voxdrop::export::{self, naming, ExportOptions, Format};
     use voxdrop::formats::{Loaded, Loader, Parsed};
@@ -316,6 +316,45 @@ mod cli {
         Ok(PngOptions { axis, mode })
     }
 
+    /// Writes `vol` as `format` into `folder` through [`export::export_to`]:
+    /// each output file is written piece by piece as it is made. Returns the
+    /// file names, main file first.
+    fn export_to_files(
+        vol: &Volume,
+        stem: &str,
+        format: Format,
+        opts: &ExportOptions,
+        folder: &Path,
+    ) -> Result<Vec<String>, Error> {
+        use std::io::Write;
+        type Open = (String, std::io::BufWriter<std::fs::File>);
+        fn close(open: Option<Open>, folder: &Path) -> Result<(), Error> {
+            match open {
+                Some((name, mut w)) => {
+                    w.flush().map_err(|e| Error::io(format!("{}: {e}", folder.join(name).display())))
+                }
+                None => Ok(()),
+            }
+        }
+        let mut open: Option<Open> = None;
+        let names = export::export_to(vol, stem, format, opts, &mut |name, piece| {
+            if open.as_ref().map(|(n, _)| n.as_str()) != Some(name) {
+                close(open.take(), folder)?;
+                let path = folder.join(name);
+                let file = std::fs::File::create(&path).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
+                open = Some((name.to_string(), std::io::BufWriter::with_capacity(1 << 20, file)));
+            }
+            match open.as_mut() {
+                Some((_, w)) => {
+                    w.write_all(piece).map_err(|e| Error::io(format!("{}: {e}", folder.join(name).display())))
+                }
+                None => Ok(()),
+            }
+        })?;
+        close(open, folder)?;
+        Ok(names)
+    }
+
     fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         std::fs::write(path, bytes).map_err(|e| Error::io(format!("{}: {e}", path.display())))
     }
@@ -404,34 +443,20 @@ mod cli {
                     };
                     vec![(format!("{stem}.png"), export::png_stack::write_cine(v, opts.png.axis, window, a.fps)?)]
                 }
-                f => match f.parse()? {
-                    Format::Nifti { gzip } => {
-                        // Streamed to the file: the volume is never held a second time as bytes.
-                        let name = format!("{stem}.{}", export::extension(Format::Nifti { gzip }));
-                        let path = folder.join(&name);
-                        let io = |e: std::io::Error| Error::io(format!("{}: {e}", path.display()));
-                        let mut w =
-                            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).map_err(io)?);
-                        write_nifti_to(v, NiftiOptions { gzip, ..Default::default() }, &mut w)?;
-                        std::io::Write::flush(&mut w).map_err(io)?;
-                        streamed = Some(name);
-                        let mut files = Vec::new();
-                        if !opts.no_sidecar {
-                            let fields = export::sidecar::sidecar(&v.meta, opts.keep_phi);
-                            files.push((format!("{stem}.json"), export::sidecar::fields_to_bytes(&fields)?));
-                        }
-                        // Unevenly spaced slices: also the equidistant copy, named as dcm2niix names it.
-                        if let Some(eq) = export::equalize(v)? {
-                            let eq_name = format!("{stem}_Eq_1.{}", export::extension(Format::Nifti { gzip }));
-                            files.push((eq_name, write_nifti(&eq, NiftiOptions { gzip, ..Default::default() })?));
-                            eq_note = Some(format!(
-                                "  note: slices unevenly spaced: also wrote the equidistant copy {stem}_Eq_1\n"
-                            ));
-                        }
-                        files
+                f => {
+                    // Streamed to the files: the volume is never held a second time as bytes.
+                    let fmt: Format = f.parse()?;
+                    streamed = export_to_files(v, stem, fmt, &opts, &folder)?.into_iter().next();
+                    // Unevenly spaced slices: also the equidistant copy, named as dcm2niix names it.
+                    if let (Format::Nifti { .. }, Some(eq)) = (fmt, export::equalize(v)?) {
+                        let no_sidecar = ExportOptions { no_sidecar: true, ..opts.clone() };
+                        export_to_files(&eq, &format!("{stem}_Eq_1"), fmt, &no_sidecar, &folder)?;
+                        eq_note = Some(format!(
+                            "  note: slices unevenly spaced: also wrote the equidistant copy {stem}_Eq_1\n"
+                        ));
                     }
-                    fmt => export::export(v, stem, fmt, &opts)?.into_iter().map(|f| (f.name, f.bytes)).collect(),
-                },
+                    Vec::new()
+                }
             };
             for (name, bytes) in &files {
                 write_file(&folder.join(name), bytes)?;

@@ -9,16 +9,12 @@ use std::io::Write;
 use crate::error::{Error, Result};
 use crate::volume::{SampleType, Volume};
 
+/// NRRD's type names: the crate's own except for the two float types.
 fn nrrd_type(t: SampleType) -> &'static str {
     match t {
-        SampleType::U8 => "uint8",
-        SampleType::I8 => "int8",
-        SampleType::U16 => "uint16",
-        SampleType::I16 => "int16",
-        SampleType::U32 => "uint32",
-        SampleType::I32 => "int32",
         SampleType::F32 => "float",
         SampleType::F64 => "double",
+        other => other.name(),
     }
 }
 
