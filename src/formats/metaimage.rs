@@ -253,10 +253,7 @@ pub fn read_metaimage(bytes: &[u8], name: &str, limits: &Limits) -> Result<Volum
     (|| {
         let h = read_header(bytes)?;
         if let Some(files) = h.data_files()? {
-            return Err(Error::bad_input(format!(
-                "the data file {} that this header names is missing",
-                files.first().map(String::as_str).unwrap_or("")
-            )));
+            return Err(super::missing_data_file(&files));
         }
         let p = plan(&h)?;
         let n = count_of(&p, limits)?;

@@ -543,6 +543,14 @@ impl Loader {
     }
 }
 
+/// A detached header read on its own: the error names the data file it needs.
+pub(crate) fn missing_data_file(files: &[String]) -> Error {
+    Error::bad_input(format!(
+        "the data file {} that this header names is missing",
+        files.first().map(String::as_str).unwrap_or("")
+    ))
+}
+
 /// The lines of a text header (split at `\n`), each with the offset just
 /// past it: where attached data start when the header ends there.
 pub(crate) fn header_lines(bytes: &[u8]) -> impl Iterator<Item = (&[u8], usize)> {

@@ -621,10 +621,7 @@ pub fn read_nrrd(bytes: &[u8], name: &str, limits: &Limits) -> Result<Volume> {
 fn read_attached(bytes: &[u8], limits: &Limits) -> Result<Volume> {
     let h = read_header(bytes)?;
     if let Some(files) = h.data_files()? {
-        return Err(Error::bad_input(format!(
-            "the data file {} that this header names is missing",
-            files.first().map(String::as_str).unwrap_or("")
-        )));
+        return Err(super::missing_data_file(&files));
     }
     let p = plan(&h)?;
     let count = sample_count(&p)?;
