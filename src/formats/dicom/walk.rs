@@ -11,6 +11,9 @@
 //! ever refuses what is certainly impossible.
 
 use crate::error::{Error, Result};
+use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
+use dicom_core::Tag;
+use dicom_dictionary_std::StandardDataDictionary;
 use std::io::Read;
 
 /// VRs with a 2-byte reserved field and a 32-bit length (PS3.5 Table 7.1-1).
@@ -28,6 +31,30 @@ pub(crate) fn is_short_vr(vr: &[u8]) -> bool {
 }
 
 const UNDEFINED: u32 = u32::MAX;
+
+/// The size of one value of a binary VR. dicom-parser reads `length / size`
+/// values of these and moves on by `length`: when the length is not a
+/// multiple of the size, the bytes it consumed and the position it counts
+/// drift apart and every later header is read out of step (two flipped bits
+/// made it allocate 1.5 GB that way; found by `tests/mutation.rs`).
+fn value_size(vr: &[u8; 2]) -> Option<u32> {
+    match vr {
+        b"US" | b"SS" | b"OW" => Some(2),
+        b"AT" | b"UL" | b"SL" | b"FL" | b"OF" | b"OL" => Some(4),
+        b"FD" | b"OD" | b"SV" | b"UV" | b"OV" => Some(8),
+        _ => None,
+    }
+}
+
+/// The VR dicom-parser gives an element of an implicit-VR data set: OW for
+/// pixel and overlay data, otherwise the standard dictionary's (ambiguous
+/// ones relaxed as dicom-parser does), UN when the tag is unknown.
+fn implicit_vr(group: u16, element: u16) -> [u8; 2] {
+    if (group, element) == (0x7FE0, 0x0010) || (group >> 8 == 0x60 && element == 0x3000) {
+        return *b"OW";
+    }
+    StandardDataDictionary.by_tag(Tag(group, element)).map_or(*b"UN", |e| e.vr().relaxed().to_bytes())
+}
 
 /// How a data set is encoded.
 #[derive(Debug, Clone, Copy)]
@@ -104,6 +131,12 @@ pub(crate) fn check_lengths(b: &[u8], enc: Encoding) -> Result<()> {
             (enc.u32(&h[4..8]), 8, None)
         };
         let tag = format!("({group:04X},{element:04X})");
+        // The VR the parser will use: explicit, or from the dictionary.
+        let parsed_vr = match vr {
+            Some(v) => Some(v),
+            None if group != 0xFFFE => Some(implicit_vr(group, element)),
+            None => None,
+        };
         if len == UNDEFINED {
             match (group, element) {
                 // Items of undefined length hold a data set; descend.
@@ -141,6 +174,18 @@ pub(crate) fn check_lengths(b: &[u8], enc: Encoding) -> Result<()> {
             )));
         }
         let value_at = p + header;
+        // A binary value cut mid-number that is not the last thing in the
+        // file puts the parser out of step for the rest of it.
+        if let Some(size) = parsed_vr.as_ref().and_then(value_size) {
+            let follows = (value_at + len as usize) < n;
+            if len % size != 0 && follows && !top.fragments {
+                let vr = parsed_vr.map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
+                return Err(Error::bad_input(format!(
+                    "data element {tag} at byte {p} is {vr} with a length of {len} bytes, not a multiple of its \
+                     {size}-byte values: the data set is damaged"
+                )));
+            }
+        }
         let len = len as usize;
         match (group, element) {
             (0xFFFE, 0xE0DD) | (0xFFFE, 0xE00D) => {
@@ -197,6 +242,32 @@ mod tests {
         assert!(check_lengths(&b, IMPLICIT).is_err());
         // The same with a sane length passes.
         b[16 + 4..16 + 8].copy_from_slice(&[4, 0, 0, 0]);
+        check_lengths(&b, IMPLICIT).unwrap();
+    }
+
+    #[test]
+    fn a_binary_value_cut_mid_number_is_refused_unless_last() {
+        // Explicit: (0020,0010) with its VR flipped from SH to SL, length 2,
+        // then (0020,0011) IS "1 ": the parser would read 0 values of SL and
+        // drift 2 bytes (a flipped corpus file allocated 540 MB that way).
+        let mut b = vec![0x20, 0x00, 0x10, 0x00, b'S', b'L', 2, 0, b'2', b' '];
+        b.extend([0x20, 0x00, 0x11, 0x00, b'I', b'S', 2, 0, b'1', b' ']);
+        let e = check_lengths(&b, LE).unwrap_err();
+        assert!(e.message.contains("(0020,0010)") && e.message.contains("SL") && e.message.contains("2 bytes"), "{e}");
+        // As the last element it harms nothing (no header follows): read on.
+        check_lengths(&b[..10], LE).unwrap();
+        // SH as written is fine.
+        b[4..6].copy_from_slice(b"SH");
+        check_lengths(&b, LE).unwrap();
+
+        // Implicit: a flipped group turned (0020,000E) UI into (0022,000E),
+        // which the dictionary says is FL: 18 bytes is not whole floats.
+        let mut b = vec![0x22, 0x00, 0x0E, 0x00, 18, 0, 0, 0];
+        b.extend(b"1.2.999999.9.1.5.2");
+        b.extend([0x20, 0x00, 0x11, 0x00, 2, 0, 0, 0, b'1', b' ']);
+        let e = check_lengths(&b, IMPLICIT).unwrap_err();
+        assert!(e.message.contains("(0022,000E)") && e.message.contains("FL"), "{e}");
+        b[0] = 0x20; // (0020,000E) UI: any length is whole
         check_lengths(&b, IMPLICIT).unwrap();
     }
 
