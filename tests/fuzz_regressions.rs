@@ -8,6 +8,16 @@
 //!   4 GiB (libFuzzer: RSS 93 MB → 4153 MB; 4.6 s in a release test).
 //!   Fixed in `walk.rs`: such an element cut off before its first item
 //!   header is refused as a truncated file.
+//! - `codec_j2k/oom-70f0…`: a JPEG 2000 codestream whose SIZ marker claims a
+//!   6,291,556×100 image in 100×100 tiles: OpenJPEG allocated 357 MB of
+//!   per-tile state while reading the header. Fixed in `codec/j2k.rs`: SIZ
+//!   is checked against the DICOM header (size, components, tile count)
+//!   before OpenJPEG sees it.
+
+// The fuzz targets' own codec harness (one frame, small image from the
+// first 4 bytes), so a regression file replays exactly what the target ran.
+#[path = "../fuzz/fuzz_targets/common.rs"]
+mod fuzz_common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -38,6 +48,22 @@ fn dicom_file_regressions_end_cleanly() {
         assert!(t.elapsed() < Duration::from_secs(2), "{name}: {:?}", t.elapsed());
         if let Err(e) = r {
             assert!(!e.to_string().is_empty(), "{name}: an error says what failed");
+        }
+    }
+}
+
+#[test]
+fn codec_regressions_end_cleanly() {
+    let targets = [("codec_j2k", "1.2.840.10008.1.2.4.90")];
+    for (target, uid) in targets {
+        let cases = inputs(target);
+        assert!(!cases.is_empty(), "the {target} regression files are in the repository");
+        for (name, bytes) in cases {
+            let t = Instant::now();
+            let r = fuzz_common::codec(&bytes, uid);
+            assert!(t.elapsed() < Duration::from_secs(2), "{target}/{name}: {:?}", t.elapsed());
+            let e = r.expect_err("a 6 million×100 JPEG 2000 image in a 64×64 frame is refused");
+            assert!(e.to_string().contains("JPEG 2000 image is 6291556×100"), "{target}/{name}: {e}");
         }
     }
 }

@@ -3,4 +3,6 @@
 #[path = "common.rs"]
 mod common;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| common::codec(data, "1.2.840.10008.1.2.4.90"));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = common::codec(data, "1.2.840.10008.1.2.4.90");
+});

@@ -11,8 +11,9 @@ pub const LIMITS: Limits = Limits { max_voxels: 1 << 24, max_bytes: 64 << 20 };
 /// One frame in transfer syntax `uid`: the first 4 bytes choose a small
 /// image (rows, columns 1–64, 8/12/16 bits, 1 or 3 samples, 1 or 2 frames),
 /// the rest is the compressed stream, optionally cut into two fragments.
-pub fn codec(data: &[u8], uid: &str) {
-    let Some((head, rest)) = data.split_first_chunk::<4>() else { return };
+/// Also used by `tests/fuzz_regressions.rs` to replay what the targets found.
+pub fn codec(data: &[u8], uid: &str) -> voxdrop::Result<()> {
+    let Some((head, rest)) = data.split_first_chunk::<4>() else { return Ok(()) };
     let samples = if head[2] & 1 == 1 { 3 } else { 1 };
     let bits: u16 = [8, 12, 16, 16][(head[2] as usize >> 1) & 3];
     let info = ImageInfo {
@@ -33,5 +34,5 @@ pub fn codec(data: &[u8], uid: &str) {
         vec![rest]
     };
     let enc = Encapsulated { offset_table: &[], fragments };
-    let _ = decode_encapsulated(&info, uid, &enc, &LIMITS);
+    decode_encapsulated(&info, uid, &enc, &LIMITS).map(|_| ())
 }

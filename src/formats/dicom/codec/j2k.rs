@@ -103,6 +103,7 @@ pub(crate) fn decode_frame(f: &[u8], info: &ImageInfo) -> Result<Frame> {
     } else {
         return Err(Error::bad_input("no JPEG 2000 codestream (SOC/SIZ markers) at the start of the frame"));
     };
+    check_siz(f, info)?;
     let mut src = Source { buf: f, pos: 0 };
     let mut h = Handles { stream: core::ptr::null_mut(), codec: core::ptr::null_mut(), image: core::ptr::null_mut() };
     // SAFETY: OpenJPEG's C API used as documented; `src` outlives `h`'s
@@ -144,6 +145,47 @@ pub(crate) fn decode_frame(f: &[u8], info: &ImageInfo) -> Result<Frame> {
 }
 
 /// Image size and components against the DICOM header.
+/// Reads the SIZ marker segment (ITU-T T.800 §A.5.1) of the codestream
+/// before OpenJPEG does: OpenJPEG allocates per-tile state for the tile
+/// count SIZ implies while it reads the header, so a 6 million×100 image
+/// in 100×100 tiles cost 357 MB before [`check_header`] could look (found by
+/// the codec_j2k fuzz target). The image must be the DICOM header's size and
+/// the tile grid no finer than one tile per pixel.
+fn check_siz(f: &[u8], info: &ImageInfo) -> Result<()> {
+    // A raw codestream starts with SOC+SIZ; a JP2 file holds one in its
+    // contiguous-codestream box: the first SOC+SIZ in the bytes.
+    let at = f
+        .windows(4)
+        .position(|w| w == [0xff, 0x4f, 0xff, 0x51])
+        .ok_or_else(|| Error::bad_input("JPEG 2000: no SIZ marker"))?;
+    let siz = f.get(at + 4..at + 4 + 38).ok_or_else(|| Error::bad_input("JPEG 2000: the SIZ marker is cut off"))?;
+    let u32_at = |i: usize| u64::from(u32::from_be_bytes([siz[i], siz[i + 1], siz[i + 2], siz[i + 3]]));
+    let (x1, y1, x0, y0) = (u32_at(4), u32_at(8), u32_at(12), u32_at(16));
+    let (tw, th, tx0, ty0) = (u32_at(20), u32_at(24), u32_at(28), u32_at(32));
+    let comps = u16::from_be_bytes([siz[36], siz[37]]);
+    let (w, h) = (x1.saturating_sub(x0), y1.saturating_sub(y0));
+    if w != info.columns as u64 || h != info.rows as u64 {
+        return Err(Error::bad_input(format!(
+            "JPEG 2000 image is {w}×{h}, the DICOM header says {}×{}",
+            info.columns, info.rows
+        )));
+    }
+    if usize::from(comps) != info.samples_per_pixel {
+        return Err(Error::bad_input(format!(
+            "JPEG 2000 image has {comps} components, SamplesPerPixel says {}",
+            info.samples_per_pixel
+        )));
+    }
+    if tw == 0 || th == 0 || tx0 > x0 || ty0 > y0 {
+        return Err(Error::bad_input("JPEG 2000: the SIZ marker's tile grid is invalid"));
+    }
+    let tiles = (x1 - tx0).div_ceil(tw).saturating_mul((y1 - ty0).div_ceil(th));
+    if tiles > (w * h).max(1) {
+        return Err(Error::bad_input(format!("JPEG 2000: {tiles} tiles for a {w}×{h} image")));
+    }
+    Ok(())
+}
+
 fn check_header(image: &opj_image_t, info: &ImageInfo) -> Result<()> {
     let w = image.x1.saturating_sub(image.x0) as usize;
     let h = image.y1.saturating_sub(image.y0) as usize;
