@@ -73,8 +73,9 @@ pub fn untilt(vol: &Volume, limits: &Limits) -> Result<Option<Volume>> {
         return Ok(None);
     }
     let pad = (g * max_mm).abs().ceil();
+    // A shear of more than four slice heights is no gantry tilt (tan 76°): leave it.
     if !pad.is_finite() || pad > 4.0 * ny as f32 + 1.0 {
-        return Err(Error::limit(format!("gantry tilt shifts the slices by {pad} rows: too many to correct")));
+        return Ok(None);
     }
     let pad = pad as usize;
     let ny_out = ny + pad;
