@@ -167,6 +167,13 @@ pub struct Meta {
     /// the first along the slice normal (mm), for an equidistant copy
     /// ([`crate::export::equalize`]). None when the spacing is even.
     pub slice_positions: Option<Vec<f64>>,
+    /// DICOM series whose slices are stacked off the slice normal (gantry
+    /// tilt): the in-plane displacement (LPS) of a slice per mm of its
+    /// distance from the first slice along the normal (the geometry's third
+    /// axis), i.e. tan(tilt) times the in-plane direction of the shear, for
+    /// the tilt-corrected copy ([`crate::export::untilt`]). None when the
+    /// slices are stacked along the normal.
+    pub slice_shear: Option<[f64; 3]>,
     /// DICOM: the name of the series' first file as given to the loader (for
     /// the viewer's tag browser; shown only locally, never exported).
     pub source_file: Option<String>,

@@ -316,6 +316,37 @@ mod cli {
         Ok(PngOptions { axis, mode })
     }
 
+    /// The extra NIfTI copies dcm2niix writes beside a series, named as it
+    /// names them: the tilt-corrected copy `_Tilt_1` for a gantry-tilted
+    /// stack, the equidistant copy `_Eq_1` for unevenly spaced slices, and
+    /// for both, only the equidistant copy of the tilt-corrected one
+    /// (`_Tilt_Eq_1`). Returns the note for the user, if any copy was written.
+    fn write_copies(
+        v: &Volume,
+        stem: &str,
+        fmt: Format,
+        opts: &ExportOptions,
+        folder: &Path,
+    ) -> Result<Option<String>, Error> {
+        let no_sidecar = ExportOptions { no_sidecar: true, ..opts.clone() };
+        let (copy, name, what) = match export::untilt(v, &Limits::default())? {
+            Some(t) => match export::equalize(&t)? {
+                Some(eq) => (
+                    eq,
+                    format!("{stem}_Tilt_Eq_1"),
+                    "gantry tilt and uneven slices: also wrote the tilt-corrected, equidistant copy",
+                ),
+                None => (t, format!("{stem}_Tilt_1"), "gantry tilt: also wrote the tilt-corrected copy"),
+            },
+            None => match export::equalize(v)? {
+                Some(eq) => (eq, format!("{stem}_Eq_1"), "slices unevenly spaced: also wrote the equidistant copy"),
+                None => return Ok(None),
+            },
+        };
+        export_to_files(&copy, &name, fmt, &no_sidecar, folder)?;
+        Ok(Some(format!("  note: {what} {name}\n")))
+    }
+
     /// Writes `vol` as `format` into `folder` through [`export::export_to`]:
     /// each output file is written piece by piece as it is made. Returns the
     /// file names, main file first.
@@ -447,13 +478,8 @@ mod cli {
                     // Streamed to the files: the volume is never held a second time as bytes.
                     let fmt: Format = f.parse()?;
                     streamed = export_to_files(v, stem, fmt, &opts, &folder)?.into_iter().next();
-                    // Unevenly spaced slices: also the equidistant copy, named as dcm2niix names it.
-                    if let (Format::Nifti { .. }, Some(eq)) = (fmt, export::equalize(v)?) {
-                        let no_sidecar = ExportOptions { no_sidecar: true, ..opts.clone() };
-                        export_to_files(&eq, &format!("{stem}_Eq_1"), fmt, &no_sidecar, &folder)?;
-                        eq_note = Some(format!(
-                            "  note: slices unevenly spaced: also wrote the equidistant copy {stem}_Eq_1\n"
-                        ));
+                    if let Format::Nifti { .. } = fmt {
+                        eq_note = write_copies(v, stem, fmt, &opts, &folder)?;
                     }
                     Vec::new()
                 }

@@ -19,6 +19,7 @@ pub mod nrrd;
 pub mod pgzip;
 pub mod png_stack;
 pub mod sidecar;
+pub mod tilt;
 pub mod zip;
 
 use std::io::Write;
@@ -27,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::volume::{Volume, Window};
 
 pub use equalize::equalize;
+pub use tilt::untilt;
 
 /// gzip level for .nii.gz and gzip NRRD. Level 1 was measured on the
 /// 512×512×275 LIDC CT (see `tests/export_bench.rs`): with miniz_oxide (the

@@ -451,6 +451,7 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
         },
         warnings,
         slice_positions: None,
+        slice_shear: None,
         source_file: None,
     };
     Ok(Slice {

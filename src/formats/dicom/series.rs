@@ -353,6 +353,7 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
         }
     }
     // Gantry tilt: the line through the slice positions is not along the normal.
+    let mut shear: Option<[f64; 3]> = None;
     if all_positions && nz > 1 {
         if let (Some(a), Some(b)) = (group.get(order[0]).and_then(|s| s.position), {
             let last = order.get(nz - 1).copied().unwrap_or(0);
@@ -362,6 +363,12 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
                 let cosang = dot(dir, normal).abs().min(1.0);
                 let deg = cosang.acos().to_degrees();
                 if deg > 0.1 {
+                    // In-plane offset per mm along the normal, for the tilt-corrected copy.
+                    let step = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+                    let along = dot(step, normal);
+                    if along.abs() > 1e-6 {
+                        shear = Some(std::array::from_fn(|i| (step[i] - along * normal[i]) / along));
+                    }
                     warnings.push(format!(
                         "gantry tilt or sheared stack: slices are offset {deg:.2}° from the slice normal; the volume is shown unsheared"
                     ));
@@ -404,6 +411,7 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
     meta.image_orientation_dicom = template.orientation;
     meta.warnings.extend(warnings);
     meta.slice_positions = uneven;
+    meta.slice_shear = shear;
     Ok(Series { volume: Volume { voxels, dims: [cols, rows, nz, nt], components: comps, geometry, meta }, files })
 }
 
