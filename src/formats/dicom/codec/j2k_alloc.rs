@@ -113,3 +113,40 @@ pub unsafe extern "C" fn strcpy(dst: *mut core::ffi::c_char, src: *const core::f
         }
     }
 }
+
+/// The Rust allocator of the wasm build: the standard one (dlmalloc), except
+/// that freeing a null pointer does nothing. openjp2 0.6 frees every
+/// code-block buffer when it tears a tile down, also the ones it never
+/// allocated: `dealloc(null, …)`. On native targets that reaches libc's
+/// `free(NULL)`, a no-op; dlmalloc reads the chunk header in front of the
+/// pointer and the module traps with "memory access out of bounds", so no
+/// JPEG 2000 file could be read in the browser (found by the 500-file
+/// browser test; `tests/e2e/wasm-native.test.mjs` now reads every corpus
+/// transfer syntax through the wasm module).
+struct NullTolerant;
+
+// SAFETY: every call is forwarded to `System` unchanged, except `dealloc` of
+// null, which frees nothing (there is nothing to free).
+unsafe impl std::alloc::GlobalAlloc for NullTolerant {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { std::alloc::System.alloc(l) }
+    }
+    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { std::alloc::System.alloc_zeroed(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        if !p.is_null() {
+            // SAFETY: a non-null `p` came from this allocator with layout `l`.
+            unsafe { std::alloc::System.dealloc(p, l) }
+        }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, size: usize) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { std::alloc::System.realloc(p, l, size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: NullTolerant = NullTolerant;
