@@ -54,7 +54,7 @@ function rng(seed) {
 }
 
 /** Opens a folder through the "Open folder…" input (files are read from disk by the browser, no request). */
-async function openFolder(page, dir, timeout = 300_000) {
+async function openFolder(page, dir, timeout = 120_000) {
   // Clear the messages first: the load is over when its own summary appears
   // (an old message, or the 'ready' state before the change event, would end the wait too early).
   await page.evaluate(() => document.querySelector('#messages')?.replaceChildren());
@@ -141,13 +141,11 @@ function makeBadFolder() {
   return { dir, good: good.length, bad };
 }
 
-// Known failure, kept in the list: in headless Chromium the 500-file folder did not finish
-// loading within 300 s on the loaded 2-core machine (the same mix passes through
-// formats::Loader natively in tests/bad_folder.rs in 21 s). Skipped by default so it does
-// not spend 10 minutes of CI on timeouts; VOXDROP_E2E_SLOW=1 runs it (as todo).
-const FOLDER_TODO = NO_CORPUS || (process.env.VOXDROP_E2E_SLOW === '1' ? 'known failure: times out in the browser (see above)' : false);
-const FOLDER_SKIP = process.env.VOXDROP_E2E_SLOW === '1' ? false : 'known failure, slow: set VOXDROP_E2E_SLOW=1 (see the comment above)';
-test('a folder of 500 files with broken ones: every good series loads, bad files are listed', { todo: FOLDER_TODO, skip: FOLDER_SKIP }, async () => {
+// This test timed out for a session and was listed as a known failure; the
+// cause was not the 500 files but JPEG 2000: two of the corpus series are
+// JPEG 2000, and the wasm module trapped on them (see j2k_alloc.rs), so the
+// load never finished. It now runs in seconds.
+test('a folder of 500 files with broken ones: every good series loads, bad files are listed', { todo: NO_CORPUS }, async () => {
   const { dir, good, bad } = makeBadFolder();
   assert.equal(good + bad.length, 500);
   const s = await openApp(app);
