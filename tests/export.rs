@@ -261,10 +261,10 @@ const DCM2NIIX_SERIES: [&str; 9] = [
 /// Series whose slice (index) order differs from dcm2niix's: equal in world
 /// space (golden_series checks that) but not yet in index order, which the
 /// export issue asks for. Listed, not skipped silently.
-const INDEX_ORDER_KNOWN_FAILURES: &[(&str, &str)] = &[(
-    "dcm_qa__sagint35",
-    "dcm2niix stores this sagittal series with the slice axis reversed (srow x column −3.6 vs our +3.6); we sort ascending along the normal",
-)];
+const INDEX_ORDER_KNOWN_FAILURES: &[(&str, &str)] = &[
+    // Fixed: dcm_qa__sagint35 (a mosaic whose CSA SliceNormalVector points
+    // against row × column; dcm2niix keeps the tile order, and so do we now).
+];
 
 #[test]
 fn nifti_qform_sform_equal_dcm2niix() {

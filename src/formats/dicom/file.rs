@@ -476,6 +476,7 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
         sop_class_uid: text(&obj, tags::SOP_CLASS_UID),
         rescale,
         mosaic,
+        tiles_descend: false,
         frame_info,
         volume_key: None,
         temporal_index: None,

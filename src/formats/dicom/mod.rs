@@ -56,6 +56,10 @@ pub struct Slice {
     /// Siemens mosaic: `pixels` is one image holding a grid of slices, cut
     /// apart by series assembly ([`mosaic`]).
     pub mosaic: Option<Mosaic>,
+    /// A mosaic tile whose CSA SliceNormalVector points against the normal
+    /// of ImageOrientationPatient: the tiles step backwards along that
+    /// normal, and the volume keeps the tile order (as dcm2niix does).
+    pub tiles_descend: bool,
     /// Per-frame functional groups of an enhanced multi-frame object, one
     /// entry per frame (empty for single-frame and classic multi-frame
     /// files). Series assembly splits such a file into slices. The per-frame

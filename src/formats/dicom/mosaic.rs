@@ -116,6 +116,13 @@ pub fn tile_positions(
         .collect()
 }
 
+/// True when the CSA SliceNormalVector points against the normal of `iop`
+/// (row × column): the tiles then step backwards along that normal.
+pub fn tiles_descend(iop: [f64; 6], csa_normal: Option<[f64; 3]>) -> bool {
+    let iop_normal = normalize(cross([iop[0], iop[1], iop[2]], [iop[3], iop[4], iop[5]]));
+    matches!((csa_normal.and_then(normalize), iop_normal), (Some(n), Some(m)) if dot(n, m) < 0.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

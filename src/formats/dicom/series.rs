@@ -89,6 +89,7 @@ fn expand_mosaic(mut s: Slice, limits: &Limits) -> Result<Vec<Slice>> {
     let spacing = s.spacing_between_slices.or(s.slice_thickness).filter(|v| *v > 0.0).unwrap_or(1.0);
     let positions =
         mosaic::tile_positions(&info, ipp, iop, s.pixel_spacing.unwrap_or([1.0, 1.0]), spacing, m.slice_normal);
+    s.tiles_descend = mosaic::tiles_descend(iop, m.slice_normal);
     s.pixels = Voxels::U8(Vec::new());
     s.mosaic = None;
     s.rows = info.tile_rows;
@@ -249,6 +250,11 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
     let mut warnings: Vec<String> = Vec::new();
     let iop = first.orientation;
     let normal = iop.and_then(|o| normalize(cross([o[0], o[1], o[2]], [o[3], o[4], o[5]]))).unwrap_or([0.0, 0.0, 1.0]);
+    // Mosaic tiles that step against the normal keep their order: the slice
+    // axis then points along −normal (a left-handed frame), as in dcm2niix's
+    // NIfTI of such a series (dcm_qa sagint35).
+    let descending = group.iter().all(|s| s.tiles_descend);
+    let sort_normal = if descending { normal.map(|v| -v) } else { normal };
     if iop.is_none() {
         warnings.push("no ImageOrientationPatient: the images are assumed to be axial".into());
     }
@@ -258,7 +264,7 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
     }
     let proj = |s: &Slice| -> f64 {
         match (all_positions, s.position) {
-            (true, Some(p)) => dot(p, normal),
+            (true, Some(p)) => dot(p, sort_normal),
             _ => s.instance_number.unwrap_or(0) as f64,
         }
     };
@@ -398,12 +404,17 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
     } else {
         gather_f32(&mut items, &order, frame, total as usize, limits, &mut files)?
     };
-    let geometry = Geometry::from_dicom(
+    let mut geometry = Geometry::from_dicom(
         template.orientation.unwrap_or([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]),
         template.position.unwrap_or([0.0; 3]),
         template.pixel_spacing.unwrap_or([1.0, 1.0]),
         spacing,
     );
+    if descending {
+        for row in geometry.direction.iter_mut() {
+            row[2] = -row[2];
+        }
+    }
     if template.pixel_spacing.is_none() {
         warnings.push("no PixelSpacing: 1 mm pixels assumed".into());
     }
@@ -515,6 +526,7 @@ mod tests {
             sop_class_uid: None,
             rescale: None,
             mosaic: None,
+            tiles_descend: false,
             frame_info: Vec::new(),
             volume_key: None,
             temporal_index: None,
