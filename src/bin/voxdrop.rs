@@ -558,6 +558,9 @@ mod cli {
         /// Margin around the mask in mm.
         #[arg(long, default_value_t = 0.0)]
         margin: f64,
+        /// Print each stage's wall time (read, resample, normalise, write) to stderr.
+        #[arg(long)]
+        timings: bool,
     }
 
     fn numbers<const N: usize>(s: &str, what: &str) -> Result<[f64; N], Error> {
@@ -582,7 +585,14 @@ mod cli {
     fn preprocess(a: PreprocessArgs) -> Result<(), Error> {
         use voxdrop::ops::{crop, normalize as norm, resample as rs};
         let limits = Limits::default();
+        let mut clock = std::time::Instant::now();
+        let mut stages: Vec<(&str, f64)> = Vec::new();
+        let mut lap = |name: &'static str| {
+            stages.push((name, clock.elapsed().as_secs_f64()));
+            clock = std::time::Instant::now();
+        };
         let mut vol = one_volume(&a.paths)?;
+        lap("read");
         let interp: rs::Interpolator = a.interp.parse()?;
         let fill = rs::default_fill(&vol);
         let mut mask_vol = match &a.mask {
@@ -610,6 +620,7 @@ mod cli {
             if let Some(m) = &mask_vol {
                 mask_vol = Some(rs::resample_to_spacing(m, target, rs::Interpolator::Nearest, 0.0, &limits)?);
             }
+            lap("resample");
         }
         let mask = mask_vol.as_ref().map(|m| crop::mask_from_labels(m, None));
         let clip = a.clip.as_deref().map(|c| numbers::<2>(c, "clip")).transpose()?;
@@ -631,8 +642,15 @@ mod cli {
                 vol = norm::normalize(&vol, how, mask.as_deref(), &limits)?;
             }
         }
+        lap("normalise");
         let gzip = a.output.to_string_lossy().to_ascii_lowercase().ends_with(".gz");
-        write_one(&vol, &a.output, gzip)
+        write_one(&vol, &a.output, gzip)?;
+        lap("write");
+        if a.timings {
+            let line: Vec<String> = stages.iter().map(|(n, s)| format!("{n} {s:.3} s")).collect();
+            eprintln!("timings: {}", line.join(", "));
+        }
+        Ok(())
     }
 
     #[derive(clap::Args)]
