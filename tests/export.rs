@@ -562,21 +562,37 @@ fn no_export_carries_patient_name_or_id() {
 
 // ---------- external readers ----------
 
+/// NIfTI, NRRD, PNG-16 and .npy written by voxdrop, read back by nibabel,
+/// pynrrd, Pillow and numpy: the Python in `VOXDROP_PYTHON` (default
+/// `python3`). CI installs them from PyPI into a venv (`scripts/setup-python.sh`)
+/// and sets `VOXDROP_REQUIRE_PYTHON=1`, so there a missing reader fails the
+/// test instead of skipping it.
 #[test]
 fn python_readers_agree_when_available() {
-    let ok = std::process::Command::new("python3")
-        .args(["-c", "import nibabel, nrrd, numpy"])
+    let python = std::env::var("VOXDROP_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = std::process::Command::new(&python)
+        .args(["-c", "import nibabel, nrrd, numpy, PIL"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        println!("NOTICE: python3 with nibabel, pynrrd and numpy not found: external-reader check skipped");
+        assert!(
+            std::env::var("VOXDROP_REQUIRE_PYTHON").as_deref() != Ok("1"),
+            "VOXDROP_REQUIRE_PYTHON=1 but {python} lacks nibabel, pynrrd, numpy or Pillow (scripts/setup-python.sh)"
+        );
+        println!("NOTICE: {python} with nibabel, pynrrd, numpy and Pillow not found: external-reader check skipped");
         return;
     }
     let (_, vol) = cases().remove(0);
     let dir = tmp("py");
     std::fs::create_dir_all(&dir).unwrap();
-    for fmt in [Format::Nifti { gzip: true }, Format::Nrrd { gzip: true }, Format::Npy(Order::Xyz)] {
-        for f in export::export(&vol, "v", fmt, &ExportOptions::default()).unwrap() {
+    let png16 = ExportOptions { png: PngOptions { axis: 2, mode: PngMode::Stored16 }, ..ExportOptions::default() };
+    for (fmt, opts) in [
+        (Format::Nifti { gzip: true }, ExportOptions::default()),
+        (Format::Nrrd { gzip: true }, ExportOptions::default()),
+        (Format::Npy(Order::Xyz), ExportOptions::default()),
+        (Format::PngZip, png16),
+    ] {
+        for f in export::export(&vol, "v", fmt, &opts).unwrap() {
             std::fs::write(dir.join(&f.name), &f.bytes).unwrap();
         }
     }
@@ -590,7 +606,8 @@ fn python_readers_agree_when_available() {
     )
     .unwrap();
     let script = r#"
-import json, sys, numpy as np, nibabel as nib, nrrd
+import io, json, sys, zipfile, numpy as np, nibabel as nib, nrrd
+from PIL import Image
 d = sys.argv[1]
 want = json.load(open(d + '/want.json'))
 vals = np.array(want['values']).reshape((3, 4, 5)).transpose(2, 1, 0)  # (x, y, z)
@@ -608,9 +625,19 @@ assert np.allclose(np.array(h['space directions']).T, lps[:3, :3]), 'nrrd direct
 assert np.allclose(h['space origin'], lps[:3, 3]), 'nrrd origin'
 n = np.load(d + '/v_xyz.npy')
 assert np.array_equal(n, vals), 'npy'
-print('python readers agree')
+z = zipfile.ZipFile(d + '/v.zip')
+m = json.loads(z.read('manifest.json'))
+off = m['value_mapping']['offset']
+pngs = sorted(n for n in z.namelist() if n.endswith('.png'))
+assert len(pngs) == 3, pngs
+# each PNG: rows along y, columns along x; 16-bit, value = png - offset
+sl = [np.array(Image.open(io.BytesIO(z.read(n))), dtype=np.int64) - off for n in pngs]
+assert all(Image.open(io.BytesIO(z.read(n))).mode.startswith('I;16') for n in pngs), 'PNG-16'
+assert np.array_equal(np.stack(sl).transpose(2, 1, 0), vals), 'png-16 values'
+print('python readers agree: nibabel', nib.__version__, 'pynrrd', nrrd.__version__, 'numpy', np.__version__,
+      'Pillow', Image.__version__ if hasattr(Image, '__version__') else '?')
 "#;
-    let out = std::process::Command::new("python3").arg("-c").arg(script).arg(&dir).output().unwrap();
+    let out = std::process::Command::new(&python).arg("-c").arg(script).arg(&dir).output().unwrap();
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     println!("{}", String::from_utf8_lossy(&out.stdout));
 }
