@@ -237,6 +237,20 @@ pub fn palette(colormap: Colormap, invert: bool) -> Vec<[u8; 4]> {
 #[derive(Default)]
 pub struct Renderer {
     lut: Option<(LutKey, Vec<[u8; 4]>)>,
+    /// The last slice of each view, gathered as table indices (value − lo),
+    /// keyed by the caller's volume id: a window drag re-maps these instead
+    /// of walking the volume again (a sagittal slice walks with a stride of
+    /// one row per pixel: a cache miss each).
+    planes: Vec<(PlaneKey, Vec<u16>)>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+struct PlaneKey {
+    id: usize,
+    view: View,
+    index: usize,
+    t: usize,
+    lo: i64,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -281,6 +295,38 @@ fn walk(vol: &Volume, view: View, index: usize, t: usize) -> Result<Walk> {
     Ok(Walk { base, sx, sy, width: g.width, height: g.height })
 }
 
+/// The slice `w` walks, as table indices (value − lo); None when a row
+/// leaves the volume (the uncached path draws those pixels black).
+fn gather_indices(vol: &Volume, w: &Walk, lo: i64) -> Option<Vec<u16>> {
+    let mut plane: Vec<u16> = Vec::new();
+    plane.try_reserve_exact(w.width * w.height).ok()?;
+    macro_rules! gather {
+        ($v:expr) => {{
+            let v = $v;
+            for py in 0..w.height {
+                let first = w.base + py as isize * w.sy;
+                let last = first + (w.width as isize - 1) * w.sx;
+                if first.min(last) < 0 || first.max(last) as usize >= v.len() {
+                    return None;
+                }
+                let mut i = first;
+                for _ in 0..w.width {
+                    plane.push((v[i as usize] as i64 - lo) as u16);
+                    i += w.sx;
+                }
+            }
+        }};
+    }
+    match &vol.voxels {
+        Voxels::I16(v) => gather!(v),
+        Voxels::U16(v) => gather!(v),
+        Voxels::U8(v) => gather!(v),
+        Voxels::I8(v) => gather!(v),
+        _ => return None,
+    }
+    Some(plane)
+}
+
 impl Renderer {
     pub fn new() -> Self {
         Renderer::default()
@@ -312,6 +358,65 @@ impl Renderer {
             self.lut = Some((key, table));
         }
         self.lut.as_ref().map(|(_, t)| t.as_slice()).unwrap_or(&[])
+    }
+
+    /// Forgets the slices kept for volume `id` (call when it is freed).
+    pub fn forget(&mut self, id: usize) {
+        self.planes.retain(|(k, _)| k.id != id);
+    }
+
+    /// As [`Renderer::render`], for a volume the caller names by an `id`
+    /// that is never reused for other voxels: the gathered slice of each
+    /// view is kept, so re-rendering the same slice with another window,
+    /// colormap or inversion only maps the kept values through the table.
+    #[allow(clippy::too_many_arguments)]
+    pub fn render_cached(
+        &mut self,
+        id: usize,
+        vol: &Volume,
+        view: View,
+        index: usize,
+        t: usize,
+        display: Display,
+        out: &mut [u8],
+    ) -> Result<()> {
+        let w = walk(vol, view, index, t)?;
+        let (lo, len) = match (&vol.voxels, vol.components.max(1)) {
+            (Voxels::I16(_), 1) => (i16::MIN as i64, 1 << 16),
+            (Voxels::U16(_), 1) => (0, 1 << 16),
+            (Voxels::U8(_), 1) => (0, 256),
+            (Voxels::I8(_), 1) => (i8::MIN as i64, 256),
+            _ => return self.render(vol, view, index, t, display, out),
+        };
+        if out.len() != w.width * w.height * 4 {
+            return self.render(vol, view, index, t, display, out);
+        }
+        let key = PlaneKey { id, view, index, t, lo };
+        let at = match self.planes.iter().position(|(k, _)| k.id == id && k.view == view) {
+            Some(i) if self.planes[i].0 == key => i,
+            found => {
+                let Some(plane) = gather_indices(vol, &w, lo) else {
+                    return self.render(vol, view, index, t, display, out);
+                };
+                match found {
+                    Some(i) => {
+                        self.planes[i] = (key, plane);
+                        i
+                    }
+                    None => {
+                        self.planes.push((key, plane));
+                        self.planes.len() - 1
+                    }
+                }
+            }
+        };
+        let plane = std::mem::take(&mut self.planes[at].1);
+        let table = self.table(LutKey { display, lo, len });
+        for (pixel, &i) in out.chunks_exact_mut(4).zip(&plane) {
+            pixel.copy_from_slice(&table.get(usize::from(i)).copied().unwrap_or([0, 0, 0, 255]));
+        }
+        self.planes[at].1 = plane;
+        Ok(())
     }
 
     /// Renders slice `index` of frame `t` into `out` (RGBA, width × height × 4).
@@ -608,6 +713,46 @@ mod tests {
         assert_eq!(voxel_at(&vol, View::Axial, 0, 0, 0), Some([3, 2, 0]));
         // Coronal: superior up → row 0 is the top slice k = nz-1.
         assert_eq!(voxel_at(&vol, View::Coronal, 0, 0, 0), Some([3, 0, 1]));
+    }
+
+    #[test]
+    fn kept_slices_render_exactly_as_fresh_ones() {
+        // An oblique, permuted acquisition (flips in some views) and a RAS-stored one.
+        let c = 10f64.to_radians().cos();
+        let s = 10f64.to_radians().sin();
+        let oblique = Geometry::from_dicom([0.0, c, s, s, 0.0, -c], [0.0; 3], [1.0, 2.0], 3.0);
+        let mut ras = Geometry::from_dicom([1.0, 0.0, 0.0, 0.0, 1.0, 0.0], [0.0; 3], [1.0, 1.0], 1.0);
+        ras.direction[0][0] = -1.0;
+        ras.direction[1][1] = -1.0;
+        for g in [oblique, ras] {
+            let vol = ramp(7, 5, 4, g);
+            let u8vol = Volume { voxels: Voxels::U8((0..140).map(|i| (i * 3) as u8).collect()), ..vol.clone() };
+            let mut kept = Renderer::new();
+            let mut fresh = Renderer::new();
+            for (id, v) in [(1usize, &vol), (2, &u8vol)] {
+                for view in [View::Axial, View::Coronal, View::Sagittal] {
+                    let g = slice_geom(v, view);
+                    for index in [0, g.count - 1, 0] {
+                        for (centre, width, invert) in [(40.0, 400.0, false), (10.0, 30.0, true), (-5.0, 2.0, false)] {
+                            let display = Display {
+                                window: Window { center: centre, width },
+                                func: VoiFunction::Linear,
+                                invert,
+                                colormap: Colormap::Grey,
+                            };
+                            let mut a = vec![0u8; g.width * g.height * 4];
+                            let mut b = a.clone();
+                            kept.render_cached(id, v, view, index, 0, display, &mut a).unwrap();
+                            fresh.render(v, view, index, 0, display, &mut b).unwrap();
+                            assert_eq!(a, b, "{view:?} slice {index} window {centre}/{width}");
+                        }
+                    }
+                }
+            }
+            // A forgotten id is gathered again (a new volume under an old id would show).
+            kept.forget(1);
+            assert!(kept.planes.iter().all(|(k, _)| k.id != 1));
+        }
     }
 
     #[test]

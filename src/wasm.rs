@@ -268,6 +268,7 @@ impl Engine {
         if let Some(slot) = self.volumes.get_mut(vol) {
             *slot = None;
         }
+        self.renderer.forget(vol);
         if self.labels.as_ref().is_some_and(|(img, _)| *img == vol) {
             self.labels = None;
         }
@@ -320,7 +321,7 @@ impl Engine {
         out.try_reserve_exact(len).map_err(|_| JsError::new("out of memory for the slice"))?;
         out.resize(len, 0);
         let display = Display { window: Window { center, width }, func, invert, colormap };
-        self.renderer.render(v, view, index, t, display, &mut out).map_err(js_err)?;
+        self.renderer.render_cached(vol, v, view, index, t, display, &mut out).map_err(js_err)?;
         if label_opacity > 0.0 {
             if let Some((img, labels)) = &self.labels {
                 if *img == vol && labels.dims[..3] == v.dims[..3] {
