@@ -354,6 +354,24 @@ fn march(vol: &Volume, sample: impl Fn(usize) -> f32, level: f32, opts: &IsoOpti
             hi_vals[y * nx + x] = value(x, y, 0);
         }
     }
+    // Corner codes of each cell's square in planes z and z+1 (bit 0: (x, y),
+    // 1: (x+1, y), 2: (x, y+1), 3: (x+1, y+1) above the level), so a cell's
+    // case is lo | hi << 4 and runs of empty cells are skipped 8 at a time.
+    let mut lo_sq = vec![0u8; plane];
+    let mut hi_sq = vec![0u8; plane];
+    let squares = |vals: &[f32], sq: &mut [u8]| {
+        for y in 0..ny - 1 {
+            let (r0, r1) = (&vals[y * nx..(y + 1) * nx], &vals[(y + 1) * nx..(y + 2) * nx]);
+            let out = &mut sq[y * nx..(y + 1) * nx - 1];
+            let mut left = u8::from(r0[0] > level) | u8::from(r1[0] > level) << 2;
+            for (x, o) in out.iter_mut().enumerate() {
+                let right = u8::from(r0[x + 1] > level) | u8::from(r1[x + 1] > level) << 2;
+                *o = left | right << 1;
+                left = right;
+            }
+        }
+    };
+    squares(&hi_vals, &mut hi_sq);
     let max_tris = opts.max_triangles;
     for z in 0..nz - 1 {
         std::mem::swap(&mut lo_vals, &mut hi_vals);
@@ -362,14 +380,39 @@ fn march(vol: &Volume, sample: impl Fn(usize) -> f32, level: f32, opts: &IsoOpti
         hi_x.fill(NONE);
         hi_y.fill(NONE);
         zed.fill(NONE);
+        std::mem::swap(&mut lo_sq, &mut hi_sq);
         for y in 0..ny {
             for x in 0..nx {
                 hi_vals[y * nx + x] = value(x, y, z + 1);
             }
         }
+        squares(&hi_vals, &mut hi_sq);
         for y in 0..ny - 1 {
-            for x in 0..nx - 1 {
+            let mut x = 0;
+            while x < nx - 1 {
                 let i = y * nx + x;
+                // Eight cells wholly below or wholly above: nothing to do.
+                if x + 8 < nx {
+                    let word = |sq: &[u8]| {
+                        let mut w = [0u8; 8];
+                        w.copy_from_slice(&sq[i..i + 8]);
+                        u64::from_ne_bytes(w)
+                    };
+                    let (a, b) = (word(&lo_sq), word(&hi_sq));
+                    if a == b && (a == 0 || a == 0x0F0F_0F0F_0F0F_0F0F) {
+                        x += 8;
+                        continue;
+                    }
+                }
+                let cfg = usize::from(lo_sq[i] | hi_sq[i] << 4);
+                // The rest of the body works on this cell; the loop goes on at the next.
+                let cell = x;
+                x += 1;
+                let x = cell;
+                let n = cases.count[cfg] as usize;
+                if n == 0 {
+                    continue;
+                }
                 let vals = [
                     lo_vals[i],
                     lo_vals[i + 1],
@@ -380,16 +423,6 @@ fn march(vol: &Volume, sample: impl Fn(usize) -> f32, level: f32, opts: &IsoOpti
                     hi_vals[i + nx],
                     hi_vals[i + nx + 1],
                 ];
-                let mut cfg = 0usize;
-                for (c, &v) in vals.iter().enumerate() {
-                    if v > level {
-                        cfg |= 1 << c;
-                    }
-                }
-                let n = cases.count[cfg] as usize;
-                if n == 0 {
-                    continue;
-                }
                 if mesh.triangles.len() + n > max_tris {
                     return Err(Error::limit(format!(
                         "the surface has more than {max_tris} triangles: raise the level, smooth or downsample the volume first"
