@@ -3,6 +3,7 @@
 // .nii, and the 8-bit PNG stack. Reports the worker's time and output size
 // per run and the medians; never asserts.
 //   node scripts/bench-export.mjs DIR [RUNS]
+//   ONLY="PNG,wasm gzip" node scripts/bench-export.mjs DIR [RUNS]   (cases whose name contains one of these)
 // Needs `node scripts/build.mjs all` first.
 import { readdirSync } from 'node:fs';
 import { startApp, openApp, idle } from '../tests/e2e/helpers.mjs';
@@ -14,12 +15,13 @@ if (!dir) {
   process.exit(2);
 }
 const count = readdirSync(dir).filter((f) => !f.startsWith('.')).length;
+const only = (process.env.ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const cases = [
   ['nii.gz, wasm gzip', { 'export-format': 'nii.gz', 'export-gzip': 'wasm' }],
   ['nii.gz, CompressionStream', { 'export-format': 'nii.gz', 'export-gzip': 'browser' }],
   ['nii (raw)', { 'export-format': 'nii' }],
   ['PNG-8 stack (.zip)', { 'export-format': 'png-zip', 'export-depth': '8' }],
-];
+].filter(([name]) => only.length === 0 || only.some((o) => name.includes(o)));
 const app = await startApp();
 const results = new Map(cases.map(([name]) => [name, []]));
 try {
