@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startApp, openApp, idle, canvasInfo } from '../tests/e2e/helpers.mjs';
+import { startApp, openApp, idle, canvasInfo, openFolder } from '../tests/e2e/helpers.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CT = process.argv[2] ?? '/tmp/voxdrop-bench/data/ct_1x';
@@ -18,20 +18,6 @@ const RUNS = Number(process.argv[3] ?? 2);
 const CORPUS_DATA = join(ROOT, '..', 'shared', 'corpus', 'data');
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
-async function openFolder(page, dir) {
-  await page.evaluate(() => document.querySelector('#messages')?.replaceChildren());
-  const t = performance.now();
-  await page.setInputFiles('#folder-input', dir);
-  await page.waitForFunction(
-    () =>
-      /Loaded \d+ volumes? from|No image found/.test(document.querySelector('#messages')?.textContent ?? '') &&
-      document.body.dataset.state === 'ready' &&
-      document.body.dataset.render !== 'pending',
-    null,
-    { timeout: 300_000 },
-  );
-  return performance.now() - t;
-}
 
 if (!existsSync(CT)) throw new Error(`${CT} is missing: npm run bench:peers -- --setup-only`);
 const app = await startApp();
@@ -42,7 +28,7 @@ try {
   for (let r = 0; r < RUNS; r++) {
     const s = await openApp(app);
     const { page } = s;
-    await openFolder(page, CT);
+    await openFolder(page, CT, 300_000);
     const box = await page.locator('#canvas-axial').boundingBox();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     const start = await canvasInfo(page);
@@ -79,7 +65,7 @@ try {
       throw new Error('index readback');
     scroll.push(...steps);
     console.log(`round ${r + 1}: ${steps.length} scroll steps, median ${median(steps).toFixed(1)} ms (slice ${end.index} of ${end.count})`);
-    const ms = await openFolder(page, CORPUS_DATA);
+    const ms = await openFolder(page, CORPUS_DATA, 300_000);
     series = await page.$$eval('#series li', (l) => l.length);
     browse.push(ms);
     console.log(`round ${r + 1}: corpus folder → series browser ${ms.toFixed(0)} ms (${series} series listed)`);

@@ -366,3 +366,35 @@ export async function dropFiles(page, files) {
   await page.waitForFunction(() => document.body.dataset.state === 'busy' || document.querySelector('#messages li'), null, { timeout: 10_000 }).catch(() => {});
   await idle(page);
 }
+
+/** Every file under `dir` (dot files skipped), sorted. */
+export function filesUnder(dir) {
+  const out = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.name.startsWith('.')) continue;
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else out.push(p);
+  }
+  return out.sort();
+}
+
+/**
+ * Opens a folder through the folder input and waits for that load's own
+ * summary (an old message, or the 'ready' state before the change event,
+ * would end the wait too early). Returns the milliseconds it took.
+ */
+export async function openFolder(page, dir, timeout = 120_000) {
+  await page.evaluate(() => document.querySelector('#messages')?.replaceChildren());
+  const t = performance.now();
+  await page.setInputFiles('#folder-input', dir);
+  await page.waitForFunction(
+    () =>
+      /Loaded \d+ volumes? from|No image found/.test(document.querySelector('#messages')?.textContent ?? '') &&
+      document.body.dataset.state === 'ready' &&
+      document.body.dataset.render !== 'pending',
+    null,
+    { timeout },
+  );
+  return performance.now() - t;
+}

@@ -11,11 +11,11 @@
 // after the page has loaded (helpers.openApp / assertQuiet).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync, rmSync, existsSync, readdirSync, statSync, copyFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, rmSync, existsSync, statSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, dirname } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { CORPUS, startApp, openApp, idle, canvasInfo, dropFiles } from './helpers.mjs';
+import { CORPUS, startApp, openApp, idle, canvasInfo, dropFiles, filesUnder, openFolder } from './helpers.mjs';
 
 const SERIES = join(CORPUS, 'data/dicom-series');
 const HAVE_CORPUS = existsSync(join(CORPUS, 'MANIFEST.tsv'));
@@ -29,16 +29,6 @@ after(async () => {
   await app?.close();
 });
 
-function filesUnder(dir) {
-  const out = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.name.startsWith('.')) continue;
-    if (e.isDirectory()) out.push(...filesUnder(p));
-    else out.push(p);
-  }
-  return out.sort();
-}
 
 /** xorshift32: deterministic noise. */
 function rng(seed) {
@@ -54,20 +44,6 @@ function rng(seed) {
 }
 
 /** Opens a folder through the "Open folder…" input (files are read from disk by the browser, no request). */
-async function openFolder(page, dir, timeout = 120_000) {
-  // Clear the messages first: the load is over when its own summary appears
-  // (an old message, or the 'ready' state before the change event, would end the wait too early).
-  await page.evaluate(() => document.querySelector('#messages')?.replaceChildren());
-  await page.setInputFiles('#folder-input', dir);
-  await page.waitForFunction(
-    () =>
-      /Loaded \d+ volumes? from|No image found/.test(document.querySelector('#messages')?.textContent ?? '') &&
-      document.body.dataset.state === 'ready' &&
-      document.body.dataset.render !== 'pending',
-    null,
-    { timeout },
-  );
-}
 
 async function seriesCount(page) {
   return page.$$eval('#series li', (l) => l.length);

@@ -21,22 +21,13 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CORPUS } from './helpers.mjs';
+import { CORPUS, filesUnder } from './helpers.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PKG = join(ROOT, 'www', 'pkg');
 const NATIVE = join(ROOT, 'target', 'release', process.platform === 'win32' ? 'voxdrop.exe' : 'voxdrop');
 const HAVE_CORPUS = existsSync(join(CORPUS, 'MANIFEST.tsv'));
 
-function filesUnder(dir) {
-  const out = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...filesUnder(p));
-    else if (e.isFile()) out.push(p);
-  }
-  return out.sort();
-}
 
 /** A raw NRRD (header with geometry and type, then the voxels): its header and a hash of the whole file. */
 function summary(bytes) {
