@@ -101,10 +101,7 @@ pub fn tile_positions(
     let col = [iop[3], iop[4], iop[5]];
     let iop_normal = normalize(cross(row, col)).unwrap_or([0.0, 0.0, 1.0]);
     // The CSA normal decides the direction; keep it on the iop normal's line.
-    let sign = match csa_normal.and_then(normalize) {
-        Some(n) if dot(n, iop_normal) < 0.0 => -1.0,
-        _ => 1.0,
-    };
+    let sign = if tiles_descend(iop, csa_normal) { -1.0 } else { 1.0 };
     let dx = (info.tile_columns * (info.tiles - 1)) as f64 / 2.0 * pixel_spacing[1];
     let dy = (info.tile_rows * (info.tiles - 1)) as f64 / 2.0 * pixel_spacing[0];
     let first = [0, 1, 2].map(|i| ipp[i] + row[i] * dx + col[i] * dy);
@@ -119,8 +116,8 @@ pub fn tile_positions(
 /// True when the CSA SliceNormalVector points against the normal of `iop`
 /// (row × column): the tiles then step backwards along that normal.
 pub fn tiles_descend(iop: [f64; 6], csa_normal: Option<[f64; 3]>) -> bool {
-    let iop_normal = normalize(cross([iop[0], iop[1], iop[2]], [iop[3], iop[4], iop[5]]));
-    matches!((csa_normal.and_then(normalize), iop_normal), (Some(n), Some(m)) if dot(n, m) < 0.0)
+    let iop_normal = normalize(cross([iop[0], iop[1], iop[2]], [iop[3], iop[4], iop[5]])).unwrap_or([0.0, 0.0, 1.0]);
+    csa_normal.and_then(normalize).is_some_and(|n| dot(n, iop_normal) < 0.0)
 }
 
 #[cfg(test)]
