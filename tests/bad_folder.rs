@@ -8,21 +8,11 @@
 //! (`tests/e2e/security.test.mjs`) generates the same mix into a temp dir.
 
 mod common;
+use common::Rng;
 
 use std::collections::BTreeSet;
 use voxdrop::formats::Loader;
 use voxdrop::{Limits, Volume};
-
-/// xorshift64*.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
 
 fn load(files: &[(String, Vec<u8>)]) -> (Vec<Volume>, Vec<voxdrop::Error>) {
     let mut loader = Loader::new(Limits::default());

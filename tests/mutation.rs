@@ -24,6 +24,7 @@
 //! worker threads (default 2). A larger run: `VOXDROP_MUTATION_FLIPS=4096`.
 
 mod common;
+use common::Rng;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -168,20 +169,6 @@ fn is_companion(format: Format) -> bool {
 }
 
 // ---------------------------------------------------------------- mutations
-
-/// xorshift64*: deterministic, seedable.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 fn u16_at(b: &[u8], at: usize, be: bool) -> Option<u16> {
     let x = b.get(at..at + 2)?;

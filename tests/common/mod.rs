@@ -212,3 +212,18 @@ pub fn read_npy_records(path: &Path) -> (Npy, usize) {
     let values = data[..n].iter().map(|&b| b as f64).collect();
     (Npy { shape, descr: "|u1".to_string(), fortran_order, values }, fields)
 }
+
+/// xorshift64*: deterministic, seedable (the mutation suite and the bad-folder test).
+pub struct Rng(pub u64);
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    /// A number in 0..n (0 when n is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
