@@ -61,7 +61,6 @@ pub fn crash_for_test() {
     panic!("deliberate panic (crash_for_test)");
 }
 
-/// Crate version (shown in the UI footer).
 /// Every data element of one DICOM file as JSON rows
 /// `[{tag, vr, name, value, depth}]` for the tag browser.
 #[wasm_bindgen]
@@ -70,6 +69,24 @@ pub fn dicom_tags(bytes: &[u8]) -> Result<String, JsError> {
     Ok(to_json(&rows))
 }
 
+/// One piece of a `.nii.gz` compressed on a helper worker: raw deflate at
+/// the export level, ended by a sync flush so the pieces, in order, make one
+/// stream (`www/deflate.ts` adds the gzip header, the final block and the
+/// trailer).
+#[wasm_bindgen]
+pub fn deflate_piece(data: &[u8]) -> Result<Vec<u8>, JsError> {
+    crate::export::pgzip::deflate_piece(data, crate::export::GZIP_LEVEL).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// CRC-32 (gzip's) of `data`, continuing from `crc` (0 to start).
+#[wasm_bindgen]
+pub fn crc32_update(crc: u32, data: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new_with_initial(crc);
+    h.update(data);
+    h.finalize()
+}
+
+/// Crate version (shown in the UI footer).
 #[wasm_bindgen]
 pub fn version() -> String {
     crate::VERSION.to_string()

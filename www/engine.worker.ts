@@ -5,19 +5,25 @@ import { unzipSync } from 'fflate';
 import init, { Engine, crash_for_test, dicom_tags, install_panic_hook, last_panic, version } from 'voxdrop-wasm';
 import { VIEWS } from './protocol';
 import { handle3d, renderProjection } from './worker3d';
+import { DeflatePool, ParallelGzip, serveDeflate } from './deflate';
+import type { DeflateJob, DeflateReply } from './deflate';
 import type {
   Display, TagRow, ExportedBlob, ExportRequest, ExportResult, RequestOf, FromWorker, Histogram, LabelsInfo, Request, Results, SliceGeom, SliceImage, Stats, ToWorker, FinishInfo,
   Probe, ViewName, VolumeInfo,
 } from './protocol';
 
 interface WorkerScope {
-  postMessage(message: FromWorker, transfer?: Transferable[]): void;
-  onmessage: ((ev: MessageEvent<ToWorker | InitMessage>) => void) | null;
+  postMessage(message: FromWorker | DeflateReply, transfer?: Transferable[]): void;
+  onmessage: ((ev: MessageEvent<ToWorker | InitMessage | DeflateJob>) => void) | null;
+  location: { href: string };
 }
 
-/** First message from engine-client: the compiled wasm module (or its URL). */
+/** First message: the compiled wasm module (or its URL). From engine-client
+ * for the engine; from the engine worker, with `role: 'deflate'`, for a
+ * helper that only compresses export pieces (see deflate.ts). */
 interface InitMessage {
   init: WebAssembly.Module | string;
+  role?: 'deflate';
 }
 const scope = self as unknown as WorkerScope;
 
@@ -146,7 +152,9 @@ const FOLD_BYTES = 64 << 20;
 async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>): Promise<ExportResult> {
   const t0 = performance.now();
   const browserGzip = req.gzip === 'browser' && req.request.format === 'nii.gz';
-  const request: ExportRequest = browserGzip ? { ...req.request, format: 'nii' } : req.request;
+  // wasm gzip of a .nii.gz runs on this worker and the helpers, in parallel.
+  const parallel = !browserGzip && req.request.format === 'nii.gz' ? new ParallelGzip(deflatePool.get()) : null;
+  const request: ExportRequest = browserGzip || parallel ? { ...req.request, format: 'nii' } : req.request;
   const raw = req.rawBytes;
   const gz = request.format.endsWith('.gz') || request.format === 'nrrd';
   const total = Math.max(1, request.format === 'png-zip' ? raw / 4 : gz ? raw / 3 : raw);
@@ -156,6 +164,12 @@ async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>)
   let done = 0;
   let lastPost = 0;
   const sink = (name: string, piece: Uint8Array): void => {
+    if (parallel && name.endsWith('.nii')) {
+      parallel.push(piece);
+      done += piece.length;
+      report(name);
+      return;
+    }
     let list = parts.get(name);
     if (!list) {
       list = [];
@@ -172,15 +186,23 @@ async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>)
       pending.set(name, held);
     }
     done += piece.length;
+    report(name);
+  };
+  const report = (name: string): void => {
     const now = performance.now();
     if (now - lastPost > 100) {
       lastPost = now;
       post({ type: 'progress', id, done: Math.min(done, total), total, what: `writing ${name}` });
     }
   };
-  e.export_files(req.vol, JSON.stringify(request), sink);
+  const names = (JSON.parse(e.export_files(req.vol, JSON.stringify(request), sink)) as { files: string[] }).files;
   let files: ExportedBlob[] = order.map((name) => ({ name, blob: new Blob(parts.get(name) ?? []) }));
   parts.clear();
+  if (parallel) {
+    post({ type: 'progress', id, done: Math.min(done, total), total, what: `compressing on ${parallel.workers} workers` });
+    const nii = names.find((n) => n.endsWith('.nii'));
+    if (nii !== undefined) files.unshift({ name: `${nii}.gz`, blob: await parallel.finish() });
+  }
   if (browserGzip) {
     post({ type: 'progress', id, done: total, total, what: 'compressing (browser gzip)' });
     files = await Promise.all(
@@ -191,8 +213,8 @@ async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>)
       }),
     );
   }
-  const compressor = browserGzip ? 'browser' : gz ? 'wasm' : 'none';
-  return { files, ms: performance.now() - t0, compressor };
+  const compressor = browserGzip ? 'browser' : gz || parallel ? 'wasm' : 'none';
+  return { files, ms: performance.now() - t0, compressor, workers: parallel?.workers ?? 1 };
 }
 
 function run(msg: ToWorker): void {
@@ -231,19 +253,53 @@ function fail(id: number, err: unknown): void {
   }
 }
 
+/** Helper workers for parallel gzip: this same script, started in deflate mode. */
+const deflatePool = new DeflatePool(() => {
+  const w = new Worker(scope.location.href, { type: 'module', name: 'voxdrop-deflate' });
+  w.postMessage({ init: wasmSource, role: 'deflate' } satisfies InitMessage);
+  return w;
+});
+/** What this worker was started with, handed on to the helpers. */
+let wasmSource: WebAssembly.Module | string = '';
+/** In deflate mode: jobs that arrived before the module was ready (null once it is). */
+let deflateQueue: DeflateJob[] | null = null;
+
 let started = false;
 scope.onmessage = (ev) => {
   const data = ev.data;
   if ('init' in data) {
-    if (!started) start(data.init);
+    if (!started && data.role === 'deflate') startDeflate(data.init);
+    else if (!started) start(data.init);
     started = true;
+    return;
+  }
+  if ('data' in data) {
+    if (deflateQueue !== null) deflateQueue.push(data);
+    else serveDeflate((r, t) => scope.postMessage(r, t), data);
     return;
   }
   if (engine === null && dead === null) queue.push(data);
   else run(data);
 };
 
+function startDeflate(wasm: WebAssembly.Module | string): void {
+  deflateQueue = [];
+  init({ module_or_path: wasm }).then(
+    () => {
+      const jobs = deflateQueue ?? [];
+      deflateQueue = null;
+      for (const job of jobs) serveDeflate((r, t) => scope.postMessage(r, t), job);
+    },
+    (err: unknown) => {
+      const error = `the compression worker could not start: ${err instanceof Error ? err.message : String(err)}`;
+      for (const job of deflateQueue ?? []) scope.postMessage({ id: job.id, error });
+      throw err;
+    },
+  );
+}
+
 function start(wasm: WebAssembly.Module | string): void {
+  wasmSource = wasm;
   init({ module_or_path: wasm })
     .then((out) => {
       wasmMemory = (out as { memory?: WebAssembly.Memory } | undefined)?.memory ?? null;

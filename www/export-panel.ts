@@ -131,7 +131,7 @@ export class ExportPanel {
       this.last = result;
       for (const f of result.files) saveBlob(f.blob, f.name);
       const size = result.files.reduce((a, f) => a + f.blob.size, 0);
-      const how = result.compressor === 'none' ? '' : `, gzip by ${result.compressor === 'browser' ? 'the browser' : 'wasm'}`;
+      const how = result.compressor === 'none' ? '' : `, gzip by ${result.compressor === 'browser' ? 'the browser' : result.workers > 1 ? `wasm on ${result.workers} workers` : 'wasm'}`;
       this.ui.note.dataset.ms = String(result.ms);
       this.ui.note.dataset.bytes = String(size);
       this.ui.note.textContent = `${result.files.map((f) => f.name).join(', ')}: ${(size / 2 ** 20).toFixed(1)} MiB in ${(result.ms / 1000).toFixed(2)} s${how}.`;
@@ -189,7 +189,7 @@ export class ExportPanel {
       const blob = new Blob(chunks, { type: 'video/webm' });
       // Series number only: a description can carry anything.
       const name = `${vol.series_number ?? vol.id + 1}_cine_${view}.webm`;
-      this.last = { files: [{ name, blob }], ms: 0, compressor: 'none' };
+      this.last = { files: [{ name, blob }], ms: 0, compressor: 'none', workers: 1 };
       saveBlob(blob, name);
       this.ui.note.textContent = `${name}: ${geom.count} frames at ${fps} fps, ${(blob.size / 1024).toFixed(0)} KiB.`;
     } catch (err) {

@@ -171,6 +171,8 @@ export interface ExportResult {
   /** Time in the worker, ms. */
   ms: number;
   compressor: 'wasm' | 'browser' | 'none';
+  /** Workers the wasm gzip ran on (the engine worker and its helpers). */
+  workers: number;
 }
 
 /** Requests, by kind. */

@@ -15,7 +15,6 @@ pub mod naming;
 pub mod nifti;
 pub mod npy;
 pub mod nrrd;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod pgzip;
 pub mod png_stack;
 pub mod sidecar;

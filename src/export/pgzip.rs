@@ -1,120 +1,168 @@
 //! Parallel gzip for the native CLI (pigz's scheme): the input is cut into
-//! 1 MiB chunks, each compressed as raw deflate on its own thread (rayon) and
-//! ended with a sync flush so the pieces concatenate into one valid deflate
-//! stream; the CRC-32 of the whole is combined from the chunks' CRCs. The
-//! result is a single-member gzip file (RFC 1952) any gunzip reads.
+//! 1 MiB chunks, each compressed as raw deflate on a rayon thread and ended
+//! with a sync flush, so the pieces concatenate into one valid deflate stream
+//! closed by an empty final block; the CRC-32 is computed as the data
+//! arrives. The result is a single-member gzip file (RFC 1952) any gunzip reads.
 //!
-//! The browser build has no threads and keeps flate2's streaming encoder.
+//! Chunks are compressed as a pipeline, not in batches: each full chunk is
+//! handed to the pool as soon as it is written, and finished chunks are
+//! written out in order while later ones are still compressing, so both cores
+//! stay busy (a batch waits for its slowest chunk, and air compresses several
+//! times faster than tissue). At most a few chunks per thread are in flight.
+//!
+//! The browser build has no threads; it splits the same way across workers
+//! (see [`deflate_piece`] and `www/deflate.worker.ts`).
 
-use std::io::{self, Write};
+#[cfg(not(target_arch = "wasm32"))]
+use std::collections::VecDeque;
+use std::io;
+#[cfg(not(target_arch = "wasm32"))]
+use std::io::Write;
+#[cfg(not(target_arch = "wasm32"))]
+use std::sync::mpsc::{channel, Receiver, TryRecvError};
 
-use flate2::{Compress, Compression, FlushCompress, Status};
-use rayon::prelude::*;
+use flate2::{Compress, Compression, FlushCompress};
 
 /// Bytes per independently compressed chunk.
+#[cfg(not(target_arch = "wasm32"))]
 const CHUNK: usize = 1 << 20;
 
-/// A `Write` that gzips what it is given, several chunks at a time in
-/// parallel. Call [`ParGzWriter::finish`] to write the last block and the trailer.
-pub struct ParGzWriter<W: Write> {
-    inner: W,
-    level: u32,
-    pending: Vec<u8>,
-    batch: usize,
-    crc: crc32fast::Hasher,
-    total: u64,
-    header_written: bool,
-}
+/// The gzip header: ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=unknown.
+pub const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
 
-fn deflate_chunk(data: &[u8], level: u32, last: bool) -> io::Result<Vec<u8>> {
-    let mut c = Compress::new(Compression::new(level), false);
+/// An empty final block (BFINAL=1, fixed Huffman, end-of-block): ends a
+/// stream made of sync-flushed pieces.
+pub const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
+
+/// Compresses `data` as raw deflate ending with a sync flush (byte-aligned,
+/// not final), so pieces compressed separately concatenate into one stream.
+pub fn deflate_piece(data: &[u8], level: u32) -> io::Result<Vec<u8>> {
+    let mut c = Compress::new(Compression::new(level.min(9)), false);
     let mut out = Vec::with_capacity(data.len() / 2 + 1024);
-    let flush = if last { FlushCompress::Finish } else { FlushCompress::Sync };
     loop {
         if out.capacity() - out.len() < 1024 {
             out.reserve(out.capacity().max(4096));
         }
         let input = data.get(c.total_in() as usize..).unwrap_or(&[]);
-        let st = c.compress_vec(input, &mut out, flush).map_err(io::Error::other)?;
-        if st == Status::StreamEnd {
-            break;
-        }
+        c.compress_vec(input, &mut out, FlushCompress::Sync).map_err(io::Error::other)?;
         // A sync flush is complete once all input is taken and the output
         // buffer was not filled (zlib's "avail_out != 0" rule).
-        if !last && c.total_in() as usize >= data.len() && out.len() < out.capacity() {
+        if c.total_in() as usize >= data.len() && out.len() < out.capacity() {
             break;
         }
     }
     Ok(out)
 }
 
+/// The gzip trailer: CRC-32 and the length modulo 2^32, little-endian.
+pub fn gzip_trailer(crc: u32, len: u64) -> [u8; 8] {
+    let mut t = [0u8; 8];
+    t[..4].copy_from_slice(&crc.to_le_bytes());
+    t[4..].copy_from_slice(&(len as u32).to_le_bytes());
+    t
+}
+
+/// A `Write` that gzips what it is given, chunks compressed in parallel.
+/// Call [`ParGzWriter::finish`] to write the last chunk and the trailer.
+#[cfg(not(target_arch = "wasm32"))]
+pub struct ParGzWriter<W: Write> {
+    inner: W,
+    level: u32,
+    pending: Vec<u8>,
+    in_flight: VecDeque<Receiver<io::Result<Vec<u8>>>>,
+    max_in_flight: usize,
+    crc: crc32fast::Hasher,
+    total: u64,
+    header_written: bool,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 impl<W: Write> ParGzWriter<W> {
     pub fn new(inner: W, level: u32) -> Self {
         let threads = rayon::current_num_threads().max(1);
         ParGzWriter {
             inner,
             level: level.min(9),
-            pending: Vec::new(),
-            batch: CHUNK * threads * 2,
+            pending: Vec::with_capacity(CHUNK),
+            in_flight: VecDeque::new(),
+            max_in_flight: threads * 3,
             crc: crc32fast::Hasher::new(),
             total: 0,
             header_written: false,
         }
     }
 
-    fn header(&mut self) -> io::Result<()> {
+    /// Hands the buffered bytes to the pool as one chunk.
+    fn submit(&mut self) -> io::Result<()> {
         if !self.header_written {
-            // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=unknown
-            self.inner.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])?;
+            self.inner.write_all(&GZIP_HEADER)?;
             self.header_written = true;
         }
-        Ok(())
-    }
-
-    /// Compresses `data` (whole chunks, the last one final when `last`).
-    fn flush_data(&mut self, data: &[u8], last: bool) -> io::Result<()> {
-        self.header()?;
-        let n = data.len().div_ceil(CHUNK).max(usize::from(last));
-        let level = self.level;
-        let parts: Vec<(io::Result<Vec<u8>>, crc32fast::Hasher)> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let piece = data.get(i * CHUNK..((i + 1) * CHUNK).min(data.len())).unwrap_or(&[]);
-                let mut h = crc32fast::Hasher::new();
-                h.update(piece);
-                (deflate_chunk(piece, level, last && i + 1 == n), h)
-            })
-            .collect();
-        for (bytes, h) in parts {
-            self.inner.write_all(&bytes?)?;
-            self.crc.combine(&h);
-        }
+        let data = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
+        self.crc.update(&data);
         self.total += data.len() as u64;
+        let (tx, rx) = channel();
+        let level = self.level;
+        rayon::spawn(move || {
+            // The receiver is only gone when the writer was dropped unfinished.
+            let _ = tx.send(deflate_piece(&data, level));
+        });
+        self.in_flight.push_back(rx);
+        while self.in_flight.len() > self.max_in_flight {
+            self.write_oldest()?;
+        }
         Ok(())
     }
 
-    /// Writes what is buffered as the final block, then the CRC-32 and size.
+    /// Waits for the oldest chunk in flight and writes it. On a rayon
+    /// thread (several series converted at once) it runs queued work while
+    /// it waits, so a pool whose threads all wait here cannot deadlock.
+    fn write_oldest(&mut self) -> io::Result<()> {
+        let Some(rx) = self.in_flight.pop_front() else { return Ok(()) };
+        let bytes = loop {
+            match rx.try_recv() {
+                Ok(r) => break r?,
+                Err(TryRecvError::Disconnected) => return Err(io::Error::other("a gzip worker stopped")),
+                Err(TryRecvError::Empty) => match rayon::yield_now() {
+                    // Not a pool thread: block until the chunk is done.
+                    None => break rx.recv().map_err(|_| io::Error::other("a gzip worker stopped"))??,
+                    Some(rayon::Yield::Executed) => {}
+                    Some(rayon::Yield::Idle) => std::thread::yield_now(),
+                },
+            }
+        };
+        self.inner.write_all(&bytes)
+    }
+
+    /// Writes what is buffered, the final block, then the CRC-32 and size.
     pub fn finish(mut self) -> io::Result<W> {
-        let data = std::mem::take(&mut self.pending);
-        self.flush_data(&data, true)?;
+        if !self.pending.is_empty() || !self.header_written {
+            self.submit()?;
+        }
+        while !self.in_flight.is_empty() {
+            self.write_oldest()?;
+        }
+        self.inner.write_all(&FINAL_BLOCK)?;
         let crc = self.crc.clone().finalize();
-        self.inner.write_all(&crc.to_le_bytes())?;
-        self.inner.write_all(&(self.total as u32).to_le_bytes())?;
+        self.inner.write_all(&gzip_trailer(crc, self.total))?;
         self.inner.flush()?;
         Ok(self.inner)
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl<W: Write> Write for ParGzWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.pending.extend_from_slice(buf);
-        if self.pending.len() >= self.batch {
-            let full = self.pending.len() / CHUNK * CHUNK;
-            let rest = self.pending.split_off(full);
-            let data = std::mem::replace(&mut self.pending, rest);
-            self.flush_data(&data, false)?;
+    fn write(&mut self, mut buf: &[u8]) -> io::Result<usize> {
+        let n = buf.len();
+        while !buf.is_empty() {
+            let take = (CHUNK - self.pending.len()).min(buf.len());
+            self.pending.extend_from_slice(&buf[..take]);
+            buf = &buf[take..];
+            if self.pending.len() == CHUNK {
+                self.submit()?;
+            }
         }
-        Ok(buf.len())
+        Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -153,5 +201,35 @@ mod tests {
         roundtrip(&big[..CHUNK * 4], 6);
         let noise: Vec<u8> = (0..CHUNK * 3 + 1).map(|i| (i as u32).wrapping_mul(2654435761).to_le_bytes()[3]).collect();
         roundtrip(&noise, 1);
+    }
+
+    #[test]
+    fn writers_on_every_pool_thread_do_not_deadlock() {
+        // Several series gzipped at once, one per pool thread, each waiting
+        // for chunks queued behind the others' (the CLI's folder conversion).
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let big: Vec<u8> = (0..(CHUNK * 7 + 99)).map(|i| ((i * 13 / 777) % 253) as u8).collect();
+        pool.install(|| {
+            use rayon::prelude::*;
+            (0..6).into_par_iter().for_each(|_| roundtrip(&big, 2));
+        });
+    }
+
+    #[test]
+    fn separately_deflated_pieces_make_one_gzip_member() {
+        // What the browser assembles from its workers' pieces.
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i / 300 % 7 + i % 3) as u8).collect();
+        let mut gz = GZIP_HEADER.to_vec();
+        let mut crc = crc32fast::Hasher::new();
+        for piece in data.chunks(777_777) {
+            gz.extend(deflate_piece(piece, 2).unwrap());
+            crc.update(piece);
+        }
+        gz.extend(FINAL_BLOCK);
+        gz.extend(gzip_trailer(crc.finalize(), data.len() as u64));
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(gz.as_slice()).read_to_end(&mut back).unwrap();
+        assert!(back == data);
+        assert!(gz.len() < data.len() / 4, "{} bytes", gz.len());
     }
 }

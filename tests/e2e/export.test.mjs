@@ -8,8 +8,8 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { unzipSync } from 'fflate';
-import { startApp, openApp, idle, readNifti, decodePng, SAMPLE, CORPUS, windowLinear } from './helpers.mjs';
+import { unzipSync, gunzipSync as fflateGunzip } from 'fflate';
+import { startApp, openApp, idle, readNifti, decodePng, SAMPLE, CORPUS, windowLinear, openFolder } from './helpers.mjs';
 
 let app;
 before(async () => {
@@ -88,6 +88,26 @@ test('NIfTI export (wasm gzip, browser gzip, raw) reads back with the sample\'s 
   assert.equal(sidecar.ConversionSoftware, 'voxdrop');
   const note = await s.page.textContent('#export-note');
   assert.match(note, /MiB in [\d.]+ s/);
+  s.assertQuiet();
+  await s.context.close();
+});
+
+test('a .nii.gz of several pieces is gzipped in parallel by helper workers into one valid gzip', async () => {
+  // 512×512×20 int16 (10 MiB): three 4 MiB pieces, so the helper worker
+  // compresses at least one while the engine worker compresses the others.
+  const s = await openApp(app, { acceptDownloads: true });
+  await openFolder(s.page, join(CORPUS, 'data', 'dicom-series', 'TotalSegmentator__example_ct_dicom'));
+  const gz = only(await exportFrom(s.page, { 'export-format': 'nii.gz', 'export-gzip': 'wasm', 'export-sidecar': false }, 1), /\.nii\.gz$/);
+  const note = await s.page.textContent('#export-note');
+  const cores = await s.page.evaluate(() => navigator.hardwareConcurrency);
+  if (cores > 1) assert.match(note, /gzip by wasm on [2-4] workers/);
+  const raw = only(await exportFrom(s.page, { 'export-format': 'nii', 'export-sidecar': false }, 1), /\.nii$/);
+  assert.equal(raw.bytes.length, 352 + 512 * 512 * 20 * 2);
+  assert.deepEqual(gunzipSync(gz.bytes), raw.bytes, 'zlib reads the parallel gzip as the raw NIfTI');
+  assert.deepEqual(Buffer.from(fflateGunzip(gz.bytes)), raw.bytes, 'fflate reads it too');
+  // One member: the trailer's length is the whole file's.
+  assert.equal(gz.bytes.readUInt32LE(gz.bytes.length - 4), raw.bytes.length);
+  assert.ok(gz.bytes.length < raw.bytes.length / 2, `${gz.bytes.length} bytes`);
   s.assertQuiet();
   await s.context.close();
 });

@@ -1,0 +1,159 @@
+// Parallel gzip of a .nii.gz export (pigz's scheme, as the CLI does it): the
+// raw NIfTI comes out of wasm in 4 MiB pieces; the engine worker compresses
+// every other piece itself and hands the rest, round robin, to helper workers
+// that each run their own copy of the wasm module. Each piece is raw deflate
+// ended by a sync flush, so the pieces in order are one deflate stream; the
+// gzip header, an empty final block and the CRC-32/length trailer around them
+// make a single-member .nii.gz that any gunzip (zlib, nibabel, fflate) reads.
+//
+// Backpressure without blocking: the engine worker compresses its own share
+// synchronously, so pieces leave it no faster than one worker can compress
+// them, and a helper (as fast) never falls more than a piece or two behind.
+
+import { crc32_update, deflate_piece } from 'voxdrop-wasm';
+
+/** Helper side: the messages a deflate worker takes and answers. */
+export interface DeflateJob {
+  id: number;
+  data: Uint8Array;
+}
+export type DeflateReply = { id: number; out: Uint8Array } | { id: number; error: string };
+
+const GZIP_HEADER = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+/** An empty final block (BFINAL=1, fixed Huffman, end of block). */
+const FINAL_BLOCK = new Uint8Array([0x03, 0x00]);
+/** Compressed output is folded into a Blob every this many bytes (see engine.worker.ts). */
+const FOLD_BYTES = 64 << 20;
+
+/** How many helpers to start: one per core beyond the engine worker's, at most 3. */
+export function helperCount(): number {
+  const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
+  return Math.max(0, Math.min(3, cores - 1));
+}
+
+interface Pending {
+  resolve: (b: Uint8Array) => void;
+  reject: (e: Error) => void;
+}
+
+/** One helper worker and the pieces it has been given. */
+export class Helper {
+  private next = 0;
+  private readonly pending = new Map<number, Pending>();
+  private broken: string | null = null;
+
+  constructor(private readonly worker: Worker) {
+    worker.onmessage = (ev: MessageEvent<DeflateReply>) => {
+      const r = ev.data;
+      const p = this.pending.get(r.id);
+      this.pending.delete(r.id);
+      if (!p) return;
+      if ('out' in r) p.resolve(r.out);
+      else p.reject(new Error(r.error));
+    };
+    worker.onerror = (ev) => {
+      ev.preventDefault();
+      this.fail(`a compression worker stopped: ${ev.message || 'worker error'}`);
+    };
+  }
+
+  private fail(message: string): void {
+    this.broken = message;
+    for (const p of this.pending.values()) p.reject(new Error(message));
+    this.pending.clear();
+  }
+
+  get ok(): boolean {
+    return this.broken === null;
+  }
+
+  /** Compresses `data` on the helper; its buffer is transferred (not copied). */
+  deflate(data: Uint8Array): Promise<Uint8Array> {
+    if (this.broken !== null) return Promise.reject(new Error(this.broken));
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const job: DeflateJob = { id, data };
+      this.worker.postMessage(job, [data.buffer]);
+    });
+  }
+}
+
+/** The helpers, started on the first gzip export and kept for later ones. */
+export class DeflatePool {
+  private helpers: Helper[] | null = null;
+
+  /** `spawn` starts one helper worker (running this bundle in deflate mode). */
+  constructor(private readonly spawn: () => Worker) {}
+
+  /** The live helpers (starting them on first use; none if workers can't start). */
+  get(): Helper[] {
+    if (this.helpers === null) {
+      this.helpers = [];
+      for (let i = 0; i < helperCount(); i++) {
+        try {
+          this.helpers.push(new Helper(this.spawn()));
+        } catch {
+          break; // No nested workers here: the engine worker compresses alone.
+        }
+      }
+    }
+    this.helpers = this.helpers.filter((h) => h.ok);
+    return this.helpers;
+  }
+}
+
+/** Builds one .nii.gz from the raw pieces given to `push`, in order. */
+export class ParallelGzip {
+  private readonly parts: (Uint8Array | Promise<Uint8Array>)[] = [];
+  private crc = 0;
+  private length = 0;
+  private turn = 0;
+
+  constructor(private readonly helpers: Helper[]) {}
+
+  /** Workers compressing, the engine worker included. */
+  get workers(): number {
+    return this.helpers.length + 1;
+  }
+
+  push(piece: Uint8Array): void {
+    this.crc = crc32_update(this.crc, piece);
+    this.length += piece.length;
+    const slot = this.turn++ % this.workers;
+    const helper = slot === 0 ? undefined : this.helpers[slot - 1];
+    this.parts.push(helper ? helper.deflate(piece) : deflate_piece(piece));
+  }
+
+  /** Waits for every piece and returns the gzip file. */
+  async finish(): Promise<Blob> {
+    const trailer = new Uint8Array(8);
+    const view = new DataView(trailer.buffer);
+    view.setUint32(0, this.crc >>> 0, true);
+    view.setUint32(4, this.length % 2 ** 32, true);
+    let folded: BlobPart[] = [GZIP_HEADER];
+    let held = 0;
+    let run: Uint8Array<ArrayBuffer>[] = [];
+    for (const part of this.parts.splice(0)) {
+      const bytes = (await part) as Uint8Array<ArrayBuffer>;
+      run.push(bytes);
+      held += bytes.length;
+      if (held >= FOLD_BYTES) {
+        folded = [new Blob([...folded, ...run])];
+        run = [];
+        held = 0;
+      }
+    }
+    return new Blob([...folded, ...run, FINAL_BLOCK, trailer]);
+  }
+}
+
+/** Runs this worker as a deflate helper: answers each job with its piece compressed. */
+export function serveDeflate(post: (reply: DeflateReply, transfer: Transferable[]) => void, job: DeflateJob): void {
+  try {
+    const out = deflate_piece(job.data);
+    post({ id: job.id, out }, [out.buffer]);
+  } catch (err) {
+    post({ id: job.id, error: err instanceof Error ? err.message : String(err) }, []);
+  }
+}
