@@ -412,8 +412,16 @@ impl Renderer {
         };
         let plane = std::mem::take(&mut self.planes[at].1);
         let table = self.table(LutKey { display, lo, len });
-        for (pixel, &i) in out.chunks_exact_mut(4).zip(&plane) {
-            pixel.copy_from_slice(&table.get(usize::from(i)).copied().unwrap_or([0, 0, 0, 255]));
+        if let Ok(full) = <&[[u8; 4]; 1 << 16]>::try_from(table) {
+            // 16-bit samples: every u16 index is in the table, so the loop
+            // has no bounds check (this is the drag's inner loop).
+            for (pixel, &i) in out.chunks_exact_mut(4).zip(&plane) {
+                pixel.copy_from_slice(&full[usize::from(i)]);
+            }
+        } else {
+            for (pixel, &i) in out.chunks_exact_mut(4).zip(&plane) {
+                pixel.copy_from_slice(&table.get(usize::from(i)).copied().unwrap_or([0, 0, 0, 255]));
+            }
         }
         self.planes[at].1 = plane;
         Ok(())
