@@ -4,8 +4,13 @@
 // per run and the medians; never asserts.
 //   node scripts/bench-export.mjs DIR [RUNS]
 //   ONLY="PNG,wasm gzip" node scripts/bench-export.mjs DIR [RUNS]   (cases whose name contains one of these)
+//   PEER=1 ...   also runs `dcm2niix -z y` (pigz) on DIR after each round, so the
+//                .nii.gz cases get a ratio measured in the same run
 // Needs `node scripts/build.mjs all` first.
-import { readdirSync } from 'node:fs';
+import { readdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startApp, openApp, idle } from '../tests/e2e/helpers.mjs';
 
 const dir = process.argv[2];
@@ -22,6 +27,18 @@ const cases = [
   ['nii (raw)', { 'export-format': 'nii' }],
   ['PNG-8 stack (.zip)', { 'export-format': 'png-zip', 'export-depth': '8' }],
 ].filter(([name]) => only.length === 0 || only.some((o) => name.includes(o)));
+const peer = process.env.PEER === '1';
+const peerRuns = [];
+/** dcm2niix -z y on DIR (its pigz), wall time and output size. */
+function dcm2niix() {
+  const out = mkdtempSync(join(tmpdir(), 'voxdrop-peer-'));
+  const t = performance.now();
+  execFileSync('dcm2niix', ['-z', 'y', '-b', 'n', '-f', 'vol', '-o', out, dir], { stdio: 'ignore' });
+  const ms = performance.now() - t;
+  const bytes = readdirSync(out).filter((f) => f.endsWith('.nii.gz')).reduce((a, f) => a + statSync(join(out, f)).size, 0);
+  rmSync(out, { recursive: true, force: true });
+  return { ms, bytes };
+}
 const app = await startApp();
 const results = new Map(cases.map(([name]) => [name, []]));
 try {
@@ -43,6 +60,11 @@ try {
       results.get(name).push({ ms: Number(ms), bytes: Number(bytes) });
       console.log(`run ${r + 1} ${name}: ${Number(ms).toFixed(0)} ms, ${(Number(bytes) / 2 ** 20).toFixed(1)} MiB`);
     }
+    if (peer) {
+      const p = dcm2niix();
+      peerRuns.push(p);
+      console.log(`run ${r + 1} dcm2niix -z y: ${p.ms.toFixed(0)} ms, ${(p.bytes / 2 ** 20).toFixed(1)} MiB`);
+    }
   }
   s.assertQuiet();
   await s.context.close();
@@ -51,6 +73,12 @@ try {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`\n${count} files, ${runs} runs; medians in the worker:`);
+const peerMs = peer ? median(peerRuns.map((p) => p.ms)) : 0;
+const peerBytes = peer ? median(peerRuns.map((p) => p.bytes)) : 0;
 for (const [name, xs] of results) {
-  console.log(`  ${name.padEnd(28)} ${median(xs.map((x) => x.ms)).toFixed(0).padStart(6)} ms  ${(median(xs.map((x) => x.bytes)) / 2 ** 20).toFixed(1).padStart(7)} MiB`);
+  const ms = median(xs.map((x) => x.ms));
+  const bytes = median(xs.map((x) => x.bytes));
+  const ratio = peer && name.startsWith('nii.gz') ? `  ${(ms / peerMs).toFixed(2)}× dcm2niix -z y's time, ${(bytes / peerBytes).toFixed(3)}× its size` : '';
+  console.log(`  ${name.padEnd(28)} ${ms.toFixed(0).padStart(6)} ms  ${(bytes / 2 ** 20).toFixed(1).padStart(7)} MiB${ratio}`);
 }
+if (peer) console.log(`  ${'dcm2niix -z y (pigz)'.padEnd(28)} ${peerMs.toFixed(0).padStart(6)} ms  ${(peerBytes / 2 ** 20).toFixed(1).padStart(7)} MiB  (whole run, files read from disk)`);
