@@ -28,8 +28,8 @@ pub fn rescale(stored: Voxels, slope: f64, intercept: f64) -> Voxels {
     if integer_coeffs {
         let (s, b) = (slope as i64, intercept as i64);
         match stored {
-            Voxels::I16(v) => return int_rescale(v, s, b),
-            Voxels::U16(v) => return int_rescale(v, s, b),
+            Voxels::I16(v) => return rescale_16(v, s, b, |x| x as u16, |x| x as i16, int_rescale),
+            Voxels::U16(v) => return rescale_16(v, s, b, |x| x, |x| x as u16, int_rescale),
             Voxels::U8(v) => return int_rescale(v, s, b),
             Voxels::I8(v) => return int_rescale(v, s, b),
             Voxels::I32(v) => return int_rescale(v, s, b),
@@ -38,6 +38,36 @@ pub fn rescale(stored: Voxels, slope: f64, intercept: f64) -> Voxels {
         }
     }
     float_rescale(&stored, slope, intercept)
+}
+
+/// 16-bit samples (CT's case) whose results all fit i16: the range is
+/// scanned in the stored type and the map done in wrapping 16-bit arithmetic,
+/// both of which vectorise. Exact: when every `x × s + b` lies in i16, it
+/// equals its value modulo 2^16, which is what wrapping u16 arithmetic
+/// computes from `x`, `s` and `b` modulo 2^16. Anything else goes to
+/// `general` (exact in i64).
+fn rescale_16<T: Copy + Ord + Into<i64>>(
+    mut v: Vec<T>,
+    s: i64,
+    b: i64,
+    bits: impl Fn(T) -> u16,
+    back: impl Fn(u16) -> T,
+    general: fn(Vec<T>, i64, i64) -> Voxels,
+) -> Voxels {
+    let (Some(&lo), Some(&hi)) = (v.iter().min(), v.iter().max()) else {
+        return Voxels::I16(Vec::new());
+    };
+    let ends = [lo.into() * s + b, hi.into() * s + b];
+    let (rlo, rhi) = (ends[0].min(ends[1]), ends[0].max(ends[1]));
+    if rlo < i64::from(i16::MIN) || rhi > i64::from(i16::MAX) {
+        return general(v, s, b);
+    }
+    let (s16, b16) = (s as u16, b as u16);
+    for x in v.iter_mut() {
+        *x = back(bits(*x).wrapping_mul(s16).wrapping_add(b16));
+    }
+    // Reinterpret as i16: u16 → i16 is a cast of each value (same bits).
+    Voxels::I16(v.into_iter().map(|x| bits(x) as i16).collect())
 }
 
 /// Integer samples with integer slope/intercept: exact in i64; the result
@@ -130,6 +160,38 @@ mod tests {
         assert_eq!(rescale(v, 1.0, -1024.0), Voxels::I16(vec![-1024, 0, 3071]));
         let v = Voxels::U16(vec![0, 2000]);
         assert_eq!(rescale(v, 2.0, -4096.0), Voxels::I16(vec![-4096, -96]));
+    }
+
+    #[test]
+    fn wrapping_16_bit_path_equals_exact_i64() {
+        // Random 16-bit data (both signs, high u16 values) and integer
+        // coefficients, including negative slopes and results at the i16
+        // limits: the fast path must give exactly what i64 arithmetic gives.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for case in 0..400 {
+            let n = 1 + (next() % 300) as usize;
+            let span = 1 + next() % 70_000;
+            let base = next() % 65_536;
+            let u: Vec<u16> = (0..n).map(|_| ((base + next() % span) % 65_536) as u16).collect();
+            let i: Vec<i16> = u.iter().map(|&x| x as i16).collect();
+            let s = [1i64, -1, 2, -3, 7, 1, 1][case % 7];
+            let b = [-1024i64, 0, 32767, -32768, 1, -40_000, 65_535][(case / 7) % 7];
+            if (s, b) == (1, 0) {
+                continue; // the identity keeps the stored type (identity_keeps_type)
+            }
+            for (got, want) in [
+                (rescale(Voxels::U16(u.clone()), s as f64, b as f64), int_rescale(u.clone(), s, b)),
+                (rescale(Voxels::I16(i.clone()), s as f64, b as f64), int_rescale(i.clone(), s, b)),
+            ] {
+                assert_eq!(got, want, "slope {s} intercept {b}");
+            }
+        }
     }
 
     #[test]
