@@ -267,6 +267,7 @@ fn area2(a: [f32; 3], b: [f32; 3], c: [f32; 3]) -> f32 {
 /// flattest. A chord between two crossings on the same cube face is never
 /// drawn (the neighbouring cell could draw the same one, and that edge would
 /// then have four triangles). Writes the triangles to `out`, returns how many.
+#[inline]
 fn triangulate_loop(ids: &[u32], edges: &[u8], pos: &[[f32; 3]], mates: &[u16; 12], out: &mut [[u32; 3]; 10]) -> usize {
     let n = ids.len();
     let p = |i: usize| pos.get(ids[i] as usize).copied().unwrap_or_default();
@@ -566,6 +567,12 @@ fn march(vol: &Volume, sample: impl Fn(usize) -> f32, level: f32, opts: &IsoOpti
                 let mut start = 0;
                 for &len in &case.loops[..case.n_loops as usize] {
                     let end = start + len as usize;
+                    if len == 3 {
+                        let t = [ids[start], ids[start + 1], ids[start + 2]];
+                        mesh.triangles.push(if flip { [t[0], t[2], t[1]] } else { t });
+                        start = end;
+                        continue;
+                    }
                     let k = triangulate_loop(
                         &ids[start..end],
                         &case.edges[start..end],
