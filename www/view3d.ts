@@ -453,15 +453,20 @@ export class View3D {
     return [0, 1, 2].map((a) => ((vol.dims[a] ?? 1) - 1) * vol.spacing[a]! / 2 || 0.5) as Vec3;
   }
 
-  private camera(half: Vec3): { eye: Vec3; right: Vec3; up: Vec3; fwd: Vec3; tan: number } {
+  /** The camera in the box frame. It orbits in the patient frame (LPS),
+   * starting in front (anterior = −y) with superior up, and is turned into
+   * the box's index axes by Dᵀ (the columns of D are those axes in LPS), so
+   * an oblique or flipped volume is seen in patient orientation, not in
+   * its acquisition's. */
+  private camera(half: Vec3, vol: VolumeInfo): { eye: Vec3; right: Vec3; up: Vec3; fwd: Vec3; tan: number } {
     const r = Math.hypot(...half) * 2.6 / this.zoom;
-    // Patient frame (LPS, index axes for an axial scan): start in front
-    // (anterior = −y), superior up.
     const eye: Vec3 = [r * Math.cos(this.pitch) * Math.sin(this.yaw), -r * Math.cos(this.pitch) * Math.cos(this.yaw), r * Math.sin(this.pitch)];
     const fwd = norm(sub([0, 0, 0], eye));
     const right = norm(cross(fwd, [0, 0, 1]));
     const up = cross(right, fwd);
-    return { eye, right, up, fwd, tan: Math.tan((30 * Math.PI) / 180 / 2) * 1.0 };
+    const D = vol.direction;
+    const toBox = (v: Vec3): Vec3 => [0, 1, 2].map((c) => D[0]![c]! * v[0] + D[1]![c]! * v[1] + D[2]![c]! * v[2]) as Vec3;
+    return { eye: toBox(eye), right: toBox(right), up: toBox(up), fwd: toBox(fwd), tan: Math.tan((30 * Math.PI) / 180 / 2) * 1.0 };
   }
 
   draw(): void {
@@ -488,7 +493,7 @@ export class View3D {
     gl.clearColor(0, 0, 0, 1);
     gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
     const half = this.half(vol);
-    const cam = this.camera(half);
+    const cam = this.camera(half, vol);
     const aspect = w / h;
     if (this.mode === 'surface') {
       const prog = this.meshProg;

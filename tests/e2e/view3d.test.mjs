@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { ROOT, SAMPLE, startApp, openApp, idle, canvasInfo, readNifti, viewSlice, windowLinear } from './helpers.mjs';
 
@@ -109,6 +110,56 @@ test('slab MIP / MinIP / average in the slice views match a projection computed 
   await idle(page);
   s.assertQuiet();
   assert.deepEqual(s.errors, []);
+  await s.context.close();
+});
+
+/** The sample stored another way round: i' = j, j' = nx−1−i (a quarter turn
+ * of the voxel grid), with the sform changed so that every voxel keeps its
+ * place in the patient. Its direction matrix is no longer diagonal. */
+function turnedSample() {
+  const b = Buffer.from(gunzipSync(readFileSync(SAMPLE)));
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  assert.equal(dv.getInt16(70, true), 4, 'the sample is int16');
+  const [nx, ny, nz] = [1, 2, 3].map((i) => dv.getInt16(40 + 2 * i, true));
+  const off = Math.round(dv.getFloat32(108, true));
+  const out = Buffer.from(b);
+  const odv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++) {
+        const [ti, tj] = [j, nx - 1 - i];
+        odv.setInt16(off + 2 * (ti + ny * (tj + nx * k)), dv.getInt16(off + 2 * (i + nx * (j + ny * k)), true), true);
+      }
+    }
+  }
+  odv.setInt16(42, ny, true);
+  odv.setInt16(44, nx, true);
+  const p1 = dv.getFloat32(80, true);
+  odv.setFloat32(80, dv.getFloat32(84, true), true);
+  odv.setFloat32(84, p1, true);
+  odv.setInt16(252, 0, true); // qform_code: the sform alone says where voxels are
+  for (const o of [280, 296, 312]) {
+    const [a0, a1, a2, a3] = [0, 1, 2, 3].map((c) => dv.getFloat32(o + 4 * c, true));
+    for (const [c, v] of [[0, a1], [1, -a0], [2, a2], [3, a3 + (nx - 1) * a0]]) odv.setFloat32(o + 4 * c, v, true);
+  }
+  return out;
+}
+
+test('3-D view: a volume stored turned (non-diagonal direction) is shown in patient orientation, as the sample is', async () => {
+  const s = await openApp(app);
+  const { page } = s;
+  await page.evaluate(() => document.getElementById('panel-3d')?.setAttribute('open', ''));
+  await page.selectOption('#preset3d-select', 'bone');
+  await page.selectOption('#mode3d-select', 'mip');
+  const straight = thumb(await view3dPixels(page));
+  await page.evaluate(() => document.querySelector('#messages')?.replaceChildren());
+  await page.setInputFiles('#file-input', { name: 'turned.nii', mimeType: 'application/octet-stream', buffer: turnedSample() });
+  await page.waitForFunction(() => /Loaded \d+ volumes? from/.test(document.querySelector('#messages')?.textContent ?? '') && document.body.dataset.state === 'ready', null, { timeout: 60_000 });
+  await idle(page);
+  const turned = thumb(await view3dPixels(page));
+  const diff = turned.reduce((a, v, i) => a + Math.abs(v - straight[i]), 0) / turned.length;
+  assert.ok(diff < 3, `mean difference per cell ${diff.toFixed(2)} (the turned volume should look the same)`);
+  s.assertQuiet();
   await s.context.close();
 });
 
