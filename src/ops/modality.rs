@@ -54,9 +54,15 @@ fn rescale_16<T: Copy + Ord + Into<i64>>(
     back: impl Fn(u16) -> T,
     general: fn(Vec<T>, i64, i64) -> Voxels,
 ) -> Voxels {
-    let (Some(&lo), Some(&hi)) = (v.iter().min(), v.iter().max()) else {
+    let Some(&first) = v.first() else {
         return Voxels::I16(Vec::new());
     };
+    // By value, in one pass (Iterator::min compares references and stays scalar).
+    let (mut lo, mut hi) = (first, first);
+    for &x in &v {
+        lo = lo.min(x);
+        hi = hi.max(x);
+    }
     let ends = [lo.into() * s + b, hi.into() * s + b];
     let (rlo, rhi) = (ends[0].min(ends[1]), ends[0].max(ends[1]));
     if rlo < i64::from(i16::MIN) || rhi > i64::from(i16::MAX) {
