@@ -156,12 +156,14 @@ export class EngineClient {
    * Reads files one by one and hands each one's bytes to the worker as a
    * transferable (the UI thread keeps no copy), keeping at most `inFlight`
    * files between reading and parsing so a big series never sits in memory
-   * twice. Then asks the worker to assemble the volumes.
+   * twice. Then asks the worker to assemble the volumes. `lazy`: DICOM
+   * series are listed from their headers (`loaded: false`) and decoded by
+   * an `open` request.
    */
   async loadFiles(
     files: readonly { name: string; file: Blob }[],
     onProgress: (p: ReadProgress) => void,
-    inFlight = 4,
+    { inFlight = 4, lazy = false }: { inFlight?: number; lazy?: boolean } = {},
   ): Promise<Results['finish']> {
     const total = files.length;
     let done = 0;
@@ -169,7 +171,7 @@ export class EngineClient {
     const running = new Set<Promise<void>>();
     for (const { name, file } of files) {
       const bytes = await file.arrayBuffer();
-      const p: Promise<void> = this.call({ kind: 'add', name, bytes }, [bytes]).then(() => {
+      const p: Promise<void> = this.call({ kind: 'add', name, bytes, lazy }, [bytes]).then(() => {
         done++;
         running.delete(p);
         onProgress({ done, total });

@@ -7,7 +7,7 @@ import { VIEWS } from './protocol';
 import { handle3d, renderProjection } from './worker3d';
 import type {
   Display, TagRow, ExportedBlob, ExportRequest, ExportResult, RequestOf, FromWorker, Histogram, LabelsInfo, Request, Results, SliceGeom, SliceImage, Stats, ToWorker, FinishInfo,
-  Probe, ViewName, VolumeInfo,
+  OpenResult, Probe, Thumb, ViewName, VolumeInfo,
 } from './protocol';
 
 interface WorkerScope {
@@ -38,24 +38,26 @@ function isZip(b: Uint8Array): boolean {
 
 /** A .zip is opened here (fflate, no network) and each entry added as a file
  * named `archive.zip/path/in/zip`; a broken archive is added as-is so the
- * loader reports it with the other unreadable files. */
-function addFile(e: Engine, name: string, bytes: Uint8Array): void {
+ * loader reports it with the other unreadable files. `lazy`: DICOM files are
+ * parsed header-only, their pixels decoded when their series is opened. */
+function addFile(e: Engine, name: string, bytes: Uint8Array, lazy: boolean): void {
+  const add = (n: string, b: Uint8Array): void => (lazy ? e.add_file_lazy(n, b) : e.add_file(n, b));
   if (isZip(bytes)) {
     let entries: Record<string, Uint8Array>;
     try {
       entries = unzipSync(bytes, { filter: (f) => !f.name.endsWith('/') && !/(^|\/)(__MACOSX|\.)/.test(f.name) });
     } catch (err) {
-      e.add_file(name, bytes);
+      add(name, bytes);
       return;
     }
     for (const path of Object.keys(entries).sort()) {
       const entry = entries[path];
-      if (entry) e.add_file(`${name}/${path}`, entry);
+      if (entry) add(`${name}/${path}`, entry);
       delete entries[path];
     }
     return;
   }
-  e.add_file(name, bytes);
+  add(name, bytes);
 }
 
 function renderSlice(e: Engine, vol: number, view: ViewName, index: number, t: number, d: Display): SliceImage {
@@ -70,8 +72,20 @@ function renderSlice(e: Engine, vol: number, view: ViewName, index: number, t: n
 function handle(e: Engine, req: Request): { result: Results[Request['kind']]; transfer: Transferable[] } {
   switch (req.kind) {
     case 'add': {
-      addFile(e, req.name, new Uint8Array(req.bytes));
+      addFile(e, req.name, new Uint8Array(req.bytes), req.lazy);
       return { result: null, transfer: [] };
+    }
+    case 'open':
+      return { result: JSON.parse(e.open(req.vol)) as OpenResult, transfer: [] };
+    case 'thumb': {
+      const t = e.thumbnail(req.vol);
+      try {
+        const rgba = t.rgba.buffer as ArrayBuffer;
+        const result: Thumb = { width: t.width, height: t.height, pixel_mm: [t.pixel_mm_x, t.pixel_mm_y], rgba };
+        return { result, transfer: [rgba] };
+      } finally {
+        t.free();
+      }
     }
     case 'views': {
       const t0 = performance.now();

@@ -113,8 +113,10 @@ function describeError(e: FileError): string {
   return e.file ? `${e.file}: ${e.message}` : e.message;
 }
 
-/** Lists per-file errors; many files failing for the same reason become one line. */
-function reportErrors(errors: FileError[]): void {
+/** Lists per-file errors; many files failing for the same reason become one
+ * line. `append`: errors found later (a series' pixels decoded when it is
+ * opened) join the list instead of replacing it. */
+function reportErrors(errors: FileError[], append = false): void {
   const byMessage = new Map<string, FileError[]>();
   for (const e of errors) byMessage.set(e.message, [...(byMessage.get(e.message) ?? []), e]);
   for (const [msg, list] of byMessage) {
@@ -123,14 +125,14 @@ function reportErrors(errors: FileError[]): void {
     if (list.length <= 3) for (const e of list) message(describeError(e), 'error');
     else message(`${first.file ?? 'a file'} and ${list.length - 1} more files: ${msg}`, 'error');
   }
-  ui.unread.replaceChildren(
-    ...errors.map((e) => {
-      const li = document.createElement('li');
-      li.className = 'error';
-      li.textContent = describeError(e);
-      return li;
-    }),
-  );
+  const items = errors.map((e) => {
+    const li = document.createElement('li');
+    li.className = 'error';
+    li.textContent = describeError(e);
+    return li;
+  });
+  if (append) ui.unread.append(...items);
+  else ui.unread.replaceChildren(...items);
 }
 
 // ---------------------------------------------------------------- geometry
@@ -685,11 +687,16 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
         message('Image-stack spacing: give three positive numbers in mm (x y slice); 1 1 1 is used.', 'warning');
       }
     }
-    const info = await client.loadFiles(files, ({ done, total }) => {
-      ui.progress.max = total;
-      ui.progress.value = done;
-      ui.progressText.textContent = `reading ${done}/${total} files`;
-    });
+    // DICOM series are listed from their headers; each is decoded when first shown.
+    const info = await client.loadFiles(
+      files,
+      ({ done, total }) => {
+        ui.progress.max = total;
+        ui.progress.value = done;
+        ui.progressText.textContent = `reading ${done}/${total} files`;
+      },
+      { lazy: true },
+    );
     reportErrors(info.errors);
     if (info.volumes.length > 0) {
       const old = state.volumes;
@@ -699,6 +706,7 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
       ui.labelLegend.replaceChildren();
       processPanel.reset();
       for (const v of old) void client.call({ kind: 'free', vol: v.id }).catch(() => {});
+      thumbs.reset();
       fillSeries();
       const readable = files.length - info.errors.filter((e) => e.file).length;
       if (!quiet) {
@@ -707,7 +715,6 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
       }
       const first = info.volumes[0];
       if (first) await showVolume(first);
-      void thumbnails();
     } else if (info.errors.length === 0) {
       message('No image found in these files.', 'warning');
     }
@@ -763,7 +770,16 @@ function seriesName(v: VolumeInfo): string {
   return `${v.series_number !== null ? `#${v.series_number} ` : ''}${v.description ?? v.format}`;
 }
 
+function seriesDetail(v: VolumeInfo): string {
+  const [nx, ny, nz, nt] = v.dims;
+  return (
+    `${v.modality ?? v.format} · ${nz * nt} images · ${nx}×${ny}×${nz}${nt > 1 ? `×${nt}` : ''} · ` +
+    `${v.spacing.map((s) => fmt(Number(s.toPrecision(3)))).join('×')} mm`
+  );
+}
+
 function fillSeries(): void {
+  thumbs.unobserve();
   ui.series.replaceChildren(
     ...state.volumes.map((v) => {
       const li = document.createElement('li');
@@ -778,42 +794,158 @@ function fillSeries(): void {
       thumb.height = 48;
       thumb.setAttribute('aria-hidden', 'true');
       const text = document.createElement('span');
-      const [nx, ny, nz, nt] = v.dims;
-      text.innerHTML = '';
       const title = document.createElement('strong');
       title.textContent = seriesName(v);
       const detail = document.createElement('small');
-      detail.textContent =
-        `${v.modality ?? v.format} · ${nz * nt} images · ${nx}×${ny}×${nz}${nt > 1 ? `×${nt}` : ''} · ` +
-        `${v.spacing.map((s) => fmt(Number(s.toPrecision(3)))).join('×')} mm`;
+      detail.className = 'series-detail';
+      detail.textContent = seriesDetail(v);
       text.append(title, document.createElement('br'), detail);
       b.append(thumb, text);
-      b.addEventListener('click', () => void showVolume(v));
+      b.addEventListener('click', () => {
+        const current = state.volumes.find((x) => x.id === v.id) ?? v;
+        void showVolume(current);
+      });
       li.append(b);
+      thumbs.observe(v.id, thumb);
       return li;
     }),
   );
 }
 
-/** Middle axial slice of every volume, scaled into its series button. */
-async function thumbnails(): Promise<void> {
-  for (const v of [...state.volumes]) {
+/**
+ * Series thumbnails, drawn as their buttons scroll into view, one request at
+ * a time (a listed series decodes only the file of its middle slice), and
+ * kept so that redrawing the list does not decode again.
+ */
+class Thumbnails {
+  private readonly drawn = new Map<number, OffscreenCanvas>();
+  private readonly wanted: number[] = [];
+  private readonly canvases = new Map<number, HTMLCanvasElement>();
+  private running = false;
+  private generation = 0;
+  private readonly observer = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      const id = Number((e.target as HTMLElement).dataset.thumbFor);
+      if (e.isIntersecting && !this.drawn.has(id) && !this.wanted.includes(id)) this.wanted.push(id);
+    }
+    void this.run();
+  });
+
+  /** New files: the old thumbnails belong to volumes that are gone. */
+  reset(): void {
+    this.generation++;
+    this.drawn.clear();
+    this.wanted.length = 0;
+  }
+
+  unobserve(): void {
+    this.observer.disconnect();
+    this.canvases.clear();
+  }
+
+  observe(id: number, canvas: HTMLCanvasElement): void {
+    canvas.dataset.thumbFor = String(id);
+    this.canvases.set(id, canvas);
+    const done = this.drawn.get(id);
+    if (done) this.paint(canvas, done);
+    else this.observer.observe(canvas);
+  }
+
+  private paint(c: HTMLCanvasElement, src: OffscreenCanvas): void {
+    const ctx = c.getContext('2d');
+    if (!ctx) return;
+    ctx.clearRect(0, 0, c.width, c.height);
+    ctx.drawImage(src, 0, 0);
+    c.dataset.drawn = 'true';
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
     try {
-      const img = await client.call({
-        kind: 'slice', vol: v.id, view: 'axial', index: Math.floor(v.dims[2] / 2), t: 0,
-        center: v.default_window.center, width: v.default_window.width, func: 'LINEAR',
-      });
-      const c = ui.series.querySelector<HTMLCanvasElement>(`button[data-vol="${v.id}"] canvas`);
-      const ctx = c?.getContext('2d');
-      if (!c || !ctx) continue;
-      const src = new OffscreenCanvas(img.width, img.height);
-      src.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);
-      const s = Math.min(c.width / (img.width * img.pixel_mm[0]), c.height / (img.height * img.pixel_mm[1]));
-      const w = img.width * img.pixel_mm[0] * s;
-      const h = img.height * img.pixel_mm[1] * s;
-      ctx.drawImage(src, (c.width - w) / 2, (c.height - h) / 2, w, h);
-    } catch {
-      // a missing thumbnail is not worth a message
+      for (let id = this.wanted.shift(); id !== undefined; id = this.wanted.shift()) {
+        const generation = this.generation;
+        let img;
+        try {
+          img = await client.call({ kind: 'thumb', vol: id });
+        } catch {
+          continue; // a missing thumbnail is not worth a message
+        }
+        if (generation !== this.generation) continue;
+        const src = new OffscreenCanvas(img.width, img.height);
+        src.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);
+        const out = new OffscreenCanvas(48, 48);
+        const s = Math.min(48 / (img.width * img.pixel_mm[0]), 48 / (img.height * img.pixel_mm[1]));
+        const w = img.width * img.pixel_mm[0] * s;
+        const h = img.height * img.pixel_mm[1] * s;
+        out.getContext('2d')?.drawImage(src, (48 - w) / 2, (48 - h) / 2, w, h);
+        this.drawn.set(id, out);
+        const c = this.canvases.get(id);
+        if (c) this.paint(c, out);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
+const thumbs = new Thumbnails();
+
+/** Which series is being opened: a later click wins. */
+let opening = 0;
+/** Opens in flight that hold the busy state (set by the first, cleared by the last). */
+let openBusy = 0;
+
+/**
+ * Decodes a series listed from its headers (`loaded: false`) and puts the
+ * decoded description in its place. Files that fail to decode are listed
+ * with their reasons; null when nothing of the series could be decoded, or
+ * another series was asked for meanwhile.
+ */
+async function openSeries(vol: VolumeInfo): Promise<VolumeInfo | null> {
+  const token = ++opening;
+  const own = !state.busy || openBusy > 0;
+  if (own) {
+    openBusy++;
+    setBusy(true, `decoding ${seriesName(vol)}`);
+  }
+  try {
+    const res = await client.call({ kind: 'open', vol: vol.id });
+    if (res.errors.length > 0) reportErrors(res.errors, true);
+    const button = ui.series.querySelector<HTMLButtonElement>(`button[data-vol="${vol.id}"]`);
+    const v = res.volume;
+    if (!v) {
+      message(`${seriesName(vol)} could not be opened: none of its images could be decoded.`, 'error');
+      button?.classList.add('failed');
+      return null;
+    }
+    const i = state.volumes.findIndex((x) => x.id === v.id);
+    if (i >= 0) state.volumes[i] = v;
+    const detail = button?.querySelector('.series-detail');
+    if (detail) detail.textContent = seriesDetail(v);
+    return token === opening ? v : null;
+  } catch (err) {
+    // Opened as part of reading the files: their reading reports the cancel.
+    if (err instanceof CancelledError && !own) throw err;
+    if (err instanceof CancelledError) {
+      // The worker is gone, and every series with it: list the files again.
+      message('Opening the series was cancelled; the files are listed again (nothing is fetched).', 'warning');
+      const files = state.files;
+      state.volumes = [];
+      state.vol = null;
+      if (own && openBusy > 0) {
+        openBusy = 0;
+        setBusy(false);
+        await loadFiles(files, true);
+      }
+    } else {
+      message(`Could not open ${seriesName(vol)}: ${errText(err)}`, 'error');
+    }
+    return null;
+  } finally {
+    if (own && openBusy > 0) {
+      openBusy--;
+      if (openBusy === 0) setBusy(false);
     }
   }
 }
@@ -831,6 +963,11 @@ function showEmpty(): void {
 }
 
 async function showVolume(vol: VolumeInfo): Promise<void> {
+  if (!vol.loaded) {
+    const opened = await openSeries(vol);
+    if (!opened) return;
+    vol = opened;
+  }
   const geom = await client.call({ kind: 'geom', vol: vol.id });
   state.vol = vol;
   state.geom = geom;
@@ -963,7 +1100,6 @@ const processPanel = new ProcessPanel(client, {
   added: (v) => {
     state.volumes.push(v);
     fillSeries();
-    void thumbnails();
   },
   show: (v) => void showVolume(v),
   message,
