@@ -429,8 +429,81 @@ async function updateMeasure(final: boolean): Promise<void> {
   vp.paint();
 }
 
+/** One-finger touch drag: CSS px of vertical travel per slice. */
+const TOUCH_PX_PER_SLICE = 6;
+/** A touch that moves less than this (CSS px) is a tap: it moves the crosshair. */
+const TAP_PX = 8;
+
+/**
+ * Touch (Pointer Events, pointerType 'touch') on one view: one finger
+ * dragged vertically steps through the view's slices (down = next slice,
+ * one per TOUCH_PX_PER_SLICE px), a tap moves the crosshair, two fingers
+ * pinch to zoom about their midpoint and drag to pan.
+ */
+function wireTouch(vp: Viewport): { down(ev: PointerEvent): void; move(ev: PointerEvent): void; up(ev: PointerEvent): void } {
+  const fingers = new Map<number, Point>();
+  type Gesture =
+    | { kind: 'scroll'; y0: number; x0: number; index0: number; moved: boolean }
+    | { kind: 'pinch'; dist0: number; zoom: number; pan: Point; mid: Point }
+    /** Fingers left after a pinch: nothing until all are lifted. */
+    | { kind: 'none' };
+  let gesture: Gesture | null = null;
+  const two = (): [Point, Point] | null => {
+    const [a, b] = [...fingers.values()];
+    return a && b ? [a, b] : null;
+  };
+  return {
+    down(ev) {
+      fingers.set(ev.pointerId, [ev.clientX, ev.clientY]);
+      if (fingers.size === 1) {
+        gesture = { kind: 'scroll', x0: ev.clientX, y0: ev.clientY, index0: sliceIndex(vp.view), moved: false };
+      } else if (fingers.size === 2) {
+        const p = two();
+        if (!p) return;
+        const [a, b] = p;
+        gesture = {
+          kind: 'pinch',
+          dist0: Math.max(1, Math.hypot(b[0] - a[0], b[1] - a[1])),
+          zoom: vp.zoom,
+          pan: [...vp.pan],
+          mid: [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2],
+        };
+      } else {
+        gesture = { kind: 'none' };
+      }
+    },
+    move(ev) {
+      if (!fingers.has(ev.pointerId)) return;
+      fingers.set(ev.pointerId, [ev.clientX, ev.clientY]);
+      const g = gesture;
+      if (g?.kind === 'scroll') {
+        const dy = ev.clientY - g.y0;
+        if (!g.moved && Math.hypot(ev.clientX - g.x0, dy) < TAP_PX) return;
+        g.moved = true;
+        setSlice(vp.view, g.index0 + Math.trunc(dy / TOUCH_PX_PER_SLICE));
+      } else if (g?.kind === 'pinch') {
+        const p = two();
+        if (!p) return;
+        const [a, b] = p;
+        vp.pinch(g, Math.hypot(b[0] - a[0], b[1] - a[1]) / g.dist0, [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2]);
+        paintOverlays();
+      }
+    },
+    up(ev) {
+      if (!fingers.delete(ev.pointerId)) return;
+      const g = gesture;
+      if (g?.kind === 'scroll' && !g.moved && ev.type === 'pointerup') {
+        const p = vp.toPixel(ev.clientX, ev.clientY);
+        if (p) setCrossFromPixel(vp.view, p);
+      }
+      gesture = fingers.size === 0 ? null : { kind: 'none' };
+    },
+  };
+}
+
 function wireViewport(vp: Viewport): void {
   const root = vp.root;
+  const touch = wireTouch(vp);
   type Drag =
     | { kind: 'window'; x: number; y: number; center: number; width: number }
     | { kind: 'pan'; x: number; y: number; pan: Point }
@@ -442,6 +515,10 @@ function wireViewport(vp: Viewport): void {
     state.active = vp.view;
     ev.preventDefault();
     root.setPointerCapture(ev.pointerId);
+    if (ev.pointerType === 'touch') {
+      touch.down(ev);
+      return;
+    }
     if (ev.button === 2 || (ev.button === 0 && ev.ctrlKey)) {
       drag = { kind: 'window', x: ev.clientX, y: ev.clientY, center: state.display.center, width: state.display.width };
       ui.viewer.classList.add('dragging');
@@ -459,6 +536,10 @@ function wireViewport(vp: Viewport): void {
     }
   });
   root.addEventListener('pointermove', (ev) => {
+    if (ev.pointerType === 'touch') {
+      touch.move(ev);
+      return;
+    }
     const p = vp.toPixel(ev.clientX, ev.clientY);
     if (drag?.kind === 'window' && state.vol) {
       // Horizontal = width, vertical = level; sensitivity follows the value range.
@@ -482,7 +563,11 @@ function wireViewport(vp: Viewport): void {
     const g = vp.geom;
     if (p && g && p[0] >= 0 && p[1] >= 0 && p[0] < g.width && p[1] < g.height) probeAt(vp.view, Math.floor(p[0]), Math.floor(p[1]));
   });
-  const end = (): void => {
+  const end = (ev: PointerEvent): void => {
+    if (ev.pointerType === 'touch') {
+      touch.up(ev);
+      return;
+    }
     if (drag?.kind === 'tool' && measure) void updateMeasure(true);
     drag = null;
     ui.viewer.classList.remove('dragging');
