@@ -71,10 +71,8 @@ function renderSlice(e: Engine, vol: number, view: ViewName, index: number, t: n
 
 function handle(e: Engine, req: Request): { result: Results[Request['kind']]; transfer: Transferable[] } {
   switch (req.kind) {
-    case 'add': {
-      addFile(e, req.name, new Uint8Array(req.bytes), req.lazy);
-      return { result: null, transfer: [] };
-    }
+    case 'addFiles':
+      throw new Error('addFiles is asynchronous');
     case 'open':
       return { result: JSON.parse(e.open(req.vol)) as OpenResult, transfer: [] };
     case 'thumb': {
@@ -209,10 +207,73 @@ async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>)
   return { files, ms: performance.now() - t0, compressor };
 }
 
+/** Files read ahead of the one being parsed: at most this many … */
+const READ_AHEAD = 16;
+/** … and this many bytes (beyond one file), so a big series is never held twice. */
+const READ_AHEAD_BYTES = 128 << 20;
+
+/**
+ * Reads the files (Blobs) here, several at once — a File is read through the
+ * browser's own process, and reading one after another left the engine
+ * waiting — and parses them in the given order as each one's bytes arrive.
+ */
+async function addFiles(e: Engine, id: number, req: RequestOf<'addFiles'>): Promise<null> {
+  const { files, lazy } = req;
+  const total = files.length;
+  const reads = new Map<number, Promise<ArrayBuffer>>();
+  let next = 0;
+  let ahead = 0;
+  let lastPost = 0;
+  for (let i = 0; i < total; i++) {
+    for (let f = files[next]; f && next - i < READ_AHEAD && (next === i || ahead + f.file.size <= READ_AHEAD_BYTES); f = files[next]) {
+      const read = f.file.arrayBuffer();
+      read.catch(() => {}); // a failed read is reported when its turn comes
+      reads.set(next, read);
+      ahead += f.file.size;
+      next++;
+    }
+    const f = files[i];
+    const read = reads.get(i);
+    if (!f || !read) continue;
+    reads.delete(i);
+    const bytes = await read;
+    addFile(e, f.name, new Uint8Array(bytes), lazy);
+    ahead -= f.file.size;
+    const now = performance.now();
+    if (now - lastPost > 50 || i === total - 1) {
+      lastPost = now;
+      post({ type: 'progress', id, done: i + 1, total, what: 'reading' });
+    }
+  }
+  return null;
+}
+
+/** Set while an asynchronous request (addFiles) runs: later requests wait for it, in order. */
+let asyncBusy = false;
+const waiting: ToWorker[] = [];
+
+function dispatch(msg: ToWorker): void {
+  if (asyncBusy) waiting.push(msg);
+  else run(msg);
+}
+
 function run(msg: ToWorker): void {
   const { id, req } = msg;
   if (dead !== null || engine === null) {
     post({ type: 'error', id, message: dead ?? 'the engine is not running' });
+    return;
+  }
+  if (req.kind === 'addFiles') {
+    asyncBusy = true;
+    addFiles(engine, id, req)
+      .then(
+        (result) => post({ type: 'result', id, kind: 'addFiles', result }),
+        (err: unknown) => fail(id, err),
+      )
+      .finally(() => {
+        asyncBusy = false;
+        for (let m = waiting.shift(); m; m = asyncBusy ? undefined : waiting.shift()) run(m);
+      });
     return;
   }
   if (req.kind === 'exportFiles') {
@@ -254,7 +315,7 @@ scope.onmessage = (ev) => {
     return;
   }
   if (engine === null && dead === null) queue.push(data);
-  else run(data);
+  else dispatch(data);
 };
 
 function start(wasm: WebAssembly.Module | string): void {
@@ -264,11 +325,11 @@ function start(wasm: WebAssembly.Module | string): void {
       install_panic_hook();
       engine = new Engine();
       post({ type: 'ready', version: version() });
-      for (const msg of queue.splice(0)) run(msg);
+      for (const msg of queue.splice(0)) dispatch(msg);
     })
     .catch((err: unknown) => {
       dead = `the image engine could not start: ${err instanceof Error ? err.message : String(err)}`;
       post({ type: 'fatal', message: dead });
-      for (const msg of queue.splice(0)) run(msg);
+      for (const msg of queue.splice(0)) dispatch(msg);
     });
 }

@@ -762,6 +762,7 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
   files = files.filter((f) => !hidden.includes(f)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (files.length === 0) return;
   setBusy(true);
+  thumbs.hold();
   if (!quiet) ui.messages.replaceChildren();
   try {
     if (files.some((f) => /\.(png|jpe?g|tiff?)$/i.test(f.name))) {
@@ -815,6 +816,7 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
     }
   } finally {
     setBusy(false);
+    thumbs.release();
   }
 }
 
@@ -908,6 +910,8 @@ class Thumbnails {
   private readonly canvases = new Map<number, HTMLCanvasElement>();
   private running = false;
   private generation = 0;
+  /** While files are read or a series is opened, thumbnails wait (they would queue before that work in the worker). */
+  private held = 0;
   private readonly observer = new IntersectionObserver((entries) => {
     for (const e of entries) {
       const id = Number((e.target as HTMLElement).dataset.thumbFor);
@@ -915,6 +919,15 @@ class Thumbnails {
     }
     void this.run();
   });
+
+  hold(): void {
+    this.held++;
+  }
+
+  release(): void {
+    this.held = Math.max(0, this.held - 1);
+    if (this.held === 0) void this.run();
+  }
 
   /** New files: the old thumbnails belong to volumes that are gone. */
   reset(): void {
@@ -945,10 +958,12 @@ class Thumbnails {
   }
 
   private async run(): Promise<void> {
-    if (this.running) return;
+    if (this.running || this.held > 0) return;
     this.running = true;
     try {
-      for (let id = this.wanted.shift(); id !== undefined; id = this.wanted.shift()) {
+      while (this.held === 0) {
+        const id = this.wanted.shift();
+        if (id === undefined) break;
         const generation = this.generation;
         let img;
         try {
@@ -990,6 +1005,7 @@ let openBusy = 0;
 async function openSeries(vol: VolumeInfo): Promise<VolumeInfo | null> {
   const token = ++opening;
   const own = !state.busy || openBusy > 0;
+  thumbs.hold();
   if (own) {
     openBusy++;
     setBusy(true, `decoding ${seriesName(vol)}`);
@@ -1032,6 +1048,7 @@ async function openSeries(vol: VolumeInfo): Promise<VolumeInfo | null> {
       openBusy--;
       if (openBusy === 0) setBusy(false);
     }
+    thumbs.release();
   }
 }
 

@@ -193,8 +193,10 @@ export interface ExportResult {
 
 /** Requests, by kind. */
 export type Request =
-  /** `lazy`: DICOM files are parsed header-only and decoded on `open` (the series browser). */
-  | { kind: 'add'; name: string; bytes: ArrayBuffer; lazy: boolean }
+  /** Files (Blobs: handles, not bytes) for the worker to read and parse in
+   * order, a few read ahead; progress in files. `lazy`: DICOM files are
+   * parsed header-only and decoded on `open` (the series browser). */
+  | { kind: 'addFiles'; files: { name: string; file: Blob }[]; lazy: boolean }
   | { kind: 'finish' }
   | { kind: 'open'; vol: number }
   | { kind: 'thumb'; vol: number }
@@ -233,7 +235,7 @@ export type RequestOf<K extends RequestKind> = Extract<Request, { kind: K }>;
 
 /** What each request kind resolves to. */
 export interface Results extends Results3D {
-  add: null;
+  addFiles: null;
   finish: FinishInfo;
   open: OpenResult;
   thumb: Thumb;
