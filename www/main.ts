@@ -757,10 +757,14 @@ function setBusy(busy: boolean, what = 'reading'): void {
 }
 
 async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
-  if (state.busy || files.length === 0) return;
+  // Busy only opening a series: new files are taken (the worker finishes that
+  // decode first, then reads them) and the series is not shown.
+  if ((state.busy && openBusy === 0) || files.length === 0) return;
   const hidden = files.filter((f) => /(^|\/)\./.test(f.name) || /(^|\/)(Thumbs\.db|desktop\.ini)$/i.test(f.name));
   files = files.filter((f) => !hidden.includes(f)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (files.length === 0) return;
+  loads++;
+  openBusy = 0;
   setBusy(true);
   thumbs.hold();
   if (!quiet) ui.messages.replaceChildren();
@@ -993,6 +997,8 @@ const thumbs = new Thumbnails();
 
 /** Which series is being opened: a later click wins. */
 let opening = 0;
+/** Files read so far: a series opened before new files came is not shown. */
+let loads = 0;
 /** Opens in flight that hold the busy state (set by the first, cleared by the last). */
 let openBusy = 0;
 
@@ -1004,6 +1010,7 @@ let openBusy = 0;
  */
 async function openSeries(vol: VolumeInfo): Promise<VolumeInfo | null> {
   const token = ++opening;
+  const load = loads;
   const own = !state.busy || openBusy > 0;
   thumbs.hold();
   if (own) {
@@ -1012,6 +1019,8 @@ async function openSeries(vol: VolumeInfo): Promise<VolumeInfo | null> {
   }
   try {
     const res = await client.call({ kind: 'open', vol: vol.id });
+    // New files came meanwhile: they replace this series' list.
+    if (load !== loads) return null;
     if (res.errors.length > 0) reportErrors(res.errors, true);
     const button = ui.series.querySelector<HTMLButtonElement>(`button[data-vol="${vol.id}"]`);
     const v = res.volume;
@@ -1024,6 +1033,7 @@ async function openSeries(vol: VolumeInfo): Promise<VolumeInfo | null> {
     if (i >= 0) state.volumes[i] = v;
     const detail = button?.querySelector('.series-detail');
     if (detail) detail.textContent = seriesDetail(v);
+    // Another series was asked for meanwhile: that one is shown.
     return token === opening ? v : null;
   } catch (err) {
     // Opened as part of reading the files: their reading reports the cancel.
