@@ -1021,11 +1021,14 @@ async function openSeries(vol: VolumeInfo): Promise<VolumeInfo | null> {
     const res = await client.call({ kind: 'open', vol: vol.id });
     // New files came meanwhile: they replace this series' list.
     if (load !== loads) return null;
-    if (res.errors.length > 0) reportErrors(res.errors, true);
-    const button = ui.series.querySelector<HTMLButtonElement>(`button[data-vol="${vol.id}"]`);
     const v = res.volume;
+    // Without a volume, the last error is why the series failed (said once, below).
+    const fileErrors = v ? res.errors : res.errors.slice(0, -1);
+    if (fileErrors.length > 0) reportErrors(fileErrors, true);
+    const button = ui.series.querySelector<HTMLButtonElement>(`button[data-vol="${vol.id}"]`);
     if (!v) {
-      message(`${seriesName(vol)} could not be opened: none of its images could be decoded.`, 'error');
+      const why = res.errors[res.errors.length - 1]?.message ?? 'none of its images could be decoded';
+      message(`${seriesName(vol)} could not be opened: ${why}`, 'error');
       button?.classList.add('failed');
       return null;
     }
@@ -1038,6 +1041,8 @@ async function openSeries(vol: VolumeInfo): Promise<VolumeInfo | null> {
   } catch (err) {
     // Opened as part of reading the files: their reading reports the cancel.
     if (err instanceof CancelledError && !own) throw err;
+    // New files are being read: what happens to them is theirs to report.
+    if (load !== loads) return null;
     if (err instanceof CancelledError) {
       // The worker is gone, and every series with it: list the files again.
       message('Opening the series was cancelled; the files are listed again (nothing is fetched).', 'warning');

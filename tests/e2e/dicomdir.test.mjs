@@ -21,6 +21,16 @@ after(async () => {
 const HAVE = existsSync(DIR);
 const J2K_CT = join(CORPUS, 'data/dicom-series/TotalSegmentator__example_ct_dicom');
 const MR_12BIT = join(CORPUS, 'data/dicom-series/dcm_qa_12bit__12bit');
+const J2K_ONE = join(CORPUS, 'data/dicom-series/dcm_qa_ts__ts9');
+
+/** The file's bytes with its JPEG 2000 SIZ marker segment zeroed: the header reads, the codestream does not decode. */
+function corruptJ2k(path) {
+  const b = readFileSync(path);
+  const at = b.indexOf(Buffer.from([0xff, 0x4f, 0xff, 0x51]));
+  assert.ok(at > 0, `a JPEG 2000 codestream in ${path}`);
+  b.fill(0, at + 4, at + 40);
+  return b;
+}
 
 // The series browser lists a folder from the DICOM headers and decodes a
 // series' pixels when it is opened: a file whose JPEG 2000 codestream is
@@ -33,22 +43,18 @@ test('a corrupt codestream is reported when its series is opened; the rest of th
   mkdirSync(join(dir, 'ct'));
   mkdirSync(join(dir, 'mr'));
   const bad = 'ct/' + ct[3].split('/').pop();
-  ct.forEach((f, i) => {
-    const b = readFileSync(f);
-    if (i === 3) {
-      const at = b.indexOf(Buffer.from([0xff, 0x4f, 0xff, 0x51]));
-      assert.ok(at > 0, 'a JPEG 2000 codestream');
-      b.fill(0, at + 4, at + 40);
-    }
-    writeFileSync(join(dir, 'ct', f.split('/').pop()), b);
-  });
+  ct.forEach((f, i) => writeFileSync(join(dir, 'ct', f.split('/').pop()), i === 3 ? corruptJ2k(f) : readFileSync(f)));
   for (const f of filesUnder(MR_12BIT)) copyFileSync(f, join(dir, 'mr', f.split('/').pop()));
+  // And a one-file series whose only file does not decode.
+  const lone = filesUnder(J2K_ONE)[0];
+  mkdirSync(join(dir, 'lone'));
+  writeFileSync(join(dir, 'lone', 'lone.dcm'), corruptJ2k(lone));
   const s = await openApp(app);
   try {
     await openFolder(s.page, dir);
     const rows = await s.page.$$eval('#series li', (l) => l.map((x) => x.textContent ?? ''));
-    // The CT and the three series of the 12-bit MR folder.
-    assert.equal(rows.length, 4, rows.join('\n'));
+    // The CT, the three series of the 12-bit MR folder and the lone file.
+    assert.equal(rows.length, 5, rows.join('\n'));
     const ctRow = rows.find((t) => /CT/.test(t));
     assert.match(ctRow ?? '', new RegExp(`${ct.length} images`), 'listed from the headers, every file counted');
     const unreadBefore = await s.page.$$eval('#unread li', (l) => l.map((x) => x.textContent ?? ''));
@@ -70,7 +76,19 @@ test('a corrupt codestream is reported when its series is opened; the rest of th
     await idle(s.page);
     assert.equal((await canvasInfo(s.page, 'axial')).count, 35);
     assert.equal(await s.page.$eval('#series li:has-text("#3 FMRI") button', (b) => b.getAttribute('aria-pressed')), 'true');
-    // Every thumbnail is drawn (the CT's from its middle file alone).
+    // The lone series cannot be opened: it says so, names the file, and the view stays.
+    const others = await s.page.$$eval('#series button', (bs) => bs.map((b) => b.textContent ?? ''));
+    const lonely = others.findIndex((t) => !/CT|FMRI/.test(t));
+    assert.ok(lonely >= 0, others.join('\n'));
+    await s.page.locator('#series button').nth(lonely).click();
+    await idle(s.page);
+    const msgs = await messages(s.page);
+    assert.ok(msgs.some((m) => m.kind === 'error' && /could not be opened: .*0 of its 1 files could be decoded/.test(m.text)), JSON.stringify(msgs));
+    assert.ok(msgs.some((m) => m.kind === 'error' && /lone\/lone\.dcm: JPEG 2000/.test(m.text)), JSON.stringify(msgs));
+    assert.ok((await s.page.$$eval('#unread li', (l) => l.map((x) => x.textContent ?? ''))).some((t) => /lone\/lone\.dcm: JPEG 2000/.test(t)));
+    assert.equal(await s.page.locator('#series button').nth(lonely).evaluate((b) => b.classList.contains('failed')), true);
+    assert.equal((await canvasInfo(s.page, 'axial')).count, 35, 'the series on screen stays');
+    // Every other thumbnail is drawn (the CT's from its middle file alone).
     await s.page.waitForFunction(() => document.querySelectorAll('#series canvas.thumb[data-drawn]').length === 4, null, { timeout: 20_000 });
     s.assertQuiet();
   } finally {
