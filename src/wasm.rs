@@ -7,6 +7,7 @@
 //! worker transfers to the UI thread without another copy).
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use crate::error::Error;
 use crate::export::nifti::{write_nifti, NiftiOptions};
 use crate::export::png_stack::{PngMode, PngOptions};
 use crate::export::ExportOptions;
-use crate::formats::Loader;
+use crate::formats::{LazySeries, Listed, Loader};
 use crate::limits::Limits;
 use crate::ops::histogram;
 use crate::ops::normalize::{self, Normalize};
@@ -118,6 +119,9 @@ fn to_json<T: Serialize>(value: &T) -> String {
 #[derive(Serialize)]
 struct VolumeInfo<'a> {
     id: usize,
+    /// False for a series listed from its headers: opened (decoded) on
+    /// [`Engine::open`]; until then `range` is null and `sample_type` empty.
+    loaded: bool,
     dims: [usize; 4],
     components: usize,
     sample_type: &'static str,
@@ -154,13 +158,23 @@ struct VolumeInfo<'a> {
 
 impl<'a> VolumeInfo<'a> {
     fn new(id: usize, vol: &'a Volume) -> Self {
+        Self::with(id, vol, true)
+    }
+
+    /// A series listed from its headers: `header` has no voxels.
+    fn listed(id: usize, header: &'a Volume) -> Self {
+        Self::with(id, header, false)
+    }
+
+    fn with(id: usize, vol: &'a Volume, loaded: bool) -> Self {
         let m: &Meta = &vol.meta;
         let description = m.series_description.as_deref().or(m.protocol_name.as_deref());
         VolumeInfo {
             id,
+            loaded,
             dims: vol.dims,
             components: vol.components,
-            sample_type: vol.voxels.sample_type().name(),
+            sample_type: if loaded { vol.voxels.sample_type().name() } else { "" },
             spacing: vol.geometry.spacing,
             origin: vol.geometry.origin,
             direction: vol.geometry.direction,
@@ -203,6 +217,45 @@ struct FinishInfo<'a> {
 }
 
 #[derive(Serialize)]
+struct OpenInfo<'a> {
+    /// Null when no image of the series could be decoded.
+    volume: Option<VolumeInfo<'a>>,
+    /// Files that failed to decode, and why the series failed if it did.
+    errors: Vec<ErrorInfo<'a>>,
+}
+
+fn error_info(e: &Error) -> ErrorInfo<'_> {
+    ErrorInfo { file: e.file.as_deref(), kind: e.kind.as_str(), message: &e.message }
+}
+
+/// A series' thumbnail: the middle slice across the acquisition plane,
+/// RGBA, in the series' own default window.
+#[wasm_bindgen(getter_with_clone)]
+pub struct Thumbnail {
+    pub width: usize,
+    pub height: usize,
+    /// Pixel size in mm, across and down.
+    pub pixel_mm_x: f64,
+    pub pixel_mm_y: f64,
+    pub rgba: Vec<u8>,
+}
+
+fn thumbnail_of(v: &Volume) -> Result<Thumbnail, Error> {
+    let view = [View::Axial, View::Coronal, View::Sagittal]
+        .into_iter()
+        .find(|&view| render::mapping(v, view).z_axis == 2)
+        .unwrap_or(View::Axial);
+    let g = render::slice_geom(v, view);
+    let len =
+        g.width.checked_mul(g.height).and_then(|n| n.checked_mul(4)).ok_or_else(|| Error::limit("slice too large"))?;
+    let mut rgba = Vec::new();
+    rgba.try_reserve_exact(len).map_err(|_| Error::limit("out of memory for the thumbnail"))?;
+    rgba.resize(len, 0);
+    render::render_rgba(v, view, g.count / 2, 0, render::default_window(v), VoiFunction::Linear, &mut rgba)?;
+    Ok(Thumbnail { width: g.width, height: g.height, pixel_mm_x: g.pixel_mm[0], pixel_mm_y: g.pixel_mm[1], rgba })
+}
+
+#[derive(Serialize)]
 struct SliceInfo {
     width: usize,
     height: usize,
@@ -225,6 +278,9 @@ struct Probe {
 pub struct Engine {
     loader: Option<Loader>,
     volumes: Vec<Option<Volume>>,
+    /// Series listed from their headers, by volume id (their `volumes` slot
+    /// is None until [`Engine::open`] decodes them).
+    listed: HashMap<usize, LazySeries>,
     renderer: Renderer,
     /// Label overlay: (image volume id, labels on the image's grid).
     labels: Option<(usize, Volume)>,
@@ -240,13 +296,23 @@ impl Default for Engine {
 impl Engine {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Engine {
-        Engine { loader: None, volumes: Vec::new(), renderer: Renderer::new(), labels: None }
+        Engine { loader: None, volumes: Vec::new(), listed: HashMap::new(), renderer: Renderer::new(), labels: None }
     }
 
     /// Adds one file of the current batch. Errors are kept and reported by
     /// [`Engine::finish`]; the caller can drop its copy of the bytes at once.
     pub fn add_file(&mut self, name: &str, bytes: &[u8]) {
         self.loader.get_or_insert_with(|| Loader::new(Limits::default())).add(name, bytes);
+    }
+
+    /// Adds one file of a batch whose DICOM series are listed from their
+    /// headers: the file is parsed without decoding its pixels and its bytes
+    /// are kept until the series is opened ([`Engine::open`]). Must come
+    /// before the batch's first [`Engine::add_file`].
+    pub fn add_file_lazy(&mut self, name: &str, bytes: &[u8]) {
+        let loader = self.loader.get_or_insert_with(|| Loader::new_lazy(Limits::default()));
+        loader.make_lazy();
+        loader.add(name, bytes);
     }
 
     /// Voxel spacing (x, y, slice; mm) for PNG / JPEG / TIFF slice stacks in
@@ -261,23 +327,66 @@ impl Engine {
 
     /// Ends the batch: assembles the volumes and returns JSON
     /// `{volumes: [VolumeInfo], errors: [{file, kind, message}]}` for it.
+    /// After [`Engine::add_file_lazy`], DICOM series are listed from their
+    /// headers (`loaded: false`) and decoded by [`Engine::open`].
     pub fn finish(&mut self) -> String {
-        let loaded = self.loader.take().unwrap_or_else(|| Loader::new(Limits::default())).finish();
+        let listing = self.loader.take().unwrap_or_else(|| Loader::new(Limits::default())).finish_listing();
         let first = self.volumes.len();
-        self.volumes.extend(loaded.volumes.into_iter().map(Some));
-        let volumes = self
-            .volumes
-            .iter()
-            .enumerate()
-            .skip(first)
-            .filter_map(|(id, v)| v.as_ref().map(|v| VolumeInfo::new(id, v)))
+        for item in listing.items {
+            match item {
+                Listed::Volume(v) => self.volumes.push(Some(*v)),
+                Listed::Series(s) => {
+                    self.listed.insert(self.volumes.len(), *s);
+                    self.volumes.push(None);
+                }
+            }
+        }
+        let volumes = (first..self.volumes.len())
+            .filter_map(|id| match (self.volumes.get(id).and_then(Option::as_ref), self.listed.get(&id)) {
+                (Some(v), _) => Some(VolumeInfo::new(id, v)),
+                (None, Some(s)) => Some(VolumeInfo::listed(id, &s.header)),
+                (None, None) => None,
+            })
             .collect();
-        let errors = loaded
-            .errors
-            .iter()
-            .map(|e| ErrorInfo { file: e.file.as_deref(), kind: e.kind.as_str(), message: &e.message })
-            .collect();
+        let errors = listing.errors.iter().map(error_info).collect();
         to_json(&FinishInfo { volumes, errors })
+    }
+
+    /// Decodes a listed series (once; an open volume just answers again):
+    /// JSON `{volume: VolumeInfo | null, errors: [{file, kind, message}]}`,
+    /// the errors naming the files that failed to decode and, when nothing
+    /// could be built, why.
+    pub fn open(&mut self, vol: usize) -> Result<String, JsError> {
+        if let Some(v) = self.volumes.get(vol).and_then(Option::as_ref) {
+            return Ok(to_json(&OpenInfo { volume: Some(VolumeInfo::new(vol, v)), errors: Vec::new() }));
+        }
+        let series = self.listed.get(&vol).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
+        let (result, mut errors) = series.load();
+        match result {
+            Ok(v) => {
+                self.listed.remove(&vol);
+                if let Some(slot) = self.volumes.get_mut(vol) {
+                    *slot = Some(v);
+                }
+                let v = self.vol(vol)?;
+                let errors = errors.iter().map(error_info).collect();
+                Ok(to_json(&OpenInfo { volume: Some(VolumeInfo::new(vol, v)), errors }))
+            }
+            Err(e) => {
+                errors.push(e);
+                Ok(to_json(&OpenInfo { volume: None, errors: errors.iter().map(error_info).collect() }))
+            }
+        }
+    }
+
+    /// The thumbnail of a volume, open or only listed (then only the file
+    /// holding its middle slice is decoded).
+    pub fn thumbnail(&self, vol: usize) -> Result<Thumbnail, JsError> {
+        if let Some(s) = self.listed.get(&vol) {
+            let v = s.thumbnail().map_err(js_err)?;
+            return thumbnail_of(&v).map_err(js_err);
+        }
+        thumbnail_of(self.vol(vol)?).map_err(js_err)
     }
 
     /// Releases a volume's memory.
@@ -285,6 +394,7 @@ impl Engine {
         if let Some(slot) = self.volumes.get_mut(vol) {
             *slot = None;
         }
+        self.listed.remove(&vol);
         self.renderer.forget(vol);
         if self.labels.as_ref().is_some_and(|(img, _)| *img == vol) {
             self.labels = None;
@@ -292,7 +402,13 @@ impl Engine {
     }
 
     fn vol(&self, vol: usize) -> Result<&Volume, JsError> {
-        self.volumes.get(vol).and_then(Option::as_ref).ok_or_else(|| JsError::new(&format!("no volume {vol}")))
+        self.volumes.get(vol).and_then(Option::as_ref).ok_or_else(|| {
+            if self.listed.contains_key(&vol) {
+                JsError::new(&format!("series {vol} is listed but not open yet"))
+            } else {
+                JsError::new(&format!("no volume {vol}"))
+            }
+        })
     }
 
     /// JSON `{width, height, count, pixel_mm: [x, y]}` of a view.

@@ -153,31 +153,22 @@ export class EngineClient {
   }
 
   /**
-   * Reads files one by one and hands each one's bytes to the worker as a
-   * transferable (the UI thread keeps no copy), keeping at most `inFlight`
-   * files between reading and parsing so a big series never sits in memory
-   * twice. Then asks the worker to assemble the volumes.
+   * Hands the files to the worker, which reads them (a few ahead of the one
+   * it parses, so a big series never sits in memory twice) and parses them
+   * in order; the UI thread never holds their bytes. Then asks the worker
+   * to assemble the volumes. `lazy`: DICOM series are listed from their
+   * headers (`loaded: false`) and decoded by an `open` request.
    */
   async loadFiles(
     files: readonly { name: string; file: Blob }[],
     onProgress: (p: ReadProgress) => void,
-    inFlight = 4,
+    { lazy = false }: { lazy?: boolean } = {},
   ): Promise<Results['finish']> {
     const total = files.length;
-    let done = 0;
-    onProgress({ done, total });
-    const running = new Set<Promise<void>>();
-    for (const { name, file } of files) {
-      const bytes = await file.arrayBuffer();
-      const p: Promise<void> = this.call({ kind: 'add', name, bytes }, [bytes]).then(() => {
-        done++;
-        running.delete(p);
-        onProgress({ done, total });
-      });
-      running.add(p);
-      if (running.size >= inFlight) await Promise.race(running);
-    }
-    await Promise.all(running);
+    onProgress({ done: 0, total });
+    await this.call({ kind: 'addFiles', files: files.map(({ name, file }) => ({ name, file })), lazy }, [], (p) =>
+      onProgress({ done: p.done, total: p.total }),
+    );
     return this.call({ kind: 'finish' });
   }
 }

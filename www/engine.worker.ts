@@ -9,7 +9,7 @@ import { DeflatePool, ParallelGzip, serveDeflate } from './deflate';
 import type { DeflateJob, DeflateReply } from './deflate';
 import type {
   Display, TagRow, ExportedBlob, ExportRequest, ExportResult, RequestOf, FromWorker, Histogram, LabelsInfo, Request, Results, SliceGeom, SliceImage, Stats, ToWorker, FinishInfo,
-  Probe, ViewName, VolumeInfo,
+  OpenResult, Probe, Thumb, ViewName, VolumeInfo,
 } from './protocol';
 
 interface WorkerScope {
@@ -44,24 +44,26 @@ function isZip(b: Uint8Array): boolean {
 
 /** A .zip is opened here (fflate, no network) and each entry added as a file
  * named `archive.zip/path/in/zip`; a broken archive is added as-is so the
- * loader reports it with the other unreadable files. */
-function addFile(e: Engine, name: string, bytes: Uint8Array): void {
+ * loader reports it with the other unreadable files. `lazy`: DICOM files are
+ * parsed header-only, their pixels decoded when their series is opened. */
+function addFile(e: Engine, name: string, bytes: Uint8Array, lazy: boolean): void {
+  const add = (n: string, b: Uint8Array): void => (lazy ? e.add_file_lazy(n, b) : e.add_file(n, b));
   if (isZip(bytes)) {
     let entries: Record<string, Uint8Array>;
     try {
       entries = unzipSync(bytes, { filter: (f) => !f.name.endsWith('/') && !/(^|\/)(__MACOSX|\.)/.test(f.name) });
     } catch (err) {
-      e.add_file(name, bytes);
+      add(name, bytes);
       return;
     }
     for (const path of Object.keys(entries).sort()) {
       const entry = entries[path];
-      if (entry) e.add_file(`${name}/${path}`, entry);
+      if (entry) add(`${name}/${path}`, entry);
       delete entries[path];
     }
     return;
   }
-  e.add_file(name, bytes);
+  add(name, bytes);
 }
 
 function renderSlice(e: Engine, vol: number, view: ViewName, index: number, t: number, d: Display): SliceImage {
@@ -75,9 +77,19 @@ function renderSlice(e: Engine, vol: number, view: ViewName, index: number, t: n
 
 function handle(e: Engine, req: Request): { result: Results[Request['kind']]; transfer: Transferable[] } {
   switch (req.kind) {
-    case 'add': {
-      addFile(e, req.name, new Uint8Array(req.bytes));
-      return { result: null, transfer: [] };
+    case 'addFiles':
+      throw new Error('addFiles is asynchronous');
+    case 'open':
+      return { result: JSON.parse(e.open(req.vol)) as OpenResult, transfer: [] };
+    case 'thumb': {
+      const t = e.thumbnail(req.vol);
+      try {
+        const rgba = t.rgba.buffer as ArrayBuffer;
+        const result: Thumb = { width: t.width, height: t.height, pixel_mm: [t.pixel_mm_x, t.pixel_mm_y], rgba };
+        return { result, transfer: [rgba] };
+      } finally {
+        t.free();
+      }
     }
     case 'views': {
       const t0 = performance.now();
@@ -217,10 +229,73 @@ async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>)
   return { files, ms: performance.now() - t0, compressor, workers: parallel?.workers ?? 1 };
 }
 
+/** Files read ahead of the one being parsed: at most this many … */
+const READ_AHEAD = 16;
+/** … and this many bytes (beyond one file), so a big series is never held twice. */
+const READ_AHEAD_BYTES = 128 << 20;
+
+/**
+ * Reads the files (Blobs) here, several at once — a File is read through the
+ * browser's own process, and reading one after another left the engine
+ * waiting — and parses them in the given order as each one's bytes arrive.
+ */
+async function addFiles(e: Engine, id: number, req: RequestOf<'addFiles'>): Promise<null> {
+  const { files, lazy } = req;
+  const total = files.length;
+  const reads = new Map<number, Promise<ArrayBuffer>>();
+  let next = 0;
+  let ahead = 0;
+  let lastPost = 0;
+  for (let i = 0; i < total; i++) {
+    for (let f = files[next]; f && next - i < READ_AHEAD && (next === i || ahead + f.file.size <= READ_AHEAD_BYTES); f = files[next]) {
+      const read = f.file.arrayBuffer();
+      read.catch(() => {}); // a failed read is reported when its turn comes
+      reads.set(next, read);
+      ahead += f.file.size;
+      next++;
+    }
+    const f = files[i];
+    const read = reads.get(i);
+    if (!f || !read) continue;
+    reads.delete(i);
+    const bytes = await read;
+    addFile(e, f.name, new Uint8Array(bytes), lazy);
+    ahead -= f.file.size;
+    const now = performance.now();
+    if (now - lastPost > 50 || i === total - 1) {
+      lastPost = now;
+      post({ type: 'progress', id, done: i + 1, total, what: 'reading' });
+    }
+  }
+  return null;
+}
+
+/** Set while an asynchronous request (addFiles) runs: later requests wait for it, in order. */
+let asyncBusy = false;
+const waiting: ToWorker[] = [];
+
+function dispatch(msg: ToWorker): void {
+  if (asyncBusy) waiting.push(msg);
+  else run(msg);
+}
+
 function run(msg: ToWorker): void {
   const { id, req } = msg;
   if (dead !== null || engine === null) {
     post({ type: 'error', id, message: dead ?? 'the engine is not running' });
+    return;
+  }
+  if (req.kind === 'addFiles') {
+    asyncBusy = true;
+    addFiles(engine, id, req)
+      .then(
+        (result) => post({ type: 'result', id, kind: 'addFiles', result }),
+        (err: unknown) => fail(id, err),
+      )
+      .finally(() => {
+        asyncBusy = false;
+        for (let m = waiting.shift(); m; m = asyncBusy ? undefined : waiting.shift()) run(m);
+      });
     return;
   }
   if (req.kind === 'exportFiles') {
@@ -279,7 +354,7 @@ scope.onmessage = (ev) => {
     return;
   }
   if (engine === null && dead === null) queue.push(data);
-  else run(data);
+  else dispatch(data);
 };
 
 function startDeflate(wasm: WebAssembly.Module | string): void {
@@ -306,11 +381,11 @@ function start(wasm: WebAssembly.Module | string): void {
       install_panic_hook();
       engine = new Engine();
       post({ type: 'ready', version: version() });
-      for (const msg of queue.splice(0)) run(msg);
+      for (const msg of queue.splice(0)) dispatch(msg);
     })
     .catch((err: unknown) => {
       dead = `the image engine could not start: ${err instanceof Error ? err.message : String(err)}`;
       post({ type: 'fatal', message: dead });
-      for (const msg of queue.splice(0)) run(msg);
+      for (const msg of queue.splice(0)) dispatch(msg);
     });
 }

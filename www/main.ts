@@ -113,8 +113,10 @@ function describeError(e: FileError): string {
   return e.file ? `${e.file}: ${e.message}` : e.message;
 }
 
-/** Lists per-file errors; many files failing for the same reason become one line. */
-function reportErrors(errors: FileError[]): void {
+/** Lists per-file errors; many files failing for the same reason become one
+ * line. `append`: errors found later (a series' pixels decoded when it is
+ * opened) join the list instead of replacing it. */
+function reportErrors(errors: FileError[], append = false): void {
   const byMessage = new Map<string, FileError[]>();
   for (const e of errors) byMessage.set(e.message, [...(byMessage.get(e.message) ?? []), e]);
   for (const [msg, list] of byMessage) {
@@ -123,14 +125,14 @@ function reportErrors(errors: FileError[]): void {
     if (list.length <= 3) for (const e of list) message(describeError(e), 'error');
     else message(`${first.file ?? 'a file'} and ${list.length - 1} more files: ${msg}`, 'error');
   }
-  ui.unread.replaceChildren(
-    ...errors.map((e) => {
-      const li = document.createElement('li');
-      li.className = 'error';
-      li.textContent = describeError(e);
-      return li;
-    }),
-  );
+  const items = errors.map((e) => {
+    const li = document.createElement('li');
+    li.className = 'error';
+    li.textContent = describeError(e);
+    return li;
+  });
+  if (append) ui.unread.append(...items);
+  else ui.unread.replaceChildren(...items);
 }
 
 // ---------------------------------------------------------------- geometry
@@ -427,8 +429,81 @@ async function updateMeasure(final: boolean): Promise<void> {
   vp.paint();
 }
 
+/** One-finger touch drag: CSS px of vertical travel per slice. */
+const TOUCH_PX_PER_SLICE = 6;
+/** A touch that moves less than this (CSS px) is a tap: it moves the crosshair. */
+const TAP_PX = 8;
+
+/**
+ * Touch (Pointer Events, pointerType 'touch') on one view: one finger
+ * dragged vertically steps through the view's slices (down = next slice,
+ * one per TOUCH_PX_PER_SLICE px), a tap moves the crosshair, two fingers
+ * pinch to zoom about their midpoint and drag to pan.
+ */
+function wireTouch(vp: Viewport): { down(ev: PointerEvent): void; move(ev: PointerEvent): void; up(ev: PointerEvent): void } {
+  const fingers = new Map<number, Point>();
+  type Gesture =
+    | { kind: 'scroll'; y0: number; x0: number; index0: number; moved: boolean }
+    | { kind: 'pinch'; dist0: number; zoom: number; pan: Point; mid: Point }
+    /** Fingers left after a pinch: nothing until all are lifted. */
+    | { kind: 'none' };
+  let gesture: Gesture | null = null;
+  const two = (): [Point, Point] | null => {
+    const [a, b] = [...fingers.values()];
+    return a && b ? [a, b] : null;
+  };
+  return {
+    down(ev) {
+      fingers.set(ev.pointerId, [ev.clientX, ev.clientY]);
+      if (fingers.size === 1) {
+        gesture = { kind: 'scroll', x0: ev.clientX, y0: ev.clientY, index0: sliceIndex(vp.view), moved: false };
+      } else if (fingers.size === 2) {
+        const p = two();
+        if (!p) return;
+        const [a, b] = p;
+        gesture = {
+          kind: 'pinch',
+          dist0: Math.max(1, Math.hypot(b[0] - a[0], b[1] - a[1])),
+          zoom: vp.zoom,
+          pan: [...vp.pan],
+          mid: [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2],
+        };
+      } else {
+        gesture = { kind: 'none' };
+      }
+    },
+    move(ev) {
+      if (!fingers.has(ev.pointerId)) return;
+      fingers.set(ev.pointerId, [ev.clientX, ev.clientY]);
+      const g = gesture;
+      if (g?.kind === 'scroll') {
+        const dy = ev.clientY - g.y0;
+        if (!g.moved && Math.hypot(ev.clientX - g.x0, dy) < TAP_PX) return;
+        g.moved = true;
+        setSlice(vp.view, g.index0 + Math.trunc(dy / TOUCH_PX_PER_SLICE));
+      } else if (g?.kind === 'pinch') {
+        const p = two();
+        if (!p) return;
+        const [a, b] = p;
+        vp.pinch(g, Math.hypot(b[0] - a[0], b[1] - a[1]) / g.dist0, [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2]);
+        paintOverlays();
+      }
+    },
+    up(ev) {
+      if (!fingers.delete(ev.pointerId)) return;
+      const g = gesture;
+      if (g?.kind === 'scroll' && !g.moved && ev.type === 'pointerup') {
+        const p = vp.toPixel(ev.clientX, ev.clientY);
+        if (p) setCrossFromPixel(vp.view, p);
+      }
+      gesture = fingers.size === 0 ? null : { kind: 'none' };
+    },
+  };
+}
+
 function wireViewport(vp: Viewport): void {
   const root = vp.root;
+  const touch = wireTouch(vp);
   type Drag =
     | { kind: 'window'; x: number; y: number; center: number; width: number }
     | { kind: 'pan'; x: number; y: number; pan: Point }
@@ -440,6 +515,10 @@ function wireViewport(vp: Viewport): void {
     state.active = vp.view;
     ev.preventDefault();
     root.setPointerCapture(ev.pointerId);
+    if (ev.pointerType === 'touch') {
+      touch.down(ev);
+      return;
+    }
     if (ev.button === 2 || (ev.button === 0 && ev.ctrlKey)) {
       drag = { kind: 'window', x: ev.clientX, y: ev.clientY, center: state.display.center, width: state.display.width };
       ui.viewer.classList.add('dragging');
@@ -457,6 +536,10 @@ function wireViewport(vp: Viewport): void {
     }
   });
   root.addEventListener('pointermove', (ev) => {
+    if (ev.pointerType === 'touch') {
+      touch.move(ev);
+      return;
+    }
     const p = vp.toPixel(ev.clientX, ev.clientY);
     if (drag?.kind === 'window' && state.vol) {
       // Horizontal = width, vertical = level; sensitivity follows the value range.
@@ -480,7 +563,11 @@ function wireViewport(vp: Viewport): void {
     const g = vp.geom;
     if (p && g && p[0] >= 0 && p[1] >= 0 && p[0] < g.width && p[1] < g.height) probeAt(vp.view, Math.floor(p[0]), Math.floor(p[1]));
   });
-  const end = (): void => {
+  const end = (ev: PointerEvent): void => {
+    if (ev.pointerType === 'touch') {
+      touch.up(ev);
+      return;
+    }
     if (drag?.kind === 'tool' && measure) void updateMeasure(true);
     drag = null;
     ui.viewer.classList.remove('dragging');
@@ -670,11 +757,16 @@ function setBusy(busy: boolean, what = 'reading'): void {
 }
 
 async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
-  if (state.busy || files.length === 0) return;
+  // Busy only opening a series: new files are taken (the worker finishes that
+  // decode first, then reads them) and the series is not shown.
+  if ((state.busy && openBusy === 0) || files.length === 0) return;
   const hidden = files.filter((f) => /(^|\/)\./.test(f.name) || /(^|\/)(Thumbs\.db|desktop\.ini)$/i.test(f.name));
   files = files.filter((f) => !hidden.includes(f)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (files.length === 0) return;
+  loads++;
+  openBusy = 0;
   setBusy(true);
+  thumbs.hold();
   if (!quiet) ui.messages.replaceChildren();
   try {
     if (files.some((f) => /\.(png|jpe?g|tiff?)$/i.test(f.name))) {
@@ -685,11 +777,16 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
         message('Image-stack spacing: give three positive numbers in mm (x y slice); 1 1 1 is used.', 'warning');
       }
     }
-    const info = await client.loadFiles(files, ({ done, total }) => {
-      ui.progress.max = total;
-      ui.progress.value = done;
-      ui.progressText.textContent = `reading ${done}/${total} files`;
-    });
+    // DICOM series are listed from their headers; each is decoded when first shown.
+    const info = await client.loadFiles(
+      files,
+      ({ done, total }) => {
+        ui.progress.max = total;
+        ui.progress.value = done;
+        ui.progressText.textContent = `reading ${done}/${total} files`;
+      },
+      { lazy: true },
+    );
     reportErrors(info.errors);
     if (info.volumes.length > 0) {
       const old = state.volumes;
@@ -699,6 +796,7 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
       ui.labelLegend.replaceChildren();
       processPanel.reset();
       for (const v of old) void client.call({ kind: 'free', vol: v.id }).catch(() => {});
+      thumbs.reset();
       fillSeries();
       const readable = files.length - info.errors.filter((e) => e.file).length;
       if (!quiet) {
@@ -707,7 +805,6 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
       }
       const first = info.volumes[0];
       if (first) await showVolume(first);
-      void thumbnails();
     } else if (info.errors.length === 0) {
       message('No image found in these files.', 'warning');
     }
@@ -723,6 +820,7 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
     }
   } finally {
     setBusy(false);
+    thumbs.release();
   }
 }
 
@@ -763,7 +861,16 @@ function seriesName(v: VolumeInfo): string {
   return `${v.series_number !== null ? `#${v.series_number} ` : ''}${v.description ?? v.format}`;
 }
 
+function seriesDetail(v: VolumeInfo): string {
+  const [nx, ny, nz, nt] = v.dims;
+  return (
+    `${v.modality ?? v.format} · ${nz * nt} images · ${nx}×${ny}×${nz}${nt > 1 ? `×${nt}` : ''} · ` +
+    `${v.spacing.map((s) => fmt(Number(s.toPrecision(3)))).join('×')} mm`
+  );
+}
+
 function fillSeries(): void {
+  thumbs.unobserve();
   ui.series.replaceChildren(
     ...state.volumes.map((v) => {
       const li = document.createElement('li');
@@ -778,43 +885,185 @@ function fillSeries(): void {
       thumb.height = 48;
       thumb.setAttribute('aria-hidden', 'true');
       const text = document.createElement('span');
-      const [nx, ny, nz, nt] = v.dims;
-      text.innerHTML = '';
       const title = document.createElement('strong');
       title.textContent = seriesName(v);
       const detail = document.createElement('small');
-      detail.textContent =
-        `${v.modality ?? v.format} · ${nz * nt} images · ${nx}×${ny}×${nz}${nt > 1 ? `×${nt}` : ''} · ` +
-        `${v.spacing.map((s) => fmt(Number(s.toPrecision(3)))).join('×')} mm`;
+      detail.className = 'series-detail';
+      detail.textContent = seriesDetail(v);
       text.append(title, document.createElement('br'), detail);
       b.append(thumb, text);
-      b.addEventListener('click', () => void showVolume(v));
+      b.addEventListener('click', () => {
+        const current = state.volumes.find((x) => x.id === v.id) ?? v;
+        void showVolume(current);
+      });
       li.append(b);
+      thumbs.observe(v.id, thumb);
       return li;
     }),
   );
 }
 
-/** Middle axial slice of every volume, scaled into its series button. */
-async function thumbnails(): Promise<void> {
-  for (const v of [...state.volumes]) {
-    try {
-      const img = await client.call({
-        kind: 'slice', vol: v.id, view: 'axial', index: Math.floor(v.dims[2] / 2), t: 0,
-        center: v.default_window.center, width: v.default_window.width, func: 'LINEAR',
-      });
-      const c = ui.series.querySelector<HTMLCanvasElement>(`button[data-vol="${v.id}"] canvas`);
-      const ctx = c?.getContext('2d');
-      if (!c || !ctx) continue;
-      const src = new OffscreenCanvas(img.width, img.height);
-      src.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);
-      const s = Math.min(c.width / (img.width * img.pixel_mm[0]), c.height / (img.height * img.pixel_mm[1]));
-      const w = img.width * img.pixel_mm[0] * s;
-      const h = img.height * img.pixel_mm[1] * s;
-      ctx.drawImage(src, (c.width - w) / 2, (c.height - h) / 2, w, h);
-    } catch {
-      // a missing thumbnail is not worth a message
+/**
+ * Series thumbnails, drawn as their buttons scroll into view, one request at
+ * a time (a listed series decodes only the file of its middle slice), and
+ * kept so that redrawing the list does not decode again.
+ */
+class Thumbnails {
+  private readonly drawn = new Map<number, OffscreenCanvas>();
+  private readonly wanted: number[] = [];
+  private readonly canvases = new Map<number, HTMLCanvasElement>();
+  private running = false;
+  private generation = 0;
+  /** While files are read or a series is opened, thumbnails wait (they would queue before that work in the worker). */
+  private held = 0;
+  private readonly observer = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      const id = Number((e.target as HTMLElement).dataset.thumbFor);
+      if (e.isIntersecting && !this.drawn.has(id) && !this.wanted.includes(id)) this.wanted.push(id);
     }
+    void this.run();
+  });
+
+  hold(): void {
+    this.held++;
+  }
+
+  release(): void {
+    this.held = Math.max(0, this.held - 1);
+    if (this.held === 0) void this.run();
+  }
+
+  /** New files: the old thumbnails belong to volumes that are gone. */
+  reset(): void {
+    this.generation++;
+    this.drawn.clear();
+    this.wanted.length = 0;
+  }
+
+  unobserve(): void {
+    this.observer.disconnect();
+    this.canvases.clear();
+  }
+
+  observe(id: number, canvas: HTMLCanvasElement): void {
+    canvas.dataset.thumbFor = String(id);
+    this.canvases.set(id, canvas);
+    const done = this.drawn.get(id);
+    if (done) this.paint(canvas, done);
+    else this.observer.observe(canvas);
+  }
+
+  private paint(c: HTMLCanvasElement, src: OffscreenCanvas): void {
+    const ctx = c.getContext('2d');
+    if (!ctx) return;
+    ctx.clearRect(0, 0, c.width, c.height);
+    ctx.drawImage(src, 0, 0);
+    c.dataset.drawn = 'true';
+  }
+
+  private async run(): Promise<void> {
+    if (this.running || this.held > 0) return;
+    this.running = true;
+    try {
+      while (this.held === 0) {
+        const id = this.wanted.shift();
+        if (id === undefined) break;
+        const generation = this.generation;
+        let img;
+        try {
+          img = await client.call({ kind: 'thumb', vol: id });
+        } catch {
+          continue; // a missing thumbnail is not worth a message
+        }
+        if (generation !== this.generation) continue;
+        const src = new OffscreenCanvas(img.width, img.height);
+        src.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);
+        const out = new OffscreenCanvas(48, 48);
+        const s = Math.min(48 / (img.width * img.pixel_mm[0]), 48 / (img.height * img.pixel_mm[1]));
+        const w = img.width * img.pixel_mm[0] * s;
+        const h = img.height * img.pixel_mm[1] * s;
+        out.getContext('2d')?.drawImage(src, (48 - w) / 2, (48 - h) / 2, w, h);
+        this.drawn.set(id, out);
+        const c = this.canvases.get(id);
+        if (c) this.paint(c, out);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
+const thumbs = new Thumbnails();
+
+/** Which series is being opened: a later click wins. */
+let opening = 0;
+/** Files read so far: a series opened before new files came is not shown. */
+let loads = 0;
+/** Opens in flight that hold the busy state (set by the first, cleared by the last). */
+let openBusy = 0;
+
+/**
+ * Decodes a series listed from its headers (`loaded: false`) and puts the
+ * decoded description in its place. Files that fail to decode are listed
+ * with their reasons; null when nothing of the series could be decoded, or
+ * another series was asked for meanwhile.
+ */
+async function openSeries(vol: VolumeInfo): Promise<VolumeInfo | null> {
+  const token = ++opening;
+  const load = loads;
+  const own = !state.busy || openBusy > 0;
+  thumbs.hold();
+  if (own) {
+    openBusy++;
+    setBusy(true, `decoding ${seriesName(vol)}`);
+  }
+  try {
+    const res = await client.call({ kind: 'open', vol: vol.id });
+    // New files came meanwhile: they replace this series' list.
+    if (load !== loads) return null;
+    const v = res.volume;
+    // Without a volume, the last error is why the series failed (said once, below).
+    const fileErrors = v ? res.errors : res.errors.slice(0, -1);
+    if (fileErrors.length > 0) reportErrors(fileErrors, true);
+    const button = ui.series.querySelector<HTMLButtonElement>(`button[data-vol="${vol.id}"]`);
+    if (!v) {
+      const why = res.errors[res.errors.length - 1]?.message ?? 'none of its images could be decoded';
+      message(`${seriesName(vol)} could not be opened: ${why}`, 'error');
+      button?.classList.add('failed');
+      return null;
+    }
+    const i = state.volumes.findIndex((x) => x.id === v.id);
+    if (i >= 0) state.volumes[i] = v;
+    const detail = button?.querySelector('.series-detail');
+    if (detail) detail.textContent = seriesDetail(v);
+    // Another series was asked for meanwhile: that one is shown.
+    return token === opening ? v : null;
+  } catch (err) {
+    // Opened as part of reading the files: their reading reports the cancel.
+    if (err instanceof CancelledError && !own) throw err;
+    // New files are being read: what happens to them is theirs to report.
+    if (load !== loads) return null;
+    if (err instanceof CancelledError) {
+      // The worker is gone, and every series with it: list the files again.
+      message('Opening the series was cancelled; the files are listed again (nothing is fetched).', 'warning');
+      const files = state.files;
+      state.volumes = [];
+      state.vol = null;
+      if (own && openBusy > 0) {
+        openBusy = 0;
+        setBusy(false);
+        await loadFiles(files, true);
+      }
+    } else {
+      message(`Could not open ${seriesName(vol)}: ${errText(err)}`, 'error');
+    }
+    return null;
+  } finally {
+    if (own && openBusy > 0) {
+      openBusy--;
+      if (openBusy === 0) setBusy(false);
+    }
+    thumbs.release();
   }
 }
 
@@ -831,6 +1080,11 @@ function showEmpty(): void {
 }
 
 async function showVolume(vol: VolumeInfo): Promise<void> {
+  if (!vol.loaded) {
+    const opened = await openSeries(vol);
+    if (!opened) return;
+    vol = opened;
+  }
   const geom = await client.call({ kind: 'geom', vol: vol.id });
   state.vol = vol;
   state.geom = geom;
@@ -963,7 +1217,6 @@ const processPanel = new ProcessPanel(client, {
   added: (v) => {
     state.volumes.push(v);
     fillSeries();
-    void thumbnails();
   },
   show: (v) => void showVolume(v),
   message,

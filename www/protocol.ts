@@ -17,6 +17,9 @@ export interface WindowCW {
 /** One loaded volume, as described by the engine (src/wasm.rs VolumeInfo). */
 export interface VolumeInfo {
   id: number;
+  /** False for a DICOM series listed from its headers: `open` decodes it
+   * (until then `range` is null and `sample_type` empty). */
+  loaded: boolean;
   dims: [number, number, number, number];
   components: number;
   sample_type: string;
@@ -122,6 +125,21 @@ export interface FinishInfo {
   errors: FileError[];
 }
 
+/** A listed series decoded: null when nothing of it could be decoded; the
+ * errors name the files that failed (and why the series did, if it did). */
+export interface OpenResult {
+  volume: VolumeInfo | null;
+  errors: FileError[];
+}
+
+/** A series' thumbnail: its middle slice across the acquisition plane, in its own default window. */
+export interface Thumb {
+  width: number;
+  height: number;
+  pixel_mm: [number, number];
+  rgba: ArrayBuffer;
+}
+
 export interface SliceImage extends SliceGeom {
   view: ViewName;
   index: number;
@@ -177,8 +195,13 @@ export interface ExportResult {
 
 /** Requests, by kind. */
 export type Request =
-  | { kind: 'add'; name: string; bytes: ArrayBuffer }
+  /** Files (Blobs: handles, not bytes) for the worker to read and parse in
+   * order, a few read ahead; progress in files. `lazy`: DICOM files are
+   * parsed header-only and decoded on `open` (the series browser). */
+  | { kind: 'addFiles'; files: { name: string; file: Blob }[]; lazy: boolean }
   | { kind: 'finish' }
+  | { kind: 'open'; vol: number }
+  | { kind: 'thumb'; vol: number }
   | {
       kind: 'slice';
       vol: number;
@@ -214,8 +237,10 @@ export type RequestOf<K extends RequestKind> = Extract<Request, { kind: K }>;
 
 /** What each request kind resolves to. */
 export interface Results extends Results3D {
-  add: null;
+  addFiles: null;
   finish: FinishInfo;
+  open: OpenResult;
+  thumb: Thumb;
   slice: SliceImage;
   views: ViewsResult;
   geom: Record<ViewName, SliceGeom>;

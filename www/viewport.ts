@@ -181,6 +181,25 @@ export class Viewport {
     this.layout();
   }
 
+  /**
+   * Two-finger pinch: from the zoom and pan at the gesture's start and the
+   * fingers' midpoint then (client px), zoom by `factor` and follow the
+   * midpoint to `mid`, so the image point between the fingers stays there.
+   */
+  pinch(start: { zoom: number; pan: Point; mid: Point }, factor: number, mid: Point): void {
+    const box = this.root.getBoundingClientRect();
+    const bw = this.root.clientWidth;
+    const bh = this.root.clientHeight;
+    const z = Math.max(0.25, Math.min(32, start.zoom * factor));
+    const f = z / start.zoom;
+    // Offset of the start midpoint from the image centre, scaled with the zoom.
+    const ox = start.mid[0] - box.left - bw / 2 - start.pan[0];
+    const oy = start.mid[1] - box.top - bh / 2 - start.pan[1];
+    this.pan = [mid[0] - box.left - bw / 2 - ox * f, mid[1] - box.top - bh / 2 - oy * f];
+    this.zoom = z;
+    this.layout();
+  }
+
   resetView(): void {
     this.zoom = 1;
     this.pan = [0, 0];

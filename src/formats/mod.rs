@@ -14,6 +14,8 @@ pub mod stack;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::volume::Volume;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// A recognised input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +145,103 @@ pub struct Loaded {
     pub errors: Vec<Error>,
 }
 
+/// What [`Loader::finish_listing`] returns: the volumes read, and — from a
+/// lazy loader — the DICOM series described from their headers alone.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub items: Vec<Listed>,
+    /// Files (or series) that could not be read, each with its reason.
+    pub errors: Vec<Error>,
+}
+
+/// One entry of a [`Listing`].
+#[derive(Debug)]
+pub enum Listed {
+    /// A volume read in full.
+    Volume(Box<Volume>),
+    /// A DICOM series whose pixels are decoded on [`LazySeries::load`].
+    Series(Box<LazySeries>),
+}
+
+/// A DICOM series listed from its files' headers: `header` is the volume
+/// [`LazySeries::load`] builds (size, geometry, meta, warnings) without
+/// its voxels; the files' bytes are kept until then.
+#[derive(Debug)]
+pub struct LazySeries {
+    pub header: Volume,
+    key: String,
+    /// The series' files in volume order, each once.
+    files: Vec<(String, Arc<[u8]>)>,
+    limits: Limits,
+}
+
+impl LazySeries {
+    /// Number of files the series was listed from.
+    pub fn file_count(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Decodes every file of the series and builds its volume. A file that
+    /// fails to decode (a corrupt codestream …) is returned as an error with
+    /// its reason and the volume is built from the others, as a full read
+    /// would have done; the volume fails only when nothing of it is left.
+    pub fn load(&self) -> (Result<Volume>, Vec<Error>) {
+        let mut errors = Vec::new();
+        let mut slices = Vec::with_capacity(self.files.len());
+        for (name, bytes) in &self.files {
+            match dicom::file::read_slice(bytes, name, &self.limits) {
+                Ok(s) => slices.push(s),
+                Err(e) => errors.push(e),
+            }
+        }
+        let decoded = slices.len();
+        let (series, errs) = dicom::series::assemble(slices, &self.limits);
+        let mut errs = errs.into_iter();
+        match series.into_iter().find(|s| s.key == self.key) {
+            Some(s) => {
+                errors.extend(errs);
+                let mut v = s.volume;
+                v.meta.source_file = s.files.into_iter().next();
+                // Assembled alone, the series no longer knows it was split from others.
+                for w in &self.header.meta.warnings {
+                    if w.contains("was split into") && !v.meta.warnings.contains(w) {
+                        v.meta.warnings.push(w.clone());
+                    }
+                }
+                (Ok(v), errors)
+            }
+            None => {
+                let e = errs.next().unwrap_or_else(|| {
+                    Error::bad_input(format!(
+                        "the series could not be built: {} of its {} files could be decoded",
+                        decoded,
+                        self.files.len()
+                    ))
+                });
+                errors.extend(errs);
+                (Err(e), errors)
+            }
+        }
+    }
+
+    /// A small stand-in for the series: the volume of the one file that
+    /// holds its middle slice (or the whole series, for a multi-frame or
+    /// mosaic file), decoded alone.
+    pub fn thumbnail(&self) -> Result<Volume> {
+        let nz = self.header.dims[2];
+        let at = if self.files.len() >= nz { nz / 2 } else { self.files.len() / 2 };
+        let (name, bytes) = self.files.get(at).ok_or_else(|| Error::bad_input("the series has no files"))?;
+        let slice = dicom::file::read_slice(bytes, name, &self.limits)?;
+        let (mut series, errs) = dicom::series::assemble(vec![slice], &self.limits);
+        let pos = series.iter().position(|s| s.key == self.key).unwrap_or(0);
+        if pos < series.len() {
+            Ok(series.swap_remove(pos).volume)
+        } else {
+            Err(errs.into_iter().next().unwrap_or_else(|| Error::bad_input("no image in the middle file")))
+        }
+    }
+}
+
 /// A header whose data live in other files, waiting for them.
 #[derive(Debug)]
 enum Pending {
@@ -196,6 +295,10 @@ pub struct Loader {
     stack: Vec<(String, Vec<u8>)>,
     /// Voxel spacing for the image stack (the images carry none).
     stack_spacing: Option<[f64; 3]>,
+    /// DICOM files are read header-only and kept, for [`Loader::finish_listing`].
+    lazy: bool,
+    /// The kept DICOM files (lazy loader only).
+    dicom_files: Vec<(String, Arc<[u8]>)>,
 }
 
 /// A file name as a DICOMDIR reference would spell it: '/' separators and
@@ -208,6 +311,21 @@ fn reference_key(name: &str) -> String {
 impl Loader {
     pub fn new(limits: Limits) -> Self {
         Loader { limits, ..Default::default() }
+    }
+
+    /// A loader that reads DICOM files header-only and keeps their bytes:
+    /// [`Loader::finish_listing`] then lists the series without decoding a
+    /// pixel, and each is decoded by [`LazySeries::load`].
+    pub fn new_lazy(limits: Limits) -> Self {
+        Loader { limits, lazy: true, ..Default::default() }
+    }
+
+    /// Turns a loader that has not taken a file yet into a lazy one
+    /// ([`Loader::new_lazy`]); later, it changes nothing.
+    pub fn make_lazy(&mut self) {
+        if self.names.is_empty() {
+            self.lazy = true;
+        }
     }
 
     /// Sets the voxel spacing (x, y, slice) of PNG / JPEG / TIFF slice stacks.
@@ -279,6 +397,11 @@ impl Loader {
                     .map(|r| dicom::dicomdir::join(&folder, &r.path))
                     .collect();
                 self.dicomdirs.push((name.to_string(), refs));
+            }
+            Format::Dicom if self.lazy => {
+                let slice = dicom::file::read_slice_header(bytes, name, &self.limits)?;
+                self.slices.push(slice);
+                self.dicom_files.push((name.to_string(), Arc::from(bytes)));
             }
             Format::Dicom => {
                 let slice = dicom::file::read_slice(bytes, name, &self.limits)?;
@@ -439,7 +562,65 @@ impl Loader {
     }
 
     /// Pairs headers with images, assembles DICOM series, and returns everything.
-    pub fn finish(mut self) -> Loaded {
+    pub fn finish(self) -> Loaded {
+        let listing = self.finish_listing();
+        let mut errors = listing.errors;
+        let mut volumes = Vec::with_capacity(listing.items.len());
+        for item in listing.items {
+            match item {
+                Listed::Volume(v) => volumes.push(*v),
+                Listed::Series(s) => {
+                    let (r, errs) = s.load();
+                    errors.extend(errs);
+                    match r {
+                        Ok(v) => volumes.push(v),
+                        Err(e) => errors.push(e),
+                    }
+                }
+            }
+        }
+        Loaded { volumes, errors }
+    }
+
+    /// Like [`Loader::finish`], but a lazy loader ([`Loader::new_lazy`])
+    /// lists its DICOM series without decoding them.
+    pub fn finish_listing(mut self) -> Listing {
+        self.finish_others();
+        let slices = std::mem::take(&mut self.slices);
+        let (series, errs) = if self.lazy {
+            dicom::series::assemble_headers(slices, &self.limits)
+        } else {
+            dicom::series::assemble(slices, &self.limits)
+        };
+        self.errors.extend(errs);
+        let mut by_name: HashMap<&str, Vec<&Arc<[u8]>>> = HashMap::new();
+        for (n, b) in &self.dicom_files {
+            by_name.entry(n.as_str()).or_default().push(b);
+        }
+        let mut items: Vec<Listed> = Vec::with_capacity(series.len() + self.volumes.len());
+        for s in series {
+            let mut volume = s.volume;
+            volume.meta.source_file = s.files.first().cloned();
+            if !self.lazy {
+                items.push(Listed::Volume(Box::new(volume)));
+                continue;
+            }
+            let mut seen = HashSet::new();
+            let files = s
+                .files
+                .iter()
+                .filter(|n| seen.insert(n.as_str()))
+                .flat_map(|n| by_name.get(n.as_str()).into_iter().flatten().map(move |b| (n.clone(), Arc::clone(b))))
+                .collect();
+            items.push(Listed::Series(Box::new(LazySeries { header: volume, key: s.key, files, limits: self.limits })));
+        }
+        items.extend(std::mem::take(&mut self.volumes).into_iter().map(|v| Listed::Volume(Box::new(v))));
+        Listing { items, errors: self.errors }
+    }
+
+    /// Everything but the DICOM series: headers paired with their data,
+    /// DICOMDIR references checked, image stacks assembled.
+    fn finish_others(&mut self) {
         let mut used_loose = vec![false; self.loose.len()];
         let mut used_img = vec![false; self.images.len()];
         self.finish_pending(&mut used_loose, &mut used_img);
@@ -529,17 +710,6 @@ impl Loader {
                 Err(e) => self.errors.push(e),
             }
         }
-        let (series, errs) = dicom::series::assemble(std::mem::take(&mut self.slices), &self.limits);
-        self.errors.extend(errs);
-        let mut volumes = series
-            .into_iter()
-            .map(|mut s| {
-                s.volume.meta.source_file = s.files.into_iter().next();
-                s.volume
-            })
-            .collect::<Vec<_>>();
-        volumes.append(&mut self.volumes);
-        Loaded { volumes, errors: self.errors }
     }
 }
 

@@ -3,11 +3,11 @@
 // words, the unevenly spaced CT says so, and no request is made.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { deflateSync } from 'node:zlib';
 import { join } from 'node:path';
-import { startApp, openApp, idle, messages, CORPUS, SAMPLE } from './helpers.mjs';
+import { startApp, openApp, idle, messages, canvasInfo, filesUnder, openFolder, CORPUS, SAMPLE } from './helpers.mjs';
 
 const DIR = join(CORPUS, 'data/dicomdir/pydicom__dicomdirtests');
 let app;
@@ -19,6 +19,83 @@ after(async () => {
 });
 
 const HAVE = existsSync(DIR);
+const J2K_CT = join(CORPUS, 'data/dicom-series/TotalSegmentator__example_ct_dicom');
+const MR_12BIT = join(CORPUS, 'data/dicom-series/dcm_qa_12bit__12bit');
+const J2K_ONE = join(CORPUS, 'data/dicom-series/dcm_qa_ts__ts9');
+
+/** The file's bytes with its JPEG 2000 SIZ marker segment zeroed: the header reads, the codestream does not decode. */
+function corruptJ2k(path) {
+  const b = readFileSync(path);
+  const at = b.indexOf(Buffer.from([0xff, 0x4f, 0xff, 0x51]));
+  assert.ok(at > 0, `a JPEG 2000 codestream in ${path}`);
+  b.fill(0, at + 4, at + 40);
+  return b;
+}
+
+// The series browser lists a folder from the DICOM headers and decodes a
+// series' pixels when it is opened: a file whose JPEG 2000 codestream is
+// corrupt (its SIZ marker zeroed) is listed with its series, and reported
+// in words when that series is opened; the rest of it, and the other
+// series, load.
+test('a corrupt codestream is reported when its series is opened; the rest of the series and the others load', { skip: !existsSync(J2K_CT) && 'corpus absent' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'voxdrop-lazy-'));
+  const ct = filesUnder(J2K_CT);
+  mkdirSync(join(dir, 'ct'));
+  mkdirSync(join(dir, 'mr'));
+  const bad = 'ct/' + ct[3].split('/').pop();
+  ct.forEach((f, i) => writeFileSync(join(dir, 'ct', f.split('/').pop()), i === 3 ? corruptJ2k(f) : readFileSync(f)));
+  for (const f of filesUnder(MR_12BIT)) copyFileSync(f, join(dir, 'mr', f.split('/').pop()));
+  // And a one-file series whose only file does not decode.
+  const lone = filesUnder(J2K_ONE)[0];
+  mkdirSync(join(dir, 'lone'));
+  writeFileSync(join(dir, 'lone', 'lone.dcm'), corruptJ2k(lone));
+  const s = await openApp(app);
+  try {
+    await openFolder(s.page, dir);
+    const rows = await s.page.$$eval('#series li', (l) => l.map((x) => x.textContent ?? ''));
+    // The CT, the three series of the 12-bit MR folder and the lone file.
+    assert.equal(rows.length, 5, rows.join('\n'));
+    const ctRow = rows.find((t) => /CT/.test(t));
+    assert.match(ctRow ?? '', new RegExp(`${ct.length} images`), 'listed from the headers, every file counted');
+    const unreadBefore = await s.page.$$eval('#unread li', (l) => l.map((x) => x.textContent ?? ''));
+    const ctFirst = rows[0] === ctRow;
+    if (!ctFirst) assert.deepEqual(unreadBefore, [], 'nothing is decoded before the series is opened');
+    // Open the CT (it may have opened first by itself).
+    await s.page.click('#series li:has-text("CT") button');
+    await idle(s.page);
+    const unread = await s.page.$$eval('#unread li', (l) => l.map((x) => x.textContent ?? ''));
+    const line = unread.find((t) => t.includes(bad));
+    assert.ok(line, `the bad file is listed: ${unread.join(' | ')}`);
+    assert.match(line, /JPEG 2000/, line);
+    assert.ok((await messages(s.page)).some((m) => m.kind === 'error' && m.text.includes(bad)), 'and said in the messages');
+    const c = await canvasInfo(s.page, 'axial');
+    assert.equal(c.count, ct.length - 1, 'the other slices load');
+    assert.match(await s.page.$eval('#series li:has-text("CT") .series-detail', (e) => e.textContent ?? ''), new RegExp(`${ct.length - 1} images`));
+    // Another series opens too.
+    await s.page.click('#series li:has-text("#3 FMRI") button');
+    await idle(s.page);
+    assert.equal((await canvasInfo(s.page, 'axial')).count, 35);
+    assert.equal(await s.page.$eval('#series li:has-text("#3 FMRI") button', (b) => b.getAttribute('aria-pressed')), 'true');
+    // The lone series cannot be opened: it says so, names the file, and the view stays.
+    const others = await s.page.$$eval('#series button', (bs) => bs.map((b) => b.textContent ?? ''));
+    const lonely = others.findIndex((t) => !/CT|FMRI/.test(t));
+    assert.ok(lonely >= 0, others.join('\n'));
+    await s.page.locator('#series button').nth(lonely).click();
+    await idle(s.page);
+    const msgs = await messages(s.page);
+    assert.ok(msgs.some((m) => m.kind === 'error' && /could not be opened: .*0 of its 1 files could be decoded/.test(m.text)), JSON.stringify(msgs));
+    assert.ok(msgs.some((m) => m.kind === 'error' && /lone\/lone\.dcm: JPEG 2000/.test(m.text)), JSON.stringify(msgs));
+    assert.ok((await s.page.$$eval('#unread li', (l) => l.map((x) => x.textContent ?? ''))).some((t) => /lone\/lone\.dcm: JPEG 2000/.test(t)));
+    assert.equal(await s.page.locator('#series button').nth(lonely).evaluate((b) => b.classList.contains('failed')), true);
+    assert.equal((await canvasInfo(s.page, 'axial')).count, 35, 'the series on screen stays');
+    // Every other thumbnail is drawn (the CT's from its middle file alone).
+    await s.page.waitForFunction(() => document.querySelectorAll('#series canvas.thumb[data-drawn]').length === 4, null, { timeout: 20_000 });
+    s.assertQuiet();
+  } finally {
+    await s.context.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('a DICOMDIR folder lists its series; bad entries are reported, the rest open', { skip: !existsSync(DIR) && 'corpus absent' }, async () => {
   const s = await openApp(app);

@@ -59,8 +59,8 @@ export async function startApp() {
  * fails on any request outside the app's origin and on any request made after
  * the app said it was ready (the bundled sample's fetch is part of loading).
  */
-export async function openApp(app, { acceptDownloads = false } = {}) {
-  const context = await app.browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads });
+export async function openApp(app, { acceptDownloads = false, hasTouch = false } = {}) {
+  const context = await app.browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads, hasTouch });
   const page = await context.newPage();
   const requests = [];
   let ready = false;

@@ -19,6 +19,13 @@ export class Engine {
      */
     add_file(name: string, bytes: Uint8Array | number[]): void;
     /**
+     * Adds one file of a batch whose DICOM series are listed from their
+     * headers: the file is parsed without decoding its pixels and its bytes
+     * are kept until the series is opened ([`Engine::open`]). Must come
+     * before the batch's first [`Engine::add_file`].
+     */
+    add_file_lazy(name: string, bytes: Uint8Array | number[]): void;
+    /**
      * Drops the label overlay.
      */
     clear_labels(): void;
@@ -42,6 +49,8 @@ export class Engine {
     /**
      * Ends the batch: assembles the volumes and returns JSON
      * `{volumes: [VolumeInfo], errors: [{file, kind, message}]}` for it.
+     * After [`Engine::add_file_lazy`], DICOM series are listed from their
+     * headers (`loaded: false`) and decoded by [`Engine::open`].
      */
     finish(): string;
     /**
@@ -72,6 +81,13 @@ export class Engine {
      */
     mesh_positions(): Float32Array;
     constructor();
+    /**
+     * Decodes a listed series (once; an open volume just answers again):
+     * JSON `{volume: VolumeInfo | null, errors: [{file, kind, message}]}`,
+     * the errors naming the files that failed to decode and, when nothing
+     * could be built, why.
+     */
+    open(vol: number): string;
     /**
      * Everything the cursor readout needs in one call: JSON
      * `{ijk, value, lps}` or `null` when (px, py) is outside the slice.
@@ -121,6 +137,11 @@ export class Engine {
      */
     slice_info(vol: number, view: string): string;
     /**
+     * The thumbnail of a volume, open or only listed (then only the file
+     * holding its middle slice is decoded).
+     */
+    thumbnail(vol: number): Thumbnail;
+    /**
      * Value at voxel (x, y, z, t), NaN when outside the volume.
      */
     value_at(vol: number, x: number, y: number, z: number, t: number): number;
@@ -138,6 +159,25 @@ export class Engine {
      * Voxel index [i, j, k] under screen pixel (px, py) of a view, if any.
      */
     voxel_at(vol: number, view: string, index: number, px: number, py: number): Uint32Array | undefined;
+}
+
+/**
+ * A series' thumbnail: the middle slice across the acquisition plane,
+ * RGBA, in the series' own default window.
+ */
+export class Thumbnail {
+    private constructor();
+    free(): void;
+    [Symbol.dispose](): void;
+    height: number;
+    /**
+     * Pixel size in mm, across and down.
+     */
+    pixel_mm_x: number;
+    pixel_mm_y: number;
+    get rgba(): Uint8Array;
+    set rgba(value: Uint8Array | number[]);
+    width: number;
 }
 
 /**
@@ -188,10 +228,22 @@ export interface InitOutput {
     readonly opj_decode: (a: number, b: number, c: number) => number;
     readonly opj_end_decompress: (a: number, b: number) => number;
     readonly __wbg_engine_free: (a: number, b: number) => void;
+    readonly __wbg_get_thumbnail_height: (a: number) => number;
+    readonly __wbg_get_thumbnail_pixel_mm_x: (a: number) => number;
+    readonly __wbg_get_thumbnail_pixel_mm_y: (a: number) => number;
+    readonly __wbg_get_thumbnail_rgba: (a: number) => [number, number];
+    readonly __wbg_get_thumbnail_width: (a: number) => number;
+    readonly __wbg_set_thumbnail_height: (a: number, b: number) => void;
+    readonly __wbg_set_thumbnail_pixel_mm_x: (a: number, b: number) => void;
+    readonly __wbg_set_thumbnail_pixel_mm_y: (a: number, b: number) => void;
+    readonly __wbg_set_thumbnail_rgba: (a: number, b: number, c: number) => void;
+    readonly __wbg_set_thumbnail_width: (a: number, b: number) => void;
+    readonly __wbg_thumbnail_free: (a: number, b: number) => void;
     readonly calloc: (a: number, b: number) => number;
     readonly crash_for_test: () => void;
     readonly dicom_tags: (a: number, b: number) => [number, number, number, number];
     readonly engine_add_file: (a: number, b: number, c: number, d: number, e: number) => void;
+    readonly engine_add_file_lazy: (a: number, b: number, c: number, d: number, e: number) => void;
     readonly engine_clear_labels: (a: number) => void;
     readonly engine_export_files: (a: number, b: number, c: number, d: number, e: any) => [number, number, number, number];
     readonly engine_export_mesh: (a: number, b: number, c: number) => [number, number, number, number];
@@ -204,6 +256,7 @@ export interface InitOutput {
     readonly engine_mesh_normals: (a: number) => [number, number];
     readonly engine_mesh_positions: (a: number) => [number, number];
     readonly engine_new: () => number;
+    readonly engine_open: (a: number, b: number) => [number, number, number, number];
     readonly engine_probe: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number, number];
     readonly engine_process: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly engine_render: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number) => [number, number, number, number];
@@ -212,6 +265,7 @@ export interface InitOutput {
     readonly engine_set_labels: (a: number, b: number, c: number) => [number, number, number, number];
     readonly engine_set_stack_spacing: (a: number, b: number, c: number, d: number) => [number, number];
     readonly engine_slice_info: (a: number, b: number, c: number, d: number) => [number, number, number, number];
+    readonly engine_thumbnail: (a: number, b: number) => [number, number, number];
     readonly engine_value_at: (a: number, b: number, c: number, d: number, e: number, f: number) => number;
     readonly engine_volume_texture: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number, number];
     readonly engine_volume_texture_info: (a: number, b: number, c: number) => [number, number, number, number];

@@ -71,7 +71,17 @@ pub fn looks_like_dicom(bytes: &[u8]) -> bool {
 
 /// Parses one DICOM file from bytes and decodes its pixels (modality LUT applied).
 pub fn read_slice(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
-    read(bytes, name, limits).map_err(|e| e.in_file(name))
+    read(bytes, name, limits, true).map_err(|e| e.in_file(name))
+}
+
+/// Parses one DICOM file without decoding compressed pixel data: the
+/// [`Slice`] has every attribute but `pixels` is empty. What can be checked
+/// without decoding is checked (native data present in full, fragments for
+/// every frame, a decodable syntax, the modality LUT), so the files a full
+/// read would refuse before decoding are refused here too; a codestream that
+/// is corrupt is only found by [`read_slice`].
+pub fn read_slice_header(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
+    read(bytes, name, limits, false).map_err(|e| e.in_file(name))
 }
 
 /// Parses a data set (file meta read or guessed) without decoding pixels;
@@ -314,7 +324,7 @@ fn float_pixels(info: &ImageInfo, value: Value<InMemDicomObject, Vec<u8>>, limit
     Ok(v)
 }
 
-fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
+fn read(bytes: &[u8], name: &str, limits: &Limits, decode: bool) -> Result<Slice> {
     let (mut obj, ts) = parse(bytes)?;
     pixel::check_supported(&ts)?;
     let big_endian = ts == pixel::EXPLICIT_VR_BE;
@@ -328,7 +338,12 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
     let value = element.into_value();
 
     let stored = if pixel_tag != tags::PIXEL_DATA {
-        float_pixels(&info, value, limits)?
+        let v = float_pixels(&info, value, limits)?;
+        if decode {
+            v
+        } else {
+            Voxels::U8(Vec::new())
+        }
     } else {
         match value {
             Value::PixelSequence(seq) => {
@@ -342,7 +357,12 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
                     offset_table: seq.offset_table(),
                     fragments: seq.fragments().iter().map(|f| f.as_slice()).collect(),
                 };
-                pixel::decode_encapsulated(&info, &ts, &enc, limits)?
+                if decode {
+                    pixel::decode_encapsulated(&info, &ts, &enc, limits)?
+                } else {
+                    pixel::check_encapsulated(&info, &ts, &enc, limits)?;
+                    Voxels::U8(Vec::new())
+                }
             }
             Value::Primitive(p) => {
                 if pixel::is_encapsulated(&ts) {
@@ -362,7 +382,14 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
                         Native::Bytes(if big_endian { swap_to_file_order(&other, &b) } else { b.into_owned() })
                     }
                 };
-                pixel::decode_native(&info, data, big_endian, limits)?
+                // Native data are checked by converting them (a copy): the
+                // header-only read drops the result.
+                let v = pixel::decode_native(&info, data, big_endian, limits)?;
+                if decode {
+                    v
+                } else {
+                    Voxels::U8(Vec::new())
+                }
             }
             Value::Sequence(_) => return Err(Error::bad_input("the pixel data element is a sequence")),
         }
@@ -376,11 +403,19 @@ fn read(bytes: &[u8], name: &str, limits: &Limits) -> Result<Slice> {
     let pixels = if info.samples_per_pixel != 1 {
         stored
     } else if let Some(lut) = modality_lut(&obj, big_endian)? {
-        modality::apply_lut(&stored, lut.0, &lut.1, lut.2)
+        if decode {
+            modality::apply_lut(&stored, lut.0, &lut.1, lut.2)
+        } else {
+            stored
+        }
     } else if slope.is_some() || intercept.is_some() {
         let (s, b) = (slope.unwrap_or(1.0), intercept.unwrap_or(0.0));
         rescale = Some([s, b]);
-        modality::rescale(stored, s, b)
+        if decode {
+            modality::rescale(stored, s, b)
+        } else {
+            stored
+        }
     } else {
         if obj.get(tags::RESCALE_SLOPE).is_some() || obj.get(tags::RESCALE_INTERCEPT).is_some() {
             warnings.push("RescaleSlope/RescaleIntercept are malformed and were ignored".to_string());

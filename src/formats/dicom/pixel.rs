@@ -477,6 +477,59 @@ impl<'a> Encapsulated<'a> {
     }
 }
 
+/// What [`decode_encapsulated`] checks before it decodes a frame: the image
+/// description, the size against the limits, fragments for every frame and
+/// a syntax and sample size the decoders take.
+pub fn check_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limits: &Limits) -> Result<()> {
+    info.check()?;
+    info.sample_count(limits)?;
+    enc.frames(info.frames)?;
+    match ts {
+        JPEG_BASELINE if info.bits_allocated != 8 => {
+            Err(Error::bad_input(format!("JPEG Baseline needs BitsAllocated = 8, found {}", info.bits_allocated)))
+        }
+        RLE_LOSSLESS if ![8, 16, 32].contains(&info.bits_allocated) => Err(Error::unsupported(format!(
+            "RLE Lossless with BitsAllocated = {} is not supported",
+            info.bits_allocated
+        ))),
+        JPEG_EXTENDED
+        | JPEG_LOSSLESS
+        | JPEG_LOSSLESS_SV1
+        | JPEG_LS_LOSSLESS
+        | JPEG_LS_NEAR_LOSSLESS
+        | JPEG2000_LOSSLESS
+        | JPEG2000
+        | HTJ2K_LOSSLESS
+        | HTJ2K_LOSSLESS_RPCL
+        | HTJ2K
+            if ![1, 8, 16].contains(&info.bits_allocated) =>
+        {
+            Err(Error::unsupported(format!(
+                "{} with BitsAllocated = {} is not supported",
+                transfer_syntax_name(ts),
+                info.bits_allocated
+            )))
+        }
+        JPEG_BASELINE
+        | RLE_LOSSLESS
+        | DEFLATED_IMAGE_FRAME
+        | JPEG_EXTENDED
+        | JPEG_LOSSLESS
+        | JPEG_LOSSLESS_SV1
+        | JPEG_LS_LOSSLESS
+        | JPEG_LS_NEAR_LOSSLESS
+        | JPEG2000_LOSSLESS
+        | JPEG2000
+        | HTJ2K_LOSSLESS
+        | HTJ2K_LOSSLESS_RPCL
+        | HTJ2K => Ok(()),
+        other => check_supported(other).and(Err(Error::unsupported(format!(
+            "{} ({other}) is not an encapsulated syntax",
+            transfer_syntax_name(other)
+        )))),
+    }
+}
+
 /// Decodes encapsulated pixel data (any syntax in [`SUPPORTED`] that
 /// [`is_encapsulated`]).
 pub fn decode_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limits: &Limits) -> Result<Voxels> {

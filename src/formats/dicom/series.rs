@@ -27,6 +27,9 @@ pub struct Series {
     /// Files that went into the volume, in volume order (z fastest, then t;
     /// a file cut into several slices is listed once per run).
     pub files: Vec<String>,
+    /// Which group of slices this is: the same files assembled again (after
+    /// [`assemble_headers`], with their pixels) give a series with this key.
+    pub key: String,
 }
 
 /// Positions closer than this along the normal (mm) are the same slice position.
@@ -73,10 +76,10 @@ fn frames_of(v: Voxels, len: usize, count: usize) -> Result<Vec<Voxels>> {
 
 /// A Siemens mosaic cut into one slice per tile, each at its own position
 /// (see [`mosaic`]).
-fn expand_mosaic(mut s: Slice, limits: &Limits) -> Result<Vec<Slice>> {
+fn expand_mosaic(mut s: Slice, limits: &Limits, decode: bool) -> Result<Vec<Slice>> {
     let m = s.mosaic.ok_or_else(|| Error::bad_input("not a mosaic"))?;
     let info = MosaicInfo::new(m.images, s.rows, s.columns)?;
-    let tiles = mosaic::demosaic(&s.pixels, &info, limits)?;
+    let tiles = if decode { Some(mosaic::demosaic(&s.pixels, &info, limits)?) } else { None };
     let mut warnings = Vec::new();
     let iop = s.orientation.unwrap_or_else(|| {
         warnings.push("mosaic without ImageOrientationPatient: the tiles are assumed to be axial".to_string());
@@ -95,7 +98,10 @@ fn expand_mosaic(mut s: Slice, limits: &Limits) -> Result<Vec<Slice>> {
     s.rows = info.tile_rows;
     s.columns = info.tile_columns;
     s.meta.warnings.extend(warnings);
-    let parts = frames_of(tiles, info.tile_rows * info.tile_columns, info.images)?;
+    let parts = match tiles {
+        Some(tiles) => frames_of(tiles, info.tile_rows * info.tile_columns, info.images)?,
+        None => vec![Voxels::U8(Vec::new()); info.images],
+    };
     Ok(parts
         .into_iter()
         .zip(positions)
@@ -107,11 +113,11 @@ fn expand_mosaic(mut s: Slice, limits: &Limits) -> Result<Vec<Slice>> {
 /// An enhanced multi-frame file cut into one slice per frame, each with its
 /// per-frame position, orientation, pixel measures and rescale (see
 /// [`super::enhanced`]).
-fn expand_enhanced(mut s: Slice) -> Result<Vec<Slice>> {
+fn expand_enhanced(mut s: Slice, decode: bool) -> Result<Vec<Slice>> {
     let info = std::mem::take(&mut s.frame_info);
     let frame = s.rows * s.columns * s.samples_per_pixel.max(1);
     let pixels = std::mem::replace(&mut s.pixels, Voxels::U8(Vec::new()));
-    let parts = frames_of(pixels, frame, info.len())?;
+    let parts = if decode { frames_of(pixels, frame, info.len())? } else { vec![Voxels::U8(Vec::new()); info.len()] };
     let top = s.rescale;
     let mut out = Vec::with_capacity(parts.len());
     for (k, (mut pixels, fi)) in parts.into_iter().zip(info).enumerate() {
@@ -122,7 +128,7 @@ fn expand_enhanced(mut s: Slice) -> Result<Vec<Slice>> {
                 Some([s0, b0]) if s0 != 0.0 => (s1 / s0, b1 - b0 * s1 / s0),
                 _ => (s1, b1),
             };
-            if a != 1.0 || b != 0.0 {
+            if decode && (a != 1.0 || b != 0.0) {
                 pixels = modality::rescale(pixels, a, b);
             }
             rescale = Some([s1, b1]);
@@ -148,15 +154,30 @@ fn expand_enhanced(mut s: Slice) -> Result<Vec<Slice>> {
 /// Groups slices into series and builds one volume per group.
 /// Groups that cannot be built are returned as errors; the rest go on.
 pub fn assemble(slices: Vec<Slice>, limits: &Limits) -> (Vec<Series>, Vec<Error>) {
+    assemble_with(slices, limits, true)
+}
+
+/// [`assemble`] for slices read by [`super::file::read_slice_header`]:
+/// the same grouping, order, geometry, size checks and warnings, but every
+/// volume's voxels are left empty (its `dims` say what they will be).
+pub fn assemble_headers(slices: Vec<Slice>, limits: &Limits) -> (Vec<Series>, Vec<Error>) {
+    assemble_with(slices, limits, false)
+}
+
+fn key_text(k: &GroupKey) -> String {
+    format!("{k:?}")
+}
+
+fn assemble_with(slices: Vec<Slice>, limits: &Limits, decode: bool) -> (Vec<Series>, Vec<Error>) {
     let mut groups: BTreeMap<GroupKey, Vec<Slice>> = BTreeMap::new();
     let mut multiframe = Vec::new();
     let mut errors = Vec::new();
     for s in slices {
         let name = s.file.clone();
         let expanded = if s.mosaic.is_some() && s.frames == 1 {
-            expand_mosaic(s, limits)
+            expand_mosaic(s, limits, decode)
         } else if s.frames > 1 && s.frame_info.len() == s.frames && s.frame_info.iter().all(|f| f.position.is_some()) {
-            expand_enhanced(s)
+            expand_enhanced(s, decode)
         } else if s.frames > 1 {
             multiframe.push(s);
             continue;
@@ -181,7 +202,7 @@ pub fn assemble(slices: Vec<Slice>, limits: &Limits) -> (Vec<Series>, Vec<Error>
     for (key, group) in groups {
         let first_file = group.first().map(|s| s.file.clone()).unwrap_or_default();
         let split = per_uid.get(&(key.0.clone(), key.2.clone())).copied().unwrap_or(1);
-        match assemble_group(group, limits) {
+        match assemble_group(group, limits, decode, key_text(&key)) {
             Ok(mut series) => {
                 if split > 1 {
                     series.volume.meta.warnings.push(format!(
@@ -212,6 +233,7 @@ pub fn assemble(slices: Vec<Slice>, limits: &Limits) -> (Vec<Series>, Vec<Error>
 /// A multi-frame file as one volume (frames along the normal). Per-frame
 /// functional groups (enhanced multi-frame) are read by the formats work.
 fn assemble_multiframe(s: Slice) -> Result<Series> {
+    let key = format!("multi-frame {}", s.file);
     let iop = s.orientation.unwrap_or([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
     let spacing = s.spacing_between_slices.or(s.slice_thickness).filter(|v| *v > 0.0).unwrap_or(1.0);
     let geometry =
@@ -231,6 +253,7 @@ fn assemble_multiframe(s: Slice) -> Result<Series> {
             meta,
         },
         files: vec![s.file],
+        key,
     })
 }
 
@@ -242,7 +265,7 @@ fn median(v: &mut [f64]) -> Option<f64> {
     Some(v[v.len() / 2])
 }
 
-fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
+fn assemble_group(mut group: Vec<Slice>, limits: &Limits, decode: bool, key: String) -> Result<Series> {
     let first = group.first().ok_or_else(|| Error::bad_input("empty series"))?;
     let (rows, cols, comps) = (first.rows, first.columns, first.samples_per_pixel.max(1));
     let (header_spacing, header_thickness) = (first.spacing_between_slices, first.slice_thickness);
@@ -399,7 +422,15 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
         .and_then(|s| s.as_mut())
         .ok_or_else(|| Error::bad_input("empty series"))?
         .clone_header();
-    let voxels = if all_i16 || all_same {
+    let voxels = if !decode {
+        for &i in &order {
+            let s = items.get_mut(i).and_then(Option::take).ok_or_else(|| Error::bad_input("slice used twice"))?;
+            if files.last() != Some(&s.file) {
+                files.push(s.file);
+            }
+        }
+        Voxels::U8(Vec::new())
+    } else if all_i16 || all_same {
         gather_same(&mut items, &order, frame, total as usize, limits, &mut files)?
     } else {
         gather_f32(&mut items, &order, frame, total as usize, limits, &mut files)?
@@ -423,7 +454,7 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits) -> Result<Series> {
     meta.warnings.extend(warnings);
     meta.slice_positions = uneven;
     meta.slice_shear = shear;
-    Ok(Series { volume: Volume { voxels, dims: [cols, rows, nz, nt], components: comps, geometry, meta }, files })
+    Ok(Series { volume: Volume { voxels, dims: [cols, rows, nz, nt], components: comps, geometry, meta }, files, key })
 }
 
 impl Slice {

@@ -1,0 +1,132 @@
+//! The series browser's header-only listing (`Loader::new_lazy` +
+//! `finish_listing`) against the full read (`Loader::finish`): the listed
+//! series have the size, geometry and meta of the volumes a full read
+//! builds, `LazySeries::load` builds those volumes exactly, and a file that
+//! fails only when its pixels are decoded is reported then, in words, while
+//! the rest of its series loads.
+
+mod common;
+
+use common::{corpus, corpus_present, files_under};
+use voxdrop::formats::{load_files, Listed, Loader};
+use voxdrop::limits::Limits;
+use voxdrop::Volume;
+
+fn read_dir(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    files_under(dir)
+        .into_iter()
+        .map(|p| {
+            let name = p.strip_prefix(dir).unwrap_or(&p).to_string_lossy().into_owned();
+            let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (name, bytes)
+        })
+        .collect()
+}
+
+fn list(files: &[(String, Vec<u8>)]) -> voxdrop::formats::Listing {
+    let mut loader = Loader::new_lazy(Limits::default());
+    for (n, b) in files {
+        loader.add(n, b);
+    }
+    loader.finish_listing()
+}
+
+fn same_header(listed: &Volume, full: &Volume) -> Result<(), String> {
+    if listed.dims != full.dims {
+        return Err(format!("dims {:?} listed, {:?} read", listed.dims, full.dims));
+    }
+    if listed.geometry != full.geometry {
+        return Err(format!("geometry {:?} listed, {:?} read", listed.geometry, full.geometry));
+    }
+    if listed.components != full.components {
+        return Err("components".into());
+    }
+    let (a, b) = (&listed.meta, &full.meta);
+    if (&a.modality, &a.series_description, a.series_number, &a.source_file)
+        != (&b.modality, &b.series_description, b.series_number, &b.source_file)
+    {
+        return Err(format!("meta {:?} listed, {:?} read", a.series_description, b.series_description));
+    }
+    Ok(())
+}
+
+#[test]
+fn the_listing_of_the_corpus_data_folder_matches_the_full_read() {
+    if !corpus_present() {
+        return;
+    }
+    let files = read_dir(&corpus().join("data"));
+    let full = load_files(files.iter().map(|(n, b)| (n.as_str(), b.as_slice())), Limits::default());
+    let listing = list(&files);
+    let mut errors: Vec<String> = listing.errors.iter().map(ToString::to_string).collect();
+    let mut volumes = full.volumes.iter();
+    let mut lazy = 0;
+    for item in &listing.items {
+        match item {
+            Listed::Volume(v) => {
+                let f = volumes.next().expect("as many volumes");
+                assert!(
+                    **v == *f || format!("{v:?}") == format!("{f:?}"),
+                    "{:?} {:?} vs {:?} {:?}",
+                    v.meta.format,
+                    v.dims,
+                    f.meta.format,
+                    f.dims
+                );
+            }
+            Listed::Series(s) => {
+                lazy += 1;
+                let (r, errs) = s.load();
+                errors.extend(errs.iter().map(ToString::to_string));
+                match r {
+                    Ok(v) => {
+                        let f = volumes.next().expect("as many volumes");
+                        if let Err(e) = same_header(&s.header, f) {
+                            // A file that failed to decode leaves its series smaller than listed.
+                            assert!(!errs.is_empty(), "{:?}: {e}", s.header.meta.source_file);
+                        }
+                        assert!(v == *f, "{:?} loads as the full read builds it", f.meta.source_file);
+                    }
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+        }
+    }
+    assert!(volumes.next().is_none(), "every volume of the full read is listed");
+    assert!(lazy > 100, "the DICOM series are listed lazily ({lazy})");
+    let mut expected: Vec<String> = full.errors.iter().map(ToString::to_string).collect();
+    expected.sort();
+    errors.sort();
+    assert_eq!(errors, expected, "the same files are reported for the same reasons");
+}
+
+#[test]
+fn a_corrupt_codestream_is_reported_when_its_series_is_opened_and_the_rest_loads() {
+    if !corpus_present() {
+        return;
+    }
+    let dir = corpus().join("data/dicom-series/TotalSegmentator__example_ct_dicom");
+    let mut files = read_dir(&dir);
+    assert!(files.len() > 3);
+    let (bad_name, bytes) = files.get_mut(3).map(|(n, b)| (n.clone(), b)).unwrap();
+    // JPEG 2000: zero the SIZ marker segment after SOC (FF4F FF51).
+    let at = bytes.windows(4).position(|w| w == [0xff, 0x4f, 0xff, 0x51]).expect("a J2K codestream");
+    for b in &mut bytes[at + 4..at + 40] {
+        *b = 0;
+    }
+    let listing = list(&files);
+    assert!(listing.errors.is_empty(), "{:?}", listing.errors);
+    let [Listed::Series(s)] = listing.items.as_slice() else { panic!("one lazy series") };
+    assert_eq!(s.header.dims[2], files.len(), "listed with every file");
+    assert!(s.thumbnail().is_ok());
+    let (r, errs) = s.load();
+    let v = r.expect("the other files load");
+    assert_eq!(v.dims[2], files.len() - 1);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    let e = errs[0].to_string();
+    assert!(e.contains(&bad_name) && e.contains("JPEG 2000"), "{e}");
+    // A full read says the same.
+    let full = load_files(files.iter().map(|(n, b)| (n.as_str(), b.as_slice())), Limits::default());
+    assert_eq!(full.errors.iter().map(ToString::to_string).collect::<Vec<_>>(), vec![e]);
+    assert!(full.volumes[0] == v);
+}
