@@ -188,7 +188,19 @@ export class Thumbnail {
 export function crash_for_test(): void;
 
 /**
- * Crate version (shown in the UI footer).
+ * CRC-32 (gzip's) of `data`, continuing from `crc` (0 to start).
+ */
+export function crc32_update(crc: number, data: Uint8Array | number[]): number;
+
+/**
+ * One piece of a `.nii.gz` compressed on a helper worker: raw deflate at
+ * the export level, ended by a sync flush so the pieces, in order, make one
+ * stream (`www/deflate.ts` adds the gzip header, the final block and the
+ * trailer).
+ */
+export function deflate_piece(data: Uint8Array | number[]): Uint8Array;
+
+/**
  * Every data element of one DICOM file as JSON rows
  * `[{tag, vr, name, value, depth}]` for the tag browser.
  */
@@ -206,6 +218,9 @@ export function install_panic_hook(): void;
  */
 export function last_panic(): string | undefined;
 
+/**
+ * Crate version (shown in the UI footer).
+ */
 export function version(): string;
 
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
@@ -241,6 +256,8 @@ export interface InitOutput {
     readonly __wbg_thumbnail_free: (a: number, b: number) => void;
     readonly calloc: (a: number, b: number) => number;
     readonly crash_for_test: () => void;
+    readonly crc32_update: (a: number, b: number, c: number) => number;
+    readonly deflate_piece: (a: number, b: number) => [number, number, number, number];
     readonly dicom_tags: (a: number, b: number) => [number, number, number, number];
     readonly engine_add_file: (a: number, b: number, c: number, d: number, e: number) => void;
     readonly engine_add_file_lazy: (a: number, b: number, c: number, d: number, e: number) => void;
