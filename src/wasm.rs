@@ -87,10 +87,31 @@ pub fn crc32_update(crc: u32, data: &[u8]) -> u32 {
     h.finalize()
 }
 
+/// The CRC-32 of A followed by B, from their CRCs and B's length (so that
+/// pieces checksummed on different workers make the whole file's CRC).
+#[wasm_bindgen]
+pub fn crc32_combine(crc_a: u32, crc_b: u32, len_b: f64) -> u32 {
+    let mut a = crc32fast::Hasher::new_with_initial(crc_a);
+    a.combine(&crc32fast::Hasher::new_with_initial_len(crc_b, len_b as u64));
+    a.finalize()
+}
+
 /// Crate version (shown in the UI footer).
 #[wasm_bindgen]
 pub fn version() -> String {
     crate::VERSION.to_string()
+}
+
+/// A file's bytes asked for again from the page (see [`Engine::add_file_lazy`]).
+fn js_fetch(fetch: &js_sys::Function) -> impl FnMut(&str) -> crate::Result<Vec<u8>> + '_ {
+    move |name: &str| {
+        let gone = || Error::io("the file is no longer available to read; drop it again").in_file(name);
+        let v = fetch.call1(&JsValue::NULL, &JsValue::from_str(name)).map_err(|_| gone())?;
+        if !v.is_instance_of::<js_sys::Uint8Array>() {
+            return Err(gone());
+        }
+        Ok(js_sys::Uint8Array::from(v).to_vec())
+    }
 }
 
 fn js_err(e: Error) -> JsError {
@@ -309,10 +330,18 @@ impl Engine {
     /// headers: the file is parsed without decoding its pixels and its bytes
     /// are kept until the series is opened ([`Engine::open`]). Must come
     /// before the batch's first [`Engine::add_file`].
-    pub fn add_file_lazy(&mut self, name: &str, bytes: &[u8]) {
+    ///
+    /// The bytes are not kept in the wasm heap: returns true when the file
+    /// was listed header-only, and the caller must then hand its bytes back
+    /// through the `fetch` of [`Engine::open`] and [`Engine::thumbnail`]
+    /// (decoding into place, the heap then holds the volume and one file).
+    pub fn add_file_lazy(&mut self, name: &str, bytes: &[u8]) -> bool {
         let loader = self.loader.get_or_insert_with(|| Loader::new_lazy(Limits::default()));
         loader.make_lazy();
+        loader.set_keep_bytes(false);
+        let before = loader.listed_files();
         loader.add(name, bytes);
+        loader.listed_files() > before
     }
 
     /// Voxel spacing (x, y, slice; mm) for PNG / JPEG / TIFF slice stacks in
@@ -356,12 +385,14 @@ impl Engine {
     /// JSON `{volume: VolumeInfo | null, errors: [{file, kind, message}]}`,
     /// the errors naming the files that failed to decode and, when nothing
     /// could be built, why.
-    pub fn open(&mut self, vol: usize) -> Result<String, JsError> {
+    /// `fetch(name)` gives back the bytes of a file [`Engine::add_file_lazy`]
+    /// listed (a `Uint8Array`, or `undefined` when it is gone).
+    pub fn open(&mut self, vol: usize, fetch: &js_sys::Function) -> Result<String, JsError> {
         if let Some(v) = self.volumes.get(vol).and_then(Option::as_ref) {
             return Ok(to_json(&OpenInfo { volume: Some(VolumeInfo::new(vol, v)), errors: Vec::new() }));
         }
         let series = self.listed.get(&vol).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
-        let (result, mut errors) = series.load();
+        let (result, mut errors) = series.load_with(&mut js_fetch(fetch));
         match result {
             Ok(v) => {
                 self.listed.remove(&vol);
@@ -381,12 +412,21 @@ impl Engine {
 
     /// The thumbnail of a volume, open or only listed (then only the file
     /// holding its middle slice is decoded).
-    pub fn thumbnail(&self, vol: usize) -> Result<Thumbnail, JsError> {
+    pub fn thumbnail(&self, vol: usize, fetch: &js_sys::Function) -> Result<Thumbnail, JsError> {
         if let Some(s) = self.listed.get(&vol) {
-            let v = s.thumbnail().map_err(js_err)?;
+            let v = s.thumbnail_with(&mut js_fetch(fetch)).map_err(js_err)?;
             return thumbnail_of(&v).map_err(js_err);
         }
         thumbnail_of(self.vol(vol)?).map_err(js_err)
+    }
+
+    /// The names of the files every listed (not yet opened) series still
+    /// needs: the page keeps those files' bytes and may drop the others.
+    pub fn listed_files(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.listed.values().flat_map(|s| s.file_names().map(str::to_string)).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 
     /// Releases a volume's memory.

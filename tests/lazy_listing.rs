@@ -130,3 +130,63 @@ fn a_corrupt_codestream_is_reported_when_its_series_is_opened_and_the_rest_loads
     assert_eq!(full.errors.iter().map(ToString::to_string).collect::<Vec<_>>(), vec![e]);
     assert!(full.volumes[0] == v);
 }
+
+/// A lazy loader that does not keep the files' bytes (the browser keeps
+/// them outside the wasm heap): `load_with` asks for each file once, in
+/// volume order, and builds exactly what a full read builds — through the
+/// decode-into-place path for plain series, and through the full assembly
+/// after a file fails half-way (the slices already placed are given back).
+#[test]
+fn series_opened_from_bytes_given_again_match_the_full_read() {
+    if !corpus_present() {
+        return;
+    }
+    let mut cases = vec![read_dir(&corpus().join("data/dicom-series"))];
+    // The corrupt codestream of the test above, fourth of its series.
+    let mut bad = read_dir(&corpus().join("data/dicom-series/TotalSegmentator__example_ct_dicom"));
+    let bytes = &mut bad[3].1;
+    let at = bytes.windows(4).position(|w| w == [0xff, 0x4f, 0xff, 0x51]).expect("a J2K codestream");
+    bytes[at + 4..at + 40].fill(0);
+    cases.push(bad);
+    for files in cases {
+        let by_name: std::collections::HashMap<&str, &[u8]> =
+            files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+        let full = load_files(files.iter().map(|(n, b)| (n.as_str(), b.as_slice())), Limits::default());
+        let mut loader = Loader::new_lazy(Limits::default());
+        loader.set_keep_bytes(false);
+        for (n, b) in &files {
+            loader.add(n, b);
+        }
+        let listed_files = loader.listed_files();
+        let listing = loader.finish_listing();
+        let mut volumes = full.volumes.iter();
+        let mut errors: Vec<String> = listing.errors.iter().map(ToString::to_string).collect();
+        let mut fetched = Vec::new();
+        for item in &listing.items {
+            let Listed::Series(s) = item else { panic!("only DICOM series here") };
+            assert!(s.thumbnail().is_err(), "without bytes or a fetch, nothing can be decoded");
+            let mut fetch = |name: &str| -> voxdrop::Result<Vec<u8>> {
+                fetched.push(name.to_string());
+                Ok(by_name[name].to_vec())
+            };
+            assert!(s.thumbnail_with(&mut fetch).is_ok() || s.header.meta.source_file.is_none());
+            let (r, errs) = s.load_with(&mut fetch);
+            assert_eq!(fetched.len(), s.file_count() + 1, "the thumbnail's file, then each file once");
+            fetched.clear();
+            errors.extend(errs.iter().map(ToString::to_string));
+            match r {
+                Ok(v) => {
+                    let f = volumes.next().expect("as many volumes");
+                    assert!(v == *f, "{:?} loads as the full read builds it", f.meta.source_file);
+                }
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        assert!(volumes.next().is_none());
+        assert!(listed_files > 0);
+        let mut expected: Vec<String> = full.errors.iter().map(ToString::to_string).collect();
+        expected.sort();
+        errors.sort();
+        assert_eq!(errors, expected);
+    }
+}

@@ -10,14 +10,26 @@
 // synchronously, so pieces leave it no faster than one worker can compress
 // them, and a helper (as fast) never falls more than a piece or two behind.
 
-import { crc32_update, deflate_piece } from 'voxdrop-wasm';
+import { crc32_combine, crc32_update, deflate_piece } from 'voxdrop-wasm';
 
 /** Helper side: the messages a deflate worker takes and answers. */
 export interface DeflateJob {
   id: number;
   data: Uint8Array;
 }
-export type DeflateReply = { id: number; out: Uint8Array } | { id: number; error: string };
+export type DeflateReply = { id: number; out: Uint8Array; crc: number } | { id: number; error: string };
+
+/** A compressed piece and the CRC-32 of its raw bytes. */
+export interface Piece {
+  out: Uint8Array;
+  crc: number;
+  len: number;
+}
+
+/** Compresses one piece here (the engine worker's share, or a helper's job). */
+function deflateHere(data: Uint8Array): Piece {
+  return { out: deflate_piece(data), crc: crc32_update(0, data), len: data.length };
+}
 
 const GZIP_HEADER = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
 /** An empty final block (BFINAL=1, fixed Huffman, end of block). */
@@ -25,14 +37,17 @@ const FINAL_BLOCK = new Uint8Array([0x03, 0x00]);
 /** Compressed output is folded into a Blob every this many bytes (see engine.worker.ts). */
 const FOLD_BYTES = 64 << 20;
 
-/** How many helpers to start: one per core beyond the engine worker's, at most 3. */
+/** How many helpers to start: one per core, at most 4. With the engine
+ * worker taking its turn too, there is one compressor more than cores, so
+ * no core idles while the engine worker produces the next raw piece. */
 export function helperCount(): number {
   const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
-  return Math.max(0, Math.min(3, cores - 1));
+  return Math.max(1, Math.min(4, cores));
 }
 
 interface Pending {
-  resolve: (b: Uint8Array) => void;
+  len: number;
+  resolve: (b: Piece) => void;
   reject: (e: Error) => void;
 }
 
@@ -48,7 +63,7 @@ export class Helper {
       const p = this.pending.get(r.id);
       this.pending.delete(r.id);
       if (!p) return;
-      if ('out' in r) p.resolve(r.out);
+      if ('out' in r) p.resolve({ out: r.out, crc: r.crc, len: p.len });
       else p.reject(new Error(r.error));
     };
     worker.onerror = (ev) => {
@@ -68,11 +83,11 @@ export class Helper {
   }
 
   /** Compresses `data` on the helper; its buffer is transferred (not copied). */
-  deflate(data: Uint8Array): Promise<Uint8Array> {
+  deflate(data: Uint8Array): Promise<Piece> {
     if (this.broken !== null) return Promise.reject(new Error(this.broken));
     const id = this.next++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { len: data.length, resolve, reject });
       const job: DeflateJob = { id, data };
       this.worker.postMessage(job, [data.buffer]);
     });
@@ -85,6 +100,27 @@ export class DeflatePool {
 
   /** `spawn` starts one helper worker (running this bundle in deflate mode). */
   constructor(private readonly spawn: () => Worker) {}
+
+  /** Starts the helpers ahead of the first export and has them (and this
+   * worker) compress a little CT-like data once, so that the engine's wasm
+   * deflate is already optimised (V8 compiles hot wasm functions again,
+   * per worker) when the user exports. */
+  warm(): void {
+    if (this.warmed) return;
+    this.warmed = true;
+    const sample = new Uint8Array(1 << 20);
+    const view = new DataView(sample.buffer);
+    let x = 12345;
+    for (let i = 0; i < sample.length; i += 2) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      // Air, then tissue with noise: both kinds of match the export meets.
+      view.setInt16(i, i % 4096 < 1024 ? -1024 : 40 + ((x >>> 16) % 64), true);
+    }
+    for (let k = 0; k < 3; k++) deflateHere(sample.subarray(k * 262144, (k + 1) * 262144));
+    for (const h of this.get()) for (let k = 0; k < 3; k++) void h.deflate(sample.slice(k * 262144, (k + 1) * 262144)).catch(() => {});
+  }
+
+  private warmed = false;
 
   /** The live helpers (starting them on first use; none if workers can't start). */
   get(): Helper[] {
@@ -105,9 +141,7 @@ export class DeflatePool {
 
 /** Builds one .nii.gz from the raw pieces given to `push`, in order. */
 export class ParallelGzip {
-  private readonly parts: (Uint8Array | Promise<Uint8Array>)[] = [];
-  private crc = 0;
-  private length = 0;
+  private readonly parts: (Piece | Promise<Piece>)[] = [];
   private turn = 0;
 
   constructor(private readonly helpers: Helper[]) {}
@@ -118,24 +152,23 @@ export class ParallelGzip {
   }
 
   push(piece: Uint8Array): void {
-    this.crc = crc32_update(this.crc, piece);
-    this.length += piece.length;
     const slot = this.turn++ % this.workers;
     const helper = slot === 0 ? undefined : this.helpers[slot - 1];
-    this.parts.push(helper ? helper.deflate(piece) : deflate_piece(piece));
+    this.parts.push(helper ? helper.deflate(piece) : deflateHere(piece));
   }
 
   /** Waits for every piece and returns the gzip file. */
   async finish(): Promise<Blob> {
-    const trailer = new Uint8Array(8);
-    const view = new DataView(trailer.buffer);
-    view.setUint32(0, this.crc >>> 0, true);
-    view.setUint32(4, this.length % 2 ** 32, true);
+    let crc = 0;
+    let length = 0;
     let folded: BlobPart[] = [GZIP_HEADER];
     let held = 0;
     let run: Uint8Array<ArrayBuffer>[] = [];
     for (const part of this.parts.splice(0)) {
-      const bytes = (await part) as Uint8Array<ArrayBuffer>;
+      const piece = await part;
+      crc = crc32_combine(crc, piece.crc, piece.len);
+      length += piece.len;
+      const bytes = piece.out as Uint8Array<ArrayBuffer>;
       run.push(bytes);
       held += bytes.length;
       if (held >= FOLD_BYTES) {
@@ -144,6 +177,10 @@ export class ParallelGzip {
         held = 0;
       }
     }
+    const trailer = new Uint8Array(8);
+    const view = new DataView(trailer.buffer);
+    view.setUint32(0, crc >>> 0, true);
+    view.setUint32(4, length % 2 ** 32, true);
     return new Blob([...folded, ...run, FINAL_BLOCK, trailer]);
   }
 }
@@ -151,8 +188,8 @@ export class ParallelGzip {
 /** Runs this worker as a deflate helper: answers each job with its piece compressed. */
 export function serveDeflate(post: (reply: DeflateReply, transfer: Transferable[]) => void, job: DeflateJob): void {
   try {
-    const out = deflate_piece(job.data);
-    post({ id: job.id, out }, [out.buffer]);
+    const { out, crc } = deflateHere(job.data);
+    post({ id: job.id, out, crc }, [out.buffer]);
   } catch (err) {
     post({ id: job.id, error: err instanceof Error ? err.message : String(err) }, []);
   }

@@ -42,12 +42,28 @@ function isZip(b: Uint8Array): boolean {
   return b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
 }
 
+/** Bytes of the DICOM files listed header-only, by name, until their series
+ * is opened: they stay here, outside the wasm heap, and wasm asks for them
+ * one at a time as it decodes the series into place (Engine.open's fetch). */
+const listedBytes = new Map<string, Uint8Array>();
+const fetchListed = (name: string): Uint8Array | undefined => listedBytes.get(name);
+
+/** Drops the bytes no listed series needs any more. */
+function pruneListed(e: Engine): void {
+  if (listedBytes.size === 0) return;
+  const needed = new Set(e.listed_files());
+  for (const name of listedBytes.keys()) if (!needed.has(name)) listedBytes.delete(name);
+}
+
 /** A .zip is opened here (fflate, no network) and each entry added as a file
  * named `archive.zip/path/in/zip`; a broken archive is added as-is so the
  * loader reports it with the other unreadable files. `lazy`: DICOM files are
  * parsed header-only, their pixels decoded when their series is opened. */
 function addFile(e: Engine, name: string, bytes: Uint8Array, lazy: boolean): void {
-  const add = (n: string, b: Uint8Array): void => (lazy ? e.add_file_lazy(n, b) : e.add_file(n, b));
+  const add = (n: string, b: Uint8Array): void => {
+    if (!lazy) e.add_file(n, b);
+    else if (e.add_file_lazy(n, b)) listedBytes.set(n, b);
+  };
   if (isZip(bytes)) {
     let entries: Record<string, Uint8Array>;
     try {
@@ -79,10 +95,14 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
   switch (req.kind) {
     case 'addFiles':
       throw new Error('addFiles is asynchronous');
-    case 'open':
-      return { result: JSON.parse(e.open(req.vol)) as OpenResult, transfer: [] };
+    case 'open': {
+      const result = JSON.parse(e.open(req.vol, fetchListed)) as OpenResult;
+      pruneListed(e);
+      if (result.volume) warmSoon();
+      return { result, transfer: [] };
+    }
     case 'thumb': {
-      const t = e.thumbnail(req.vol);
+      const t = e.thumbnail(req.vol, fetchListed);
       try {
         const rgba = t.rgba.buffer as ArrayBuffer;
         const result: Thumb = { width: t.width, height: t.height, pixel_mm: [t.pixel_mm_x, t.pixel_mm_y], rgba };
@@ -114,8 +134,11 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
       return { result: null, transfer: [] };
     case 'process':
       return { result: JSON.parse(e.process(req.vol, JSON.stringify(req.step))) as VolumeInfo, transfer: [] };
-    case 'finish':
-      return { result: JSON.parse(e.finish()) as FinishInfo, transfer: [] };
+    case 'finish': {
+      const result = JSON.parse(e.finish()) as FinishInfo;
+      if (result.volumes.some((v) => v.loaded)) warmSoon();
+      return { result, transfer: [] };
+    }
     case 'slice': {
       const d: Display = { center: req.center, width: req.width, func: req.func, invert: false, colormap: 'grey', labelOpacity: 0 };
       const result = renderSlice(e, req.vol, req.view, req.index, req.t, d);
@@ -137,6 +160,7 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
       return { result: JSON.parse(dicom_tags(new Uint8Array(req.bytes))) as TagRow[], transfer: [] };
     case 'free':
       e.free_volume(req.vol);
+      pruneListed(e);
       return { result: null, transfer: [] };
     case 'crash':
       crash_for_test();
@@ -326,6 +350,12 @@ function fail(id: number, err: unknown): void {
     }
     post({ type: 'error', id, message: err instanceof Error ? err.message : String(err) });
   }
+}
+
+/** Once a volume is open, the gzip helpers are started and warmed up (a
+ * second later, off the drop's critical path), ready for an export. */
+function warmSoon(): void {
+  setTimeout(() => deflatePool.warm(), 1000);
 }
 
 /** Helper workers for parallel gzip: this same script, started in deflate mode. */

@@ -13,7 +13,7 @@ pub mod stack;
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
-use crate::volume::Volume;
+use crate::volume::{Volume, Voxels};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -165,14 +165,63 @@ pub enum Listed {
 
 /// A DICOM series listed from its files' headers: `header` is the volume
 /// [`LazySeries::load`] builds (size, geometry, meta, warnings) without
-/// its voxels; the files' bytes are kept until then.
+/// its voxels; the files' bytes are kept until then, or — from a loader
+/// told not to keep them ([`Loader::set_keep_bytes`]) — asked for again
+/// by name ([`LazySeries::load_with`]).
 #[derive(Debug)]
 pub struct LazySeries {
     pub header: Volume,
     key: String,
     /// The series' files in volume order, each once.
-    files: Vec<(String, Arc<[u8]>)>,
+    files: Vec<(String, Option<Arc<[u8]>>)>,
     limits: Limits,
+}
+
+/// Gives a file's bytes again, by name, when the loader did not keep them.
+pub type Fetch<'a> = dyn FnMut(&str) -> Result<Vec<u8>> + 'a;
+
+fn not_kept(name: &str) -> Result<Vec<u8>> {
+    Err(Error::bad_input("the file's bytes were not kept for decoding").in_file(name))
+}
+
+/// The slices already copied into the volume, given back their pixels (the
+/// general path needs them as slices).
+fn unplace(acc: Option<Voxels>, heads: Vec<dicom::Slice>, frame: usize) -> Result<Vec<dicom::Slice>> {
+    let Some(acc) = acc else { return Ok(heads) };
+    let parts = dicom::series::frames_of(acc, frame, heads.len())?;
+    Ok(heads
+        .into_iter()
+        .zip(parts)
+        .map(|(mut h, p)| {
+            h.pixels = p;
+            h
+        })
+        .collect())
+}
+
+/// Appends `pixels` to the volume being filled (allocated for `total`
+/// samples of the first slice's type); gives them back when the type differs.
+fn place(
+    acc: &mut Option<Voxels>,
+    pixels: Voxels,
+    total: usize,
+    limits: &Limits,
+) -> Result<std::result::Result<(), Voxels>> {
+    macro_rules! variants {
+        ($($v:ident),*) => {
+            match (acc.as_mut(), pixels) {
+                $( (Some(Voxels::$v(a)), Voxels::$v(p)) => { a.extend_from_slice(&p); Ok(Ok(())) } )*
+                (Some(_), p) => Ok(Err(p)),
+                $( (None, Voxels::$v(p)) => {
+                    let mut a = crate::limits::try_with_capacity(total, limits, "series volume")?;
+                    a.extend_from_slice(&p);
+                    *acc = Some(Voxels::$v(a));
+                    Ok(Ok(()))
+                } )*
+            }
+        };
+    }
+    variants!(U8, I8, U16, I16, U32, I32, F32, F64)
 }
 
 impl LazySeries {
@@ -181,17 +230,98 @@ impl LazySeries {
         self.files.len()
     }
 
+    /// The names of the files the series was listed from.
+    pub fn file_names(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().map(|(n, _)| n.as_str())
+    }
+
     /// Decodes every file of the series and builds its volume. A file that
     /// fails to decode (a corrupt codestream …) is returned as an error with
     /// its reason and the volume is built from the others, as a full read
     /// would have done; the volume fails only when nothing of it is left.
     pub fn load(&self) -> (Result<Volume>, Vec<Error>) {
+        self.load_with(&mut not_kept)
+    }
+
+    /// [`LazySeries::load`], asking `fetch` for the bytes of files that were
+    /// not kept (the browser keeps them outside the wasm heap).
+    ///
+    /// The common series — one single-frame file per slice, all decoding to
+    /// the same sample type — is decoded straight into the volume, in the
+    /// order the listing found, each file's pixels copied into place and
+    /// dropped at once: the series is never held twice. Anything else (a
+    /// file that fails to decode, mixed types or sizes, mosaics, multi-frame
+    /// files) goes through the full assembly, as a full read would.
+    pub fn load_with(&self, fetch: &mut Fetch) -> (Result<Volume>, Vec<Error>) {
         let mut errors = Vec::new();
-        let mut slices = Vec::with_capacity(self.files.len());
-        for (name, bytes) in &self.files {
-            match dicom::file::read_slice(bytes, name, &self.limits) {
-                Ok(s) => slices.push(s),
-                Err(e) => errors.push(e),
+        let [cols, rows, nz, nt] = self.header.dims;
+        let comps = self.header.components.max(1);
+        let frame = cols * rows * comps;
+        let mut fast = frame > 0 && nz.checked_mul(nt) == Some(self.files.len());
+        let total = frame.saturating_mul(self.files.len());
+        let mut acc: Option<Voxels> = None;
+        let mut heads: Vec<dicom::Slice> = Vec::new();
+        let mut slices = Vec::new();
+        for (name, kept) in &self.files {
+            let fetched;
+            let bytes: &[u8] = match kept {
+                Some(b) => b,
+                None => match fetch(name) {
+                    Ok(b) => {
+                        fetched = b;
+                        &fetched
+                    }
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                },
+            };
+            let mut s = match dicom::file::read_slice(bytes, name, &self.limits) {
+                Ok(s) => s,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+            if fast && errors.is_empty() {
+                let fits = s.frames == 1
+                    && s.mosaic.is_none()
+                    && (s.rows, s.columns, s.samples_per_pixel.max(1)) == (rows, cols, comps)
+                    && s.pixels.len() == frame;
+                if fits {
+                    let pixels = std::mem::replace(&mut s.pixels, Voxels::U8(Vec::new()));
+                    match place(&mut acc, pixels, total, &self.limits) {
+                        Ok(Ok(())) => {
+                            heads.push(s);
+                            continue;
+                        }
+                        Ok(Err(p)) => s.pixels = p,
+                        Err(e) => return (Err(e), errors),
+                    }
+                }
+            }
+            if fast {
+                // Leave the fast path: what was placed becomes slices again.
+                fast = false;
+                match unplace(acc.take(), std::mem::take(&mut heads), frame) {
+                    Ok(back) => slices = back,
+                    Err(e) => return (Err(e), errors),
+                }
+            }
+            slices.push(s);
+        }
+        if fast && errors.is_empty() && heads.len() == self.files.len() {
+            if let Some(voxels) = acc {
+                let mut v = self.header.clone();
+                v.voxels = voxels;
+                return (Ok(v), errors);
+            }
+        }
+        if fast {
+            match unplace(acc.take(), std::mem::take(&mut heads), frame) {
+                Ok(back) => slices = back,
+                Err(e) => return (Err(e), errors),
             }
         }
         let decoded = slices.len();
@@ -228,9 +358,22 @@ impl LazySeries {
     /// holds its middle slice (or the whole series, for a multi-frame or
     /// mosaic file), decoded alone.
     pub fn thumbnail(&self) -> Result<Volume> {
+        self.thumbnail_with(&mut not_kept)
+    }
+
+    /// [`LazySeries::thumbnail`], asking `fetch` for a file that was not kept.
+    pub fn thumbnail_with(&self, fetch: &mut Fetch) -> Result<Volume> {
         let nz = self.header.dims[2];
         let at = if self.files.len() >= nz { nz / 2 } else { self.files.len() / 2 };
-        let (name, bytes) = self.files.get(at).ok_or_else(|| Error::bad_input("the series has no files"))?;
+        let (name, kept) = self.files.get(at).ok_or_else(|| Error::bad_input("the series has no files"))?;
+        let fetched;
+        let bytes: &[u8] = match kept {
+            Some(b) => b,
+            None => {
+                fetched = fetch(name)?;
+                &fetched
+            }
+        };
         let slice = dicom::file::read_slice(bytes, name, &self.limits)?;
         let (mut series, errs) = dicom::series::assemble(vec![slice], &self.limits);
         let pos = series.iter().position(|s| s.key == self.key).unwrap_or(0);
@@ -297,8 +440,12 @@ pub struct Loader {
     stack_spacing: Option<[f64; 3]>,
     /// DICOM files are read header-only and kept, for [`Loader::finish_listing`].
     lazy: bool,
-    /// The kept DICOM files (lazy loader only).
-    dicom_files: Vec<(String, Arc<[u8]>)>,
+    /// The DICOM files listed header-only (lazy loader only), with their
+    /// bytes unless `drop_bytes`.
+    dicom_files: Vec<(String, Option<Arc<[u8]>>)>,
+    /// Lazy loader: do not keep the files' bytes; [`LazySeries::load_with`]
+    /// asks for them again.
+    drop_bytes: bool,
 }
 
 /// A file name as a DICOMDIR reference would spell it: '/' separators and
@@ -318,6 +465,18 @@ impl Loader {
     /// pixel, and each is decoded by [`LazySeries::load`].
     pub fn new_lazy(limits: Limits) -> Self {
         Loader { limits, lazy: true, ..Default::default() }
+    }
+
+    /// Lazy loader: whether the DICOM files' bytes are kept for decoding
+    /// (the default) or asked for again by [`LazySeries::load_with`].
+    pub fn set_keep_bytes(&mut self, keep: bool) {
+        self.drop_bytes = !keep;
+    }
+
+    /// How many files were listed header-only so far (lazy loader): a file
+    /// that raised it will be asked for when its series is opened.
+    pub fn listed_files(&self) -> usize {
+        self.dicom_files.len()
     }
 
     /// Turns a loader that has not taken a file yet into a lazy one
@@ -401,7 +560,7 @@ impl Loader {
             Format::Dicom if self.lazy => {
                 let slice = dicom::file::read_slice_header(bytes, name, &self.limits)?;
                 self.slices.push(slice);
-                self.dicom_files.push((name.to_string(), Arc::from(bytes)));
+                self.dicom_files.push((name.to_string(), (!self.drop_bytes).then(|| Arc::from(bytes))));
             }
             Format::Dicom => {
                 let slice = dicom::file::read_slice(bytes, name, &self.limits)?;
@@ -593,7 +752,7 @@ impl Loader {
             dicom::series::assemble(slices, &self.limits)
         };
         self.errors.extend(errs);
-        let mut by_name: HashMap<&str, Vec<&Arc<[u8]>>> = HashMap::new();
+        let mut by_name: HashMap<&str, Vec<&Option<Arc<[u8]>>>> = HashMap::new();
         for (n, b) in &self.dicom_files {
             by_name.entry(n.as_str()).or_default().push(b);
         }
@@ -610,7 +769,7 @@ impl Loader {
                 .files
                 .iter()
                 .filter(|n| seen.insert(n.as_str()))
-                .flat_map(|n| by_name.get(n.as_str()).into_iter().flatten().map(move |b| (n.clone(), Arc::clone(b))))
+                .flat_map(|n| by_name.get(n.as_str()).into_iter().flatten().map(move |b| (n.clone(), Option::clone(b))))
                 .collect();
             items.push(Listed::Series(Box::new(LazySeries { header: volume, key: s.key, files, limits: self.limits })));
         }

@@ -23,8 +23,13 @@ export class Engine {
      * headers: the file is parsed without decoding its pixels and its bytes
      * are kept until the series is opened ([`Engine::open`]). Must come
      * before the batch's first [`Engine::add_file`].
+     *
+     * The bytes are not kept in the wasm heap: returns true when the file
+     * was listed header-only, and the caller must then hand its bytes back
+     * through the `fetch` of [`Engine::open`] and [`Engine::thumbnail`]
+     * (decoding into place, the heap then holds the volume and one file).
      */
-    add_file_lazy(name: string, bytes: Uint8Array | number[]): void;
+    add_file_lazy(name: string, bytes: Uint8Array | number[]): boolean;
     /**
      * Drops the label overlay.
      */
@@ -69,6 +74,11 @@ export class Engine {
      */
     iso_surface(vol: number, opts: string): string;
     /**
+     * The names of the files every listed (not yet opened) series still
+     * needs: the page keeps those files' bytes and may drop the others.
+     */
+    listed_files(): string[];
+    /**
      * Triangle vertex indices of the kept mesh.
      */
     mesh_indices(): Uint32Array;
@@ -86,8 +96,10 @@ export class Engine {
      * JSON `{volume: VolumeInfo | null, errors: [{file, kind, message}]}`,
      * the errors naming the files that failed to decode and, when nothing
      * could be built, why.
+     * `fetch(name)` gives back the bytes of a file [`Engine::add_file_lazy`]
+     * listed (a `Uint8Array`, or `undefined` when it is gone).
      */
-    open(vol: number): string;
+    open(vol: number, fetch: Function): string;
     /**
      * Everything the cursor readout needs in one call: JSON
      * `{ijk, value, lps}` or `null` when (px, py) is outside the slice.
@@ -140,7 +152,7 @@ export class Engine {
      * The thumbnail of a volume, open or only listed (then only the file
      * holding its middle slice is decoded).
      */
-    thumbnail(vol: number): Thumbnail;
+    thumbnail(vol: number, fetch: Function): Thumbnail;
     /**
      * Value at voxel (x, y, z, t), NaN when outside the volume.
      */
@@ -186,6 +198,12 @@ export class Thumbnail {
  * and tells the user, instead of leaving the page dead.
  */
 export function crash_for_test(): void;
+
+/**
+ * The CRC-32 of A followed by B, from their CRCs and B's length (so that
+ * pieces checksummed on different workers make the whole file's CRC).
+ */
+export function crc32_combine(crc_a: number, crc_b: number, len_b: number): number;
 
 /**
  * CRC-32 (gzip's) of `data`, continuing from `crc` (0 to start).
@@ -256,11 +274,12 @@ export interface InitOutput {
     readonly __wbg_thumbnail_free: (a: number, b: number) => void;
     readonly calloc: (a: number, b: number) => number;
     readonly crash_for_test: () => void;
+    readonly crc32_combine: (a: number, b: number, c: number) => number;
     readonly crc32_update: (a: number, b: number, c: number) => number;
     readonly deflate_piece: (a: number, b: number) => [number, number, number, number];
     readonly dicom_tags: (a: number, b: number) => [number, number, number, number];
     readonly engine_add_file: (a: number, b: number, c: number, d: number, e: number) => void;
-    readonly engine_add_file_lazy: (a: number, b: number, c: number, d: number, e: number) => void;
+    readonly engine_add_file_lazy: (a: number, b: number, c: number, d: number, e: number) => number;
     readonly engine_clear_labels: (a: number) => void;
     readonly engine_export_files: (a: number, b: number, c: number, d: number, e: any) => [number, number, number, number];
     readonly engine_export_mesh: (a: number, b: number, c: number) => [number, number, number, number];
@@ -269,11 +288,12 @@ export interface InitOutput {
     readonly engine_free_volume: (a: number, b: number) => void;
     readonly engine_histogram: (a: number, b: number, c: number, d: number, e: number) => [number, number, number, number];
     readonly engine_iso_surface: (a: number, b: number, c: number, d: number) => [number, number, number, number];
+    readonly engine_listed_files: (a: number) => [number, number];
     readonly engine_mesh_indices: (a: number) => [number, number];
     readonly engine_mesh_normals: (a: number) => [number, number];
     readonly engine_mesh_positions: (a: number) => [number, number];
     readonly engine_new: () => number;
-    readonly engine_open: (a: number, b: number) => [number, number, number, number];
+    readonly engine_open: (a: number, b: number, c: any) => [number, number, number, number];
     readonly engine_probe: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number, number];
     readonly engine_process: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly engine_render: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number) => [number, number, number, number];
@@ -282,15 +302,15 @@ export interface InitOutput {
     readonly engine_set_labels: (a: number, b: number, c: number) => [number, number, number, number];
     readonly engine_set_stack_spacing: (a: number, b: number, c: number, d: number) => [number, number];
     readonly engine_slice_info: (a: number, b: number, c: number, d: number) => [number, number, number, number];
-    readonly engine_thumbnail: (a: number, b: number) => [number, number, number];
+    readonly engine_thumbnail: (a: number, b: number, c: any) => [number, number, number];
     readonly engine_value_at: (a: number, b: number, c: number, d: number, e: number, f: number) => number;
     readonly engine_volume_texture: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number, number];
-    readonly engine_volume_texture_info: (a: number, b: number, c: number) => [number, number, number, number];
     readonly free: (a: number) => void;
-    readonly engine_voxel_at: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number];
+    readonly engine_volume_texture_info: (a: number, b: number, c: number) => [number, number, number, number];
     readonly malloc: (a: number) => number;
     readonly realloc: (a: number, b: number) => number;
     readonly strcpy: (a: number, b: number) => number;
+    readonly engine_voxel_at: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number];
     readonly install_panic_hook: () => void;
     readonly last_panic: () => [number, number];
     readonly version: () => [number, number];
@@ -334,6 +354,7 @@ export interface InitOutput {
     readonly __externref_table_alloc: () => number;
     readonly __wbindgen_externrefs: WebAssembly.Table;
     readonly __externref_table_dealloc: (a: number) => void;
+    readonly __externref_drop_slice: (a: number, b: number) => void;
     readonly __wbindgen_start: () => void;
 }
 

@@ -53,7 +53,7 @@ fn group_key(s: &Slice) -> GroupKey {
 }
 
 /// Splits a frame-major buffer into frames of `len` samples.
-fn frames_of(v: Voxels, len: usize, count: usize) -> Result<Vec<Voxels>> {
+pub(crate) fn frames_of(v: Voxels, len: usize, count: usize) -> Result<Vec<Voxels>> {
     macro_rules! cut {
         ($v:expr, $variant:ident) => {{
             if len == 0 || $v.len() < len * count {
