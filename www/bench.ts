@@ -23,6 +23,8 @@ export interface BenchResult {
   exportMs: number;
   exportBytes: number;
   wasmBytes: number;
+  /** wasm memory once the volume is open (before resampling and export). */
+  openWasmBytes: number;
   workerHeapBytes: number | null;
   pageHeapBytes: number | null;
   /** Page load → engine ready (wasm compiled and instantiated). */
@@ -65,6 +67,7 @@ async function run(files: File[], t0: number): Promise<BenchResult> {
   const vol = listed.loaded ? listed : (await client.call({ kind: 'open', vol: listed.id })).volume;
   if (!vol) throw new Error(`the series could not be opened: ${fin.errors.map((e) => e.message).join('; ')}`);
   const volumeMs = performance.now() - t0;
+  const openWasmBytes = (await client.call({ kind: 'memory' })).wasmBytes;
   const geom = await client.call({ kind: 'geom', vol: vol.id });
   const display: Display = { center: 40, width: 400, func: 'LINEAR', invert: false, colormap: 'grey', labelOpacity: 0 };
   const slices = VIEWS.map((view) => ({ view, index: Math.floor(geom[view].count / 2) }));
@@ -108,6 +111,7 @@ async function run(files: File[], t0: number): Promise<BenchResult> {
     exportMs,
     exportBytes: gz.byteLength,
     wasmBytes: mem.wasmBytes,
+    openWasmBytes,
     workerHeapBytes: mem.jsHeapBytes,
     pageHeapBytes: heap(),
     readyMs: await readyAt,
