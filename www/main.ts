@@ -756,15 +756,30 @@ function setBusy(busy: boolean, what = 'reading'): void {
   exportPanel.setEnabled(!busy && state.vol !== null);
 }
 
+/** Files dropped while others were being read: the reading is cancelled
+ * and these are read instead, once it has stopped. */
+let nextDrop: { files: NamedFile[]; quiet: boolean } | null = null;
+/** True from the start to the end of a loadFiles. */
+let reading = false;
+
 async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
+  if (files.length === 0) return;
+  // A new set dropped while another is being read replaces it: the old
+  // reading is cancelled cleanly (the worker is stopped, nothing is kept).
+  if (reading && openBusy === 0) {
+    nextDrop = { files, quiet };
+    client.cancel();
+    return;
+  }
   // Busy only opening a series: new files are taken (the worker finishes that
   // decode first, then reads them) and the series is not shown.
-  if ((state.busy && openBusy === 0) || files.length === 0) return;
+  if (state.busy && openBusy === 0) return;
   const hidden = files.filter((f) => /(^|\/)\./.test(f.name) || /(^|\/)(Thumbs\.db|desktop\.ini)$/i.test(f.name));
   files = files.filter((f) => !hidden.includes(f)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (files.length === 0) return;
   loads++;
   openBusy = 0;
+  reading = true;
   setBusy(true);
   thumbs.hold();
   if (!quiet) ui.messages.replaceChildren();
@@ -810,7 +825,7 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
     }
   } catch (err) {
     if (err instanceof CancelledError) {
-      message('Reading cancelled. Nothing was kept.', 'warning');
+      message(nextDrop ? 'Reading cancelled: the files dropped since are read instead.' : 'Reading cancelled. Nothing was kept.', 'warning');
       state.volumes = [];
       state.vol = null;
       fillSeries();
@@ -819,9 +834,13 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
       message(`Reading failed: ${errText(err)}`, 'error');
     }
   } finally {
+    reading = false;
     setBusy(false);
     thumbs.release();
   }
+  const next = nextDrop;
+  nextDrop = null;
+  if (next) await loadFiles(next.files, next.quiet);
 }
 
 /** Loads a second file set as the label overlay of the volume on screen. */

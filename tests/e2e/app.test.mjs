@@ -170,6 +170,37 @@ test('(d) bad files dropped with a good one: reported in plain words, the good o
   await s.context.close();
 });
 
+test('a new set dropped while another is being read cancels that reading cleanly and loads the new set', async () => {
+  const s = await openApp(app);
+  const big = readdirSync(GE_SERIES).map((f) => ({ name: `ge/${f}`, b64: readFileSync(join(GE_SERIES, f)).toString('base64') }));
+  const small = [{ name: 'ct.nii.gz', b64: readFileSync(SAMPLE).toString('base64') }];
+  await s.page.evaluate(([first, second]) => {
+    const drop = (items) => {
+      const dt = new DataTransfer();
+      for (const { name, b64 } of items) {
+        const bin = atob(b64);
+        const u8 = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+        dt.items.add(new File([u8], name));
+      }
+      document.getElementById('viewer').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    };
+    drop(first);
+    // The 150 files are being read: a second drop arrives.
+    if (document.body.dataset.state !== 'busy') throw new Error('the first set is not being read');
+    drop(second);
+  }, [big, small]);
+  await s.page.waitForFunction(() => /Loaded 1 volume from 1 of 1 files/.test(document.querySelector('#messages')?.textContent ?? ''), null, { timeout: 60_000 });
+  await idle(s.page);
+  const listed = await s.page.$$eval('#series li', (lis) => lis.length);
+  assert.equal(listed, 1, 'only the second set is listed');
+  assert.equal((await canvasInfo(s.page)).count, 20, 'the sample is shown');
+  const msgs = await messages(s.page);
+  assert.ok(!msgs.some((m) => m.kind === 'error'), JSON.stringify(msgs));
+  s.assertQuiet();
+  await s.context.close();
+});
+
 test('a non-image file on its own is reported and nothing breaks', async () => {
   const s = await openApp(app);
   await dropFiles(s.page, [{ name: 'notes.txt', bytes: Buffer.from('hello\n') }]);
