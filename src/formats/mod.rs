@@ -342,11 +342,12 @@ impl LazySeries {
             }
             None => {
                 let e = errs.next().unwrap_or_else(|| {
-                    Error::bad_input(format!(
-                        "the series could not be built: {} of its {} files could be decoded",
-                        decoded,
-                        self.files.len()
-                    ))
+                    let n = self.files.len();
+                    Error::bad_input(match decoded {
+                        0 if n == 1 => "its only file could not be decoded".to_string(),
+                        0 => format!("none of its {n} files could be decoded"),
+                        d => format!("only {d} of its {n} files could be decoded, too few to build it"),
+                    })
                 });
                 errors.extend(errs);
                 (Err(e), errors)
