@@ -21,9 +21,11 @@ if command -v cargo-deny >/dev/null 2>&1; then
 fi
 
 db="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs"
-if [ -d "$db" ] && [ -n "$(ls -A "$db" 2>/dev/null)" ]; then
+# A database is a cloned advisory-db directory with its crates/ folder; a
+# failed fetch leaves only a lock file, which is not one.
+if compgen -G "$db/*/crates" >/dev/null; then
   echo "audit: cargo deny check advisories (local database, not refreshed)"
-  cargo deny check advisories --disable-fetch
+  cargo deny --offline check advisories
 else
   echo "audit: NOTE: no RustSec advisory database at $db (GitHub is unreachable here);"
   echo "audit:       advisories were NOT checked. See SECURITY.md."
