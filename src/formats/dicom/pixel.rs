@@ -477,9 +477,25 @@ impl<'a> Encapsulated<'a> {
     }
 }
 
-/// What [`decode_encapsulated`] checks before it decodes a frame: the image
-/// description, the size against the limits, fragments for every frame and
-/// a syntax and sample size the decoders take.
+/// The encapsulated syntaxes decoded frame by frame by a codec that takes
+/// 1, 8 or 16 bits allocated.
+const FRAME_CODECS: &[&str] = &[
+    JPEG_EXTENDED,
+    JPEG_LOSSLESS,
+    JPEG_LOSSLESS_SV1,
+    JPEG_LS_LOSSLESS,
+    JPEG_LS_NEAR_LOSSLESS,
+    JPEG2000_LOSSLESS,
+    JPEG2000,
+    HTJ2K_LOSSLESS,
+    HTJ2K_LOSSLESS_RPCL,
+    HTJ2K,
+];
+
+/// What [`decode_encapsulated`] checks before it decodes a frame (it calls
+/// this first; the header-only read calls it alone): the image description,
+/// the size against the limits, fragments for every frame and a syntax and
+/// sample size the decoders take.
 pub fn check_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limits: &Limits) -> Result<()> {
     info.check()?;
     info.sample_count(limits)?;
@@ -492,37 +508,18 @@ pub fn check_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limits
             "RLE Lossless with BitsAllocated = {} is not supported",
             info.bits_allocated
         ))),
-        JPEG_EXTENDED
-        | JPEG_LOSSLESS
-        | JPEG_LOSSLESS_SV1
-        | JPEG_LS_LOSSLESS
-        | JPEG_LS_NEAR_LOSSLESS
-        | JPEG2000_LOSSLESS
-        | JPEG2000
-        | HTJ2K_LOSSLESS
-        | HTJ2K_LOSSLESS_RPCL
-        | HTJ2K
-            if ![1, 8, 16].contains(&info.bits_allocated) =>
-        {
-            Err(Error::unsupported(format!(
-                "{} with BitsAllocated = {} is not supported",
-                transfer_syntax_name(ts),
-                info.bits_allocated
-            )))
+        JPEG_BASELINE | RLE_LOSSLESS | DEFLATED_IMAGE_FRAME => Ok(()),
+        _ if FRAME_CODECS.contains(&ts) => {
+            if [1, 8, 16].contains(&info.bits_allocated) {
+                Ok(())
+            } else {
+                Err(Error::unsupported(format!(
+                    "{} with BitsAllocated = {} is not supported",
+                    transfer_syntax_name(ts),
+                    info.bits_allocated
+                )))
+            }
         }
-        JPEG_BASELINE
-        | RLE_LOSSLESS
-        | DEFLATED_IMAGE_FRAME
-        | JPEG_EXTENDED
-        | JPEG_LOSSLESS
-        | JPEG_LOSSLESS_SV1
-        | JPEG_LS_LOSSLESS
-        | JPEG_LS_NEAR_LOSSLESS
-        | JPEG2000_LOSSLESS
-        | JPEG2000
-        | HTJ2K_LOSSLESS
-        | HTJ2K_LOSSLESS_RPCL
-        | HTJ2K => Ok(()),
         other => check_supported(other).and(Err(Error::unsupported(format!(
             "{} ({other}) is not an encapsulated syntax",
             transfer_syntax_name(other)
@@ -533,7 +530,7 @@ pub fn check_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limits
 /// Decodes encapsulated pixel data (any syntax in [`SUPPORTED`] that
 /// [`is_encapsulated`]).
 pub fn decode_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limits: &Limits) -> Result<Voxels> {
-    info.check()?;
+    check_encapsulated(info, ts, enc, limits)?;
     let n = info.sample_count(limits)?;
     let frames = enc.frames(info.frames)?;
     match ts {
@@ -603,12 +600,6 @@ pub fn decode_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limit
             Ok(convert_colour(finish_bits(raw, info), info))
         }
         JPEG_BASELINE => {
-            if info.bits_allocated != 8 {
-                return Err(Error::bad_input(format!(
-                    "JPEG Baseline needs BitsAllocated = 8, found {}",
-                    info.bits_allocated
-                )));
-            }
             let mut out = try_with_capacity::<u8>(n, limits, "pixel data")?;
             let frame_len = info.frame_len();
             for (k, f) in frames.iter().enumerate() {
