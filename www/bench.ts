@@ -4,6 +4,7 @@
 // in `globalThis.voxdropBench` for scripts/bench.mjs.
 
 import { EngineClient } from './engine-client';
+import { rawBytes } from './export-panel';
 import type { Display, SliceImage, ViewName } from './protocol';
 
 export interface BenchResult {
@@ -93,7 +94,7 @@ async function run(files: File[], t0: number): Promise<BenchResult> {
   // The Export panel's path: streamed, .nii.gz gzipped by the worker and its helpers.
   t = performance.now();
   const request = { format: 'nii.gz', keepPhi: false, sidecar: false, axis: 2, png: 'window8', window: null, labels: false } as const;
-  const exported = await client.call({ kind: 'exportFiles', vol: vol.id, request, gzip: 'wasm', rawBytes: vol.dims.reduce((a, b) => a * b, 2) });
+  const exported = await client.call({ kind: 'exportFiles', vol: vol.id, request, gzip: 'wasm', rawBytes: rawBytes(vol) });
   const exportMs = performance.now() - t;
   const gz = { byteLength: exported.files.reduce((n, f) => n + f.blob.size, 0) };
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { CORPUS, SAMPLE, startApp, openApp, idle, canvasInfo, messages, readNifti, axialSlice, compareSlice, waitingFor, dropFiles } from './helpers.mjs';
+import { CORPUS, SAMPLE, startApp, openApp, idle, canvasInfo, messages, readNifti, axialSlice, compareSlice, waitingFor, dropFiles, dropSets } from './helpers.mjs';
 
 const NIFTI_READER = waitingFor('src/formats/nifti', 'the NIfTI reader');
 const NIFTI_WRITER = waitingFor('src/export/nifti.rs', 'the NIfTI writer');
@@ -172,24 +172,10 @@ test('(d) bad files dropped with a good one: reported in plain words, the good o
 
 test('a new set dropped while another is being read cancels that reading cleanly and loads the new set', async () => {
   const s = await openApp(app);
-  const big = readdirSync(GE_SERIES).map((f) => ({ name: `ge/${f}`, b64: readFileSync(join(GE_SERIES, f)).toString('base64') }));
-  const small = [{ name: 'ct.nii.gz', b64: readFileSync(SAMPLE).toString('base64') }];
-  await s.page.evaluate(([first, second]) => {
-    const drop = (items) => {
-      const dt = new DataTransfer();
-      for (const { name, b64 } of items) {
-        const bin = atob(b64);
-        const u8 = new Uint8Array(bin.length);
-        for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-        dt.items.add(new File([u8], name));
-      }
-      document.getElementById('viewer').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    };
-    drop(first);
-    // The 150 files are being read: a second drop arrives.
-    if (document.body.dataset.state !== 'busy') throw new Error('the first set is not being read');
-    drop(second);
-  }, [big, small]);
+  const big = readdirSync(GE_SERIES).map((f) => ({ name: `ge/${f}`, bytes: readFileSync(join(GE_SERIES, f)) }));
+  const small = [{ name: 'ct.nii.gz', bytes: readFileSync(SAMPLE) }];
+  const [busy] = await dropSets(s.page, [big, small]);
+  assert.ok(busy, 'the 150 files are being read when the second set arrives');
   await s.page.waitForFunction(() => /Loaded 1 volume from 1 of 1 files/.test(document.querySelector('#messages')?.textContent ?? ''), null, { timeout: 60_000 });
   await idle(s.page);
   const listed = await s.page.$$eval('#series li', (lis) => lis.length);

@@ -346,22 +346,37 @@ export function bigSeries(name) {
 
 /**
  * Creates File objects inside the page from bytes passed in (no request) and
+ * drops each set on the viewer in turn, in one task (nothing waited for in
+ * between). Returns, for each drop after the first, whether the page was
+ * busy reading when it arrived.
+ */
+export async function dropSets(page, sets) {
+  const payload = sets.map((files) => files.map(({ name, bytes }) => ({ name, b64: Buffer.from(bytes).toString('base64') })));
+  return page.evaluate((all) => {
+    const busy = [];
+    for (const [k, items] of all.entries()) {
+      if (k > 0) busy.push(document.body.dataset.state === 'busy');
+      const dt = new DataTransfer();
+      for (const { name, b64 } of items) {
+        const bin = atob(b64);
+        const u8 = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+        dt.items.add(new File([u8], name));
+      }
+      const zone = document.getElementById('viewer');
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }
+    return busy;
+  }, payload);
+}
+
+/**
+ * Creates File objects inside the page from bytes passed in (no request) and
  * drops them on the viewer; waits for the read to begin and end.
  */
 export async function dropFiles(page, files) {
-  const payload = files.map(({ name, bytes }) => ({ name, b64: Buffer.from(bytes).toString('base64') }));
-  await page.evaluate((items) => {
-    const dt = new DataTransfer();
-    for (const { name, b64 } of items) {
-      const bin = atob(b64);
-      const u8 = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-      dt.items.add(new File([u8], name));
-    }
-    const zone = document.getElementById('viewer');
-    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  }, payload);
+  await dropSets(page, [files]);
   // The drop handler starts reading asynchronously; wait for it to begin and end.
   await page.waitForFunction(() => document.body.dataset.state === 'busy' || document.querySelector('#messages li'), null, { timeout: 10_000 }).catch(() => {});
   await idle(page);
