@@ -1,7 +1,7 @@
 // Parallel gzip of a .nii.gz export (pigz's scheme, as the CLI does it): the
-// raw NIfTI comes out of wasm in 4 MiB pieces; the engine worker compresses
-// every other piece itself and hands the rest, round robin, to helper workers
-// that each run their own copy of the wasm module. Each piece is raw deflate
+// raw NIfTI comes out of wasm in 4 MiB pieces, handed round robin to the
+// engine worker itself and to helper workers (one per core) that each run
+// their own copy of the wasm module. Each piece is raw deflate
 // ended by a sync flush, so the pieces in order are one deflate stream; the
 // gzip header, an empty final block and the CRC-32/length trailer around them
 // make a single-member .nii.gz that any gunzip (zlib, nibabel, fflate) reads.
@@ -34,8 +34,10 @@ function deflateHere(data: Uint8Array): Piece {
 const GZIP_HEADER = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
 /** An empty final block (BFINAL=1, fixed Huffman, end of block). */
 const FINAL_BLOCK = new Uint8Array([0x03, 0x00]);
-/** Compressed output is folded into a Blob every this many bytes (see engine.worker.ts). */
-const FOLD_BYTES = 64 << 20;
+/** Export output is folded into one Blob every this many bytes, so the
+ * browser can move it out of the worker's heap (Chromium keeps large blobs
+ * outside the renderer and pages them to disk). */
+export const FOLD_BYTES = 64 << 20;
 
 /** How many helpers to start: one per core, at most 4. With the engine
  * worker taking its turn too, there is one compressor more than cores, so

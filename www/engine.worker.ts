@@ -5,7 +5,7 @@ import { unzipSync } from 'fflate';
 import init, { Engine, crash_for_test, dicom_tags, install_panic_hook, last_panic, version } from 'voxdrop-wasm';
 import { VIEWS } from './protocol';
 import { handle3d, renderProjection } from './worker3d';
-import { DeflatePool, ParallelGzip, serveDeflate } from './deflate';
+import { DeflatePool, FOLD_BYTES, ParallelGzip, serveDeflate } from './deflate';
 import type { DeflateJob, DeflateReply } from './deflate';
 import type {
   Display, TagRow, ExportedBlob, ExportRequest, ExportResult, RequestOf, FromWorker, Histogram, LabelsInfo, Request, Results, SliceGeom, SliceImage, Stats, ToWorker, FinishInfo,
@@ -177,14 +177,10 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
   }
 }
 
-/** Pieces are folded into one Blob every this many bytes, so the browser can
- * move them out of the worker's heap (Chromium keeps large blobs outside the
- * renderer and pages them to disk). */
-const FOLD_BYTES = 64 << 20;
-
 /** Streams an export out of wasm in 4 MiB pieces into Blobs: the output is
- * never held whole in wasm memory nor in one JS buffer. A `.nii.gz` can be
- * gzipped by the browser's CompressionStream instead of wasm. */
+ * never held whole in wasm memory nor in one JS buffer. A `.nii.gz` is gzipped
+ * in parallel by this worker and its helpers (deflate.ts), or by the
+ * browser's CompressionStream. */
 async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>): Promise<ExportResult> {
   const t0 = performance.now();
   const browserGzip = req.gzip === 'browser' && req.request.format === 'nii.gz';
