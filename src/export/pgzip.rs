@@ -10,8 +10,8 @@
 //! stay busy (a batch waits for its slowest chunk, and air compresses several
 //! times faster than tissue). At most a few chunks per thread are in flight.
 //!
-//! The browser build has no threads; it splits the same way across workers
-//! (see [`deflate_piece`] and `www/deflate.worker.ts`).
+//! The browser build has no threads; it compresses the same pieces on
+//! helper workers (see [`deflate_piece`] and `www/deflate.ts`).
 
 #[cfg(not(target_arch = "wasm32"))]
 use std::collections::VecDeque;

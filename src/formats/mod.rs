@@ -273,6 +273,7 @@ impl LazySeries {
                     }
                     Err(e) => {
                         errors.push(e);
+                        fast = false;
                         continue;
                     }
                 },
@@ -281,10 +282,11 @@ impl LazySeries {
                 Ok(s) => s,
                 Err(e) => {
                     errors.push(e);
+                    fast = false;
                     continue;
                 }
             };
-            if fast && errors.is_empty() {
+            if fast {
                 let fits = s.frames == 1
                     && s.mosaic.is_none()
                     && (s.rows, s.columns, s.samples_per_pixel.max(1)) == (rows, cols, comps)
@@ -300,29 +302,22 @@ impl LazySeries {
                         Err(e) => return (Err(e), errors),
                     }
                 }
-            }
-            if fast {
-                // Leave the fast path: what was placed becomes slices again.
                 fast = false;
-                match unplace(acc.take(), std::mem::take(&mut heads), frame) {
-                    Ok(back) => slices = back,
-                    Err(e) => return (Err(e), errors),
-                }
             }
             slices.push(s);
         }
-        if fast && errors.is_empty() && heads.len() == self.files.len() {
+        if fast {
             if let Some(voxels) = acc {
                 let mut v = self.header.clone();
                 v.voxels = voxels;
                 return (Ok(v), errors);
             }
         }
-        if fast {
-            match unplace(acc.take(), std::mem::take(&mut heads), frame) {
-                Ok(back) => slices = back,
-                Err(e) => return (Err(e), errors),
-            }
+        // Off the fast path: what was placed becomes slices again (the
+        // assembly sorts them, so their place in the list does not matter).
+        match unplace(acc, heads, frame) {
+            Ok(back) => slices.extend(back),
+            Err(e) => return (Err(e), errors),
         }
         let decoded = slices.len();
         let (series, errs) = dicom::series::assemble(slices, &self.limits);
