@@ -35,6 +35,11 @@ function niceLength(maxMm: number): number {
   return pick;
 }
 
+/** Zoom limits of a view (wheel, keys and pinch alike). */
+function clampZoom(z: number): number {
+  return Math.max(0.25, Math.min(32, z));
+}
+
 export class Viewport {
   readonly root: HTMLElement;
   readonly canvas: HTMLCanvasElement;
@@ -169,7 +174,7 @@ export class Viewport {
     const old = this.rect();
     if (!old) return;
     const box = this.root.getBoundingClientRect();
-    const z = Math.max(0.25, Math.min(32, this.zoom * factor));
+    const z = clampZoom(this.zoom * factor);
     const f = z / this.zoom;
     // Keep the point under the cursor fixed.
     const cx = clientX - box.left;
@@ -190,7 +195,7 @@ export class Viewport {
     const box = this.root.getBoundingClientRect();
     const bw = this.root.clientWidth;
     const bh = this.root.clientHeight;
-    const z = Math.max(0.25, Math.min(32, start.zoom * factor));
+    const z = clampZoom(start.zoom * factor);
     const f = z / start.zoom;
     // Offset of the start midpoint from the image centre, scaled with the zoom.
     const ox = start.mid[0] - box.left - bw / 2 - start.pan[0];
