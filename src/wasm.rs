@@ -70,21 +70,23 @@ pub fn dicom_tags(bytes: &[u8]) -> Result<String, JsError> {
     Ok(to_json(&rows))
 }
 
-/// One piece of a `.nii.gz` compressed on a helper worker: raw deflate at
-/// the export level, ended by a sync flush so the pieces, in order, make one
-/// stream (`www/deflate.ts` adds the gzip header, the final block and the
-/// trailer).
+/// Compresses one piece of a parallel .nii.gz export as raw deflate ending
+/// with a sync flush (see [`crate::export::pgzip::deflate_piece`]), followed
+/// by 4 bytes: the CRC-32 of `data`, little endian (one call, so the piece is
+/// copied into wasm memory once). `www/deflate.ts` adds the gzip header, the
+/// final block and the trailer.
 #[wasm_bindgen]
 pub fn deflate_piece(data: &[u8]) -> Result<Vec<u8>, JsError> {
-    crate::export::pgzip::deflate_piece(data, crate::export::GZIP_LEVEL).map_err(|e| JsError::new(&e.to_string()))
+    let mut out = crate::export::pgzip::deflate_piece(data, crate::export::GZIP_LEVEL)
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    out.extend_from_slice(&crc32_update(0, data).to_le_bytes());
+    Ok(out)
 }
 
 /// CRC-32 (gzip's) of `data`, continuing from `crc` (0 to start).
 #[wasm_bindgen]
 pub fn crc32_update(crc: u32, data: &[u8]) -> u32 {
-    let mut h = crc32fast::Hasher::new_with_initial(crc);
-    h.update(data);
-    h.finalize()
+    zlib_rs::crc32::crc32(crc, data)
 }
 
 /// The CRC-32 of A followed by B, from their CRCs and B's length (so that
@@ -645,37 +647,8 @@ impl Engine {
     /// `{files: [name]}`. File names come from the series number and
     /// description, never from patient fields.
     pub fn export_files(&self, vol: usize, request: &str, sink: &js_sys::Function) -> Result<String, JsError> {
-        let req: ExportRequest =
-            serde_json::from_str(request).map_err(|e| JsError::new(&format!("bad export request: {e}")))?;
-        let image = self.vol(vol)?;
-        let source = if req.labels {
-            match &self.labels {
-                Some((img, l)) if *img == vol => l,
-                _ => return Err(JsError::new("there is no label map on this volume to export")),
-            }
-        } else {
-            image
-        };
-        let format = crate::export::Format::from_str(&req.format).map_err(js_err)?;
-        let mode = match req.png.as_str() {
-            "stored16" => PngMode::Stored16,
-            "labels8" => PngMode::Labels8,
-            _ if req.labels => PngMode::Labels8,
-            _ => match req.window {
-                Some(w) if w.width > 0.0 => PngMode::Window8With(Window { center: w.center, width: w.width }),
-                _ => PngMode::Window8,
-            },
-        };
-        let opts = ExportOptions {
-            keep_phi: req.keep_phi,
-            no_sidecar: !req.sidecar,
-            png: PngOptions { axis: req.axis.min(2), mode },
-        };
-        let pattern = req.pattern.as_deref().unwrap_or(crate::export::naming::DEFAULT_PATTERN);
-        let mut stem = crate::export::naming::file_stem(pattern, &image.meta, vol, req.keep_phi).map_err(js_err)?;
-        if req.labels {
-            stem.push_str("_labels");
-        }
+        let plan = self.export_plan(vol, request)?;
+        let (source, stem, format, opts) = (plan.source, plan.stem, plan.format, plan.opts);
         let names = crate::export::export_to(source, &stem, format, &opts, &mut |name, piece| {
             sink.call2(&JsValue::NULL, &JsValue::from_str(name), &js_sys::Uint8Array::from(piece))
                 .map(|_| ())
@@ -683,6 +656,45 @@ impl Engine {
         })
         .map_err(js_err)?;
         Ok(to_json(&serde_json::json!({ "files": names })))
+    }
+
+    /// Starts a pulled raw NIfTI export of a volume (or its label overlay)
+    /// for the JSON `request` (as [`Engine::export_files`]; the format is
+    /// taken as .nii): the page asks for the pieces one at a time with
+    /// [`Engine::nifti_piece`], as its compressors become free. The sidecar
+    /// comes with the plan, already built.
+    pub fn nifti_pull(&self, vol: usize, request: &str) -> Result<NiftiPull, JsError> {
+        let plan = self.export_plan(vol, request)?;
+        let pieces = crate::export::nifti::NiftiPieces::new(plan.source, NiftiOptions::default(), crate::export::CHUNK)
+            .map_err(js_err)?;
+        let sidecar = if plan.opts.no_sidecar {
+            None
+        } else {
+            Some(crate::export::sidecar_bytes(plan.source, &plan.opts).map_err(js_err)?)
+        };
+        Ok(NiftiPull {
+            vol,
+            labels: plan.labels,
+            count: pieces.count(),
+            bytes: pieces.file_len(plan.source) as f64,
+            pieces,
+            stem: plan.stem,
+            sidecar,
+        })
+    }
+
+    /// Piece `k` of a pulled NIfTI export (empty past the last).
+    pub fn nifti_piece(&self, pull: &NiftiPull, k: usize) -> Result<Vec<u8>, JsError> {
+        let image = self.vol(pull.vol)?;
+        let source = if pull.labels {
+            match &self.labels {
+                Some((img, l)) if *img == pull.vol => l,
+                _ => return Err(JsError::new("the label map was removed during the export")),
+            }
+        } else {
+            image
+        };
+        pull.pieces.piece(source, k).map_err(js_err)
     }
 
     /// Serialises a volume as NIfTI-1 (.nii, or .nii.gz when `gzip`).
@@ -715,6 +727,91 @@ struct ExportRequest {
     /// dcm2niix-like file name pattern (%s %d %p %m).
     #[serde(default)]
     pattern: Option<String>,
+}
+
+/// A pulled raw NIfTI export: see [`Engine::nifti_pull`].
+#[wasm_bindgen]
+pub struct NiftiPull {
+    vol: usize,
+    labels: bool,
+    pieces: crate::export::nifti::NiftiPieces,
+    count: usize,
+    bytes: f64,
+    stem: String,
+    sidecar: Option<Vec<u8>>,
+}
+
+#[wasm_bindgen]
+impl NiftiPull {
+    /// How many pieces [`Engine::nifti_piece`] gives.
+    #[wasm_bindgen(getter)]
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The raw file's length in bytes.
+    #[wasm_bindgen(getter)]
+    pub fn bytes(&self) -> f64 {
+        self.bytes
+    }
+
+    /// The file name without its extension (from the series, never the patient).
+    #[wasm_bindgen(getter)]
+    pub fn stem(&self) -> String {
+        self.stem.clone()
+    }
+
+    /// The JSON sidecar's bytes, unless the request turned it off.
+    pub fn sidecar(&self) -> Option<Vec<u8>> {
+        self.sidecar.clone()
+    }
+}
+
+/// What an export request resolves to: the volume to write, its file stem,
+/// the format and the options.
+struct ExportPlan<'a> {
+    source: &'a Volume,
+    labels: bool,
+    stem: String,
+    format: crate::export::Format,
+    opts: ExportOptions,
+}
+
+impl Engine {
+    fn export_plan(&self, vol: usize, request: &str) -> Result<ExportPlan<'_>, JsError> {
+        let req: ExportRequest =
+            serde_json::from_str(request).map_err(|e| JsError::new(&format!("bad export request: {e}")))?;
+        let image = self.vol(vol)?;
+        let source = if req.labels {
+            match &self.labels {
+                Some((img, l)) if *img == vol => l,
+                _ => return Err(JsError::new("there is no label map on this volume to export")),
+            }
+        } else {
+            image
+        };
+        let format = crate::export::Format::from_str(&req.format).map_err(js_err)?;
+        let mode = match req.png.as_str() {
+            "stored16" => PngMode::Stored16,
+            "labels8" => PngMode::Labels8,
+            _ if req.labels => PngMode::Labels8,
+            _ => match req.window {
+                Some(w) if w.width > 0.0 => PngMode::Window8With(Window { center: w.center, width: w.width }),
+                _ => PngMode::Window8,
+            },
+        };
+        let opts = ExportOptions {
+            keep_phi: req.keep_phi,
+            no_sidecar: !req.sidecar,
+            png: PngOptions { axis: req.axis.min(2), mode },
+        };
+        let pattern = req.pattern.as_deref().unwrap_or(crate::export::naming::DEFAULT_PATTERN);
+        let mut stem = crate::export::naming::file_stem(pattern, &image.meta, vol, req.keep_phi).map_err(js_err)?;
+        if req.labels {
+            stem.push_str("_labels");
+        }
+        Ok(ExportPlan { source, labels: req.labels, stem, format, opts })
+    }
 }
 
 #[derive(Deserialize, Clone, Copy)]

@@ -1,16 +1,14 @@
 // Parallel gzip of a .nii.gz export (pigz's scheme, as the CLI does it): the
-// raw NIfTI comes out of wasm in 4 MiB pieces, handed round robin to the
-// engine worker itself and to helper workers (one per core) that each run
-// their own copy of the wasm module. Each piece is raw deflate
-// ended by a sync flush, so the pieces in order are one deflate stream; the
-// gzip header, an empty final block and the CRC-32/length trailer around them
-// make a single-member .nii.gz that any gunzip (zlib, nibabel, fflate) reads.
-//
-// Backpressure without blocking: the engine worker compresses its own share
-// synchronously, so pieces leave it no faster than one worker can compress
-// them, and a helper (as fast) never falls more than a piece or two behind.
+// engine worker pulls the raw NIfTI out of wasm in 4 MiB pieces, each when a
+// helper worker (one per core, each running its own copy of the wasm module)
+// has room for it, so the raw data in flight stays a few pieces and the
+// engine worker never competes with the helpers for a core. Each piece is
+// raw deflate ended by a sync flush, so the pieces in order are one deflate
+// stream; the gzip header, an empty final block and the CRC-32/length
+// trailer around them make a single-member .nii.gz that any gunzip (zlib,
+// nibabel, fflate) reads.
 
-import { crc32_combine, crc32_update, deflate_piece } from 'voxdrop-wasm';
+import { crc32_combine, deflate_piece } from 'voxdrop-wasm';
 
 /** Helper side: the messages a deflate worker takes and answers. */
 export interface DeflateJob {
@@ -28,7 +26,10 @@ export interface Piece {
 
 /** Compresses one piece here (the engine worker's share, or a helper's job). */
 function deflateHere(data: Uint8Array): Piece {
-  return { out: deflate_piece(data), crc: crc32_update(0, data), len: data.length };
+  const both = deflate_piece(data);
+  const at = both.length - 4;
+  const crc = new DataView(both.buffer, both.byteOffset + at, 4).getUint32(0, true);
+  return { out: both.subarray(0, at), crc, len: data.length };
 }
 
 const GZIP_HEADER = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
@@ -39,9 +40,8 @@ const FINAL_BLOCK = new Uint8Array([0x03, 0x00]);
  * outside the renderer and pages them to disk). */
 export const FOLD_BYTES = 64 << 20;
 
-/** How many helpers to start: one per core, at most 4. With the engine
- * worker taking its turn too, there is one compressor more than cores, so
- * no core idles while the engine worker produces the next raw piece. */
+/** How many helpers to start: one per core, at most 4 (the engine worker
+ * only produces pieces, a small share of the work). */
 export function helperCount(): number {
   const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
   return Math.max(1, Math.min(4, cores));
@@ -103,10 +103,10 @@ export class DeflatePool {
   /** `spawn` starts one helper worker (running this bundle in deflate mode). */
   constructor(private readonly spawn: () => Worker) {}
 
-  /** Starts the helpers ahead of the first export and has them (and this
-   * worker) compress a little CT-like data once, so that the engine's wasm
-   * deflate is already optimised (V8 compiles hot wasm functions again,
-   * per worker) when the user exports. */
+  /** Starts the helpers ahead of the first export and has them compress a
+   * little CT-like data once, so that their wasm deflate is already
+   * optimised (V8 compiles hot wasm functions again, per worker) when the
+   * user exports. */
   warm(): void {
     if (this.warmed) return;
     this.warmed = true;
@@ -118,8 +118,10 @@ export class DeflatePool {
       // Air, then tissue with noise: both kinds of match the export meets.
       view.setInt16(i, i % 4096 < 1024 ? -1024 : 40 + ((x >>> 16) % 64), true);
     }
-    for (let k = 0; k < 3; k++) deflateHere(sample.subarray(k * 262144, (k + 1) * 262144));
-    for (const h of this.get()) for (let k = 0; k < 3; k++) void h.deflate(sample.slice(k * 262144, (k + 1) * 262144)).catch(() => {});
+    const helpers = this.get();
+    // This worker compresses only when there are no helpers.
+    if (helpers.length === 0) for (let k = 0; k < 3; k++) deflateHere(sample.subarray(k * 262144, (k + 1) * 262144));
+    for (const h of helpers) for (let k = 0; k < 3; k++) void h.deflate(sample.slice(k * 262144, (k + 1) * 262144)).catch(() => {});
   }
 
   private warmed = false;
@@ -141,50 +143,82 @@ export class DeflatePool {
   }
 }
 
-/** Builds one .nii.gz from the raw pieces given to `push`, in order. */
-export class ParallelGzip {
-  private readonly parts: (Piece | Promise<Piece>)[] = [];
-  private turn = 0;
+/** Pieces a helper may hold at once (one compressing, one waiting), so it
+ * never idles between pieces while the raw data in flight stays small. */
+const DEPTH = 2;
 
-  constructor(private readonly helpers: Helper[]) {}
-
-  /** Workers compressing, the engine worker included. */
-  get workers(): number {
-    return this.helpers.length + 1;
-  }
-
-  push(piece: Uint8Array): void {
-    const slot = this.turn++ % this.workers;
-    const helper = slot === 0 ? undefined : this.helpers[slot - 1];
-    this.parts.push(helper ? helper.deflate(piece) : deflateHere(piece));
-  }
-
-  /** Waits for every piece and returns the gzip file. */
-  async finish(): Promise<Blob> {
-    let crc = 0;
-    let length = 0;
-    let folded: BlobPart[] = [GZIP_HEADER];
-    let held = 0;
-    let run: Uint8Array<ArrayBuffer>[] = [];
-    for (const part of this.parts.splice(0)) {
-      const piece = await part;
-      crc = crc32_combine(crc, piece.crc, piece.len);
-      length += piece.len;
-      const bytes = piece.out as Uint8Array<ArrayBuffer>;
-      run.push(bytes);
-      held += bytes.length;
-      if (held >= FOLD_BYTES) {
-        folded = [new Blob([...folded, ...run])];
-        run = [];
-        held = 0;
-      }
+/**
+ * Builds one .nii.gz from a raw file produced a piece at a time: `next(k)`
+ * makes piece k (of `count`) when a helper has room for it, so this worker
+ * only produces and dispatches, and the helpers (one per core) do all the
+ * compressing. Without helpers (no nested workers) it compresses here.
+ * `progress` is told how many raw bytes have been handed out.
+ */
+export async function gzipPulled(
+  next: (k: number) => Uint8Array,
+  count: number,
+  helpers: Helper[],
+  progress: (done: number) => void,
+): Promise<Blob> {
+  const parts: (Piece | Promise<Piece>)[] = [];
+  const slots = helpers.map((helper) => ({ helper, load: 0 }));
+  let wake: (() => void) | null = null;
+  let done = 0;
+  for (let k = 0; k < count; k++) {
+    let slot: (typeof slots)[number] | undefined;
+    while (slots.length > 0) {
+      slot = slots.reduce((a, b) => (b.load < a.load ? b : a));
+      if (slot.load < DEPTH) break;
+      // Every helper is full: wait for one to hand a piece back.
+      await new Promise<void>((resolve) => (wake = resolve));
     }
-    const trailer = new Uint8Array(8);
-    const view = new DataView(trailer.buffer);
-    view.setUint32(0, crc >>> 0, true);
-    view.setUint32(4, length % 2 ** 32, true);
-    return new Blob([...folded, ...run, FINAL_BLOCK, trailer]);
+    const piece = next(k);
+    done += piece.length;
+    if (slot === undefined) {
+      parts.push(deflateHere(piece));
+    } else {
+      const s = slot;
+      s.load++;
+      const job = s.helper.deflate(piece);
+      const settled = (): void => {
+        s.load--;
+        const w = wake;
+        wake = null;
+        w?.();
+      };
+      job.then(settled, settled);
+      parts.push(job);
+    }
+    progress(done);
   }
+  return assemble(parts);
+}
+
+/** The gzip file around compressed pieces (awaited in order). */
+async function assemble(parts: (Piece | Promise<Piece>)[]): Promise<Blob> {
+  let crc = 0;
+  let length = 0;
+  let folded: BlobPart[] = [GZIP_HEADER];
+  let held = 0;
+  let run: Uint8Array<ArrayBuffer>[] = [];
+  for (const part of parts) {
+    const piece = await part;
+    crc = crc32_combine(crc, piece.crc, piece.len);
+    length += piece.len;
+    const bytes = piece.out as Uint8Array<ArrayBuffer>;
+    run.push(bytes);
+    held += bytes.length;
+    if (held >= FOLD_BYTES) {
+      folded = [new Blob([...folded, ...run])];
+      run = [];
+      held = 0;
+    }
+  }
+  const trailer = new Uint8Array(8);
+  const view = new DataView(trailer.buffer);
+  view.setUint32(0, crc >>> 0, true);
+  view.setUint32(4, length % 2 ** 32, true);
+  return new Blob([...folded, ...run, FINAL_BLOCK, trailer]);
 }
 
 /** Runs this worker as a deflate helper: answers each job with its piece compressed. */

@@ -5,7 +5,7 @@ import { unzipSync } from 'fflate';
 import init, { Engine, crash_for_test, dicom_tags, install_panic_hook, last_panic, version } from 'voxdrop-wasm';
 import { VIEWS } from './protocol';
 import { handle3d, renderProjection } from './worker3d';
-import { DeflatePool, FOLD_BYTES, ParallelGzip, serveDeflate } from './deflate';
+import { DeflatePool, FOLD_BYTES, gzipPulled, serveDeflate } from './deflate';
 import type { DeflateJob, DeflateReply } from './deflate';
 import type {
   Display, TagRow, ExportedBlob, ExportRequest, ExportResult, RequestOf, FromWorker, Histogram, LabelsInfo, Request, Results, SliceGeom, SliceImage, Stats, ToWorker, FinishInfo,
@@ -179,14 +179,14 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
 
 /** Streams an export out of wasm in 4 MiB pieces into Blobs: the output is
  * never held whole in wasm memory nor in one JS buffer. A `.nii.gz` is gzipped
- * in parallel by this worker and its helpers (deflate.ts), or by the
- * browser's CompressionStream. */
+ * in parallel by helper workers (deflate.ts), or by the browser's
+ * CompressionStream. */
 async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>): Promise<ExportResult> {
   const t0 = performance.now();
   const browserGzip = req.gzip === 'browser' && req.request.format === 'nii.gz';
-  // wasm gzip of a .nii.gz runs on this worker and the helpers, in parallel.
-  const parallel = !browserGzip && req.request.format === 'nii.gz' ? new ParallelGzip(deflatePool.get()) : null;
-  const request: ExportRequest = browserGzip || parallel ? { ...req.request, format: 'nii' } : req.request;
+  // wasm gzip of a .nii.gz: pulled a piece at a time by the helpers.
+  if (!browserGzip && req.request.format === 'nii.gz') return exportGzipPulled(e, id, req, t0);
+  const request: ExportRequest = browserGzip ? { ...req.request, format: 'nii' } : req.request;
   const raw = req.rawBytes;
   const gz = request.format.endsWith('.gz') || request.format === 'nrrd';
   const total = Math.max(1, request.format === 'png-zip' ? raw / 4 : gz ? raw / 3 : raw);
@@ -196,12 +196,6 @@ async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>)
   let done = 0;
   let lastPost = 0;
   const sink = (name: string, piece: Uint8Array): void => {
-    if (parallel && name.endsWith('.nii')) {
-      parallel.push(piece);
-      done += piece.length;
-      report(name);
-      return;
-    }
     let list = parts.get(name);
     if (!list) {
       list = [];
@@ -227,14 +221,9 @@ async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>)
       post({ type: 'progress', id, done: Math.min(done, total), total, what: `writing ${name}` });
     }
   };
-  const names = (JSON.parse(e.export_files(req.vol, JSON.stringify(request), sink)) as { files: string[] }).files;
+  e.export_files(req.vol, JSON.stringify(request), sink);
   let files: ExportedBlob[] = order.map((name) => ({ name, blob: new Blob(parts.get(name) ?? []) }));
   parts.clear();
-  if (parallel) {
-    post({ type: 'progress', id, done: Math.min(done, total), total, what: `compressing on ${parallel.workers} workers` });
-    const nii = names.find((n) => n.endsWith('.nii'));
-    if (nii !== undefined) files.unshift({ name: `${nii}.gz`, blob: await parallel.finish() });
-  }
   if (browserGzip) {
     post({ type: 'progress', id, done: total, total, what: 'compressing (browser gzip)' });
     files = await Promise.all(
@@ -245,8 +234,35 @@ async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>)
       }),
     );
   }
-  const compressor = browserGzip ? 'browser' : gz || parallel ? 'wasm' : 'none';
-  return { files, ms: performance.now() - t0, compressor, workers: parallel?.workers ?? 1 };
+  const compressor = browserGzip ? 'browser' : gz ? 'wasm' : 'none';
+  return { files, ms: performance.now() - t0, compressor, workers: 1 };
+}
+
+/** A .nii.gz gzipped in parallel (deflate.ts): wasm makes each raw piece
+ * when a helper worker has room for it, so this worker never holds more than
+ * a few raw pieces and leaves the cores to the compressors. */
+async function exportGzipPulled(e: Engine, id: number, req: RequestOf<'exportFiles'>, t0: number): Promise<ExportResult> {
+  const helpers = deflatePool.get();
+  const workers = Math.max(1, helpers.length);
+  const pull = e.nifti_pull(req.vol, JSON.stringify({ ...req.request, format: 'nii' }));
+  try {
+    const total = Math.max(1, pull.bytes);
+    let lastPost = 0;
+    const what = workers > 1 ? `compressing on ${workers} workers` : 'compressing';
+    const blob = await gzipPulled((k) => e.nifti_piece(pull, k), pull.count, helpers, (done) => {
+      const now = performance.now();
+      if (now - lastPost > 100) {
+        lastPost = now;
+        post({ type: 'progress', id, done: Math.min(done, total), total, what });
+      }
+    });
+    const files: ExportedBlob[] = [{ name: `${pull.stem}.nii.gz`, blob }];
+    const sidecar = pull.sidecar();
+    if (sidecar) files.push({ name: `${pull.stem}.json`, blob: new Blob([sidecar as Uint8Array<ArrayBuffer>]) });
+    return { files, ms: performance.now() - t0, compressor: 'wasm', workers };
+  } finally {
+    pull.free();
+  }
 }
 
 /** Files read ahead of the one being parsed: at most this many … */

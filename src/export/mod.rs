@@ -22,6 +22,7 @@ pub mod tilt;
 pub mod zip;
 
 use std::io::Write;
+use std::ops::Range;
 
 use crate::error::{Error, Result};
 use crate::volume::{Volume, Window};
@@ -46,34 +47,64 @@ pub(crate) fn io_err(what: &str) -> impl Fn(std::io::Error) -> Error + '_ {
 /// Writes the samples of `vol` little endian, x fastest; with `flip_rows`
 /// each (z, t) plane's rows in reverse order. Converts one plane at a time.
 pub(crate) fn write_samples(vol: &Volume, flip_rows: bool, w: &mut dyn Write) -> Result<()> {
+    write_planes(vol, flip_rows, 0..usize::MAX, w)
+}
+
+/// Samples in one (z, t) plane of `vol` (components included).
+pub(crate) fn plane_samples(vol: &Volume) -> usize {
+    vol.dims[0] * vol.components * vol.dims[1]
+}
+
+/// [`write_samples`] for the (z, t) planes in `planes` only (clipped to the
+/// volume), so a file can be produced a piece at a time.
+pub(crate) fn write_planes(vol: &Volume, flip_rows: bool, planes: Range<usize>, w: &mut dyn Write) -> Result<()> {
     let row = vol.dims[0] * vol.components;
-    let plane = row * vol.dims[1];
+    let plane = plane_samples(vol);
+    if plane == 0 {
+        return Ok(());
+    }
+    let count = (vol.voxels.len() / plane).min(planes.end);
+    let planes = planes.start.min(count)..count;
     let err = io_err("writing voxel data");
     crate::with_voxels!(&vol.voxels, v => {
-        let size = vol.voxels.sample_type().size();
-        let mut buf: Vec<u8> = Vec::new();
-        buf.try_reserve_exact(plane.max(1) * size)
-            .map_err(|_| Error::limit(format!("could not allocate {} bytes for one plane", plane * size)))?;
-        if plane == 0 {
-            return Ok(());
-        }
-        for p in v.chunks(plane) {
-            // Sized once, then filled value by value through fixed-size
-            // chunks: the loop compiles to a plain copy on little-endian machines.
-            buf.clear();
-            buf.resize(p.len() * size, 0);
+        let v = &v[planes.start * plane..planes.end * plane];
+        // Little endian (x86, ARM, wasm): the samples' memory is the file's
+        // bytes, so planes (or, flipped, rows) are written as they lie.
+        #[cfg(target_endian = "little")]
+        {
+            use zerocopy::IntoBytes;
             if flip_rows && row > 0 {
-                for (dst, r) in buf.chunks_mut(row * size).zip(p.chunks(row).rev()) {
-                    for (d, x) in dst.chunks_exact_mut(size).zip(r) {
-                        d.copy_from_slice(&x.to_le_bytes());
+                for p in v.chunks(plane) {
+                    for r in p.chunks(row).rev() {
+                        w.write_all(r.as_bytes()).map_err(&err)?;
                     }
                 }
             } else {
-                for (d, x) in buf.chunks_exact_mut(size).zip(p) {
-                    d.copy_from_slice(&x.to_le_bytes());
-                }
+                w.write_all(v.as_bytes()).map_err(&err)?;
             }
-            w.write_all(&buf).map_err(&err)?;
+        }
+        #[cfg(not(target_endian = "little"))]
+        {
+            let size = vol.voxels.sample_type().size();
+            let mut buf: Vec<u8> = Vec::new();
+            buf.try_reserve_exact(plane * size)
+                .map_err(|_| Error::limit(format!("could not allocate {} bytes for one plane", plane * size)))?;
+            for p in v.chunks(plane) {
+                buf.clear();
+                buf.resize(p.len() * size, 0);
+                if flip_rows && row > 0 {
+                    for (dst, r) in buf.chunks_mut(row * size).zip(p.chunks(row).rev()) {
+                        for (d, x) in dst.chunks_exact_mut(size).zip(r) {
+                            d.copy_from_slice(&x.to_le_bytes());
+                        }
+                    }
+                } else {
+                    for (d, x) in buf.chunks_exact_mut(size).zip(p) {
+                        d.copy_from_slice(&x.to_le_bytes());
+                    }
+                }
+                w.write_all(&buf).map_err(&err)?;
+            }
         }
     });
     Ok(())
@@ -220,13 +251,15 @@ impl Write for ChunkSink<'_, '_> {
             self.emit()?;
         }
         if data.len() >= CHUNK {
-            if let Err(e) = (self.sink)(self.name, data) {
+            // A large write (a whole plane range) goes out a chunk at a
+            // time, straight from the caller's buffer; `write_all` comes back for the rest.
+            if let Err(e) = (self.sink)(self.name, &data[..CHUNK]) {
                 self.failed = Some(e);
                 return Err(std::io::Error::other("the export sink failed"));
             }
-        } else {
-            self.buf.extend_from_slice(data);
+            return Ok(CHUNK);
         }
+        self.buf.extend_from_slice(data);
         Ok(data.len())
     }
 
@@ -237,6 +270,17 @@ impl Write for ChunkSink<'_, '_> {
 
 fn write_all(w: &mut dyn Write, bytes: &[u8]) -> Result<()> {
     w.write_all(bytes).map_err(io_err("writing the sidecar"))
+}
+
+/// The JSON sidecar written next to `vol`'s NIfTI or NRRD.
+pub fn sidecar_bytes(vol: &Volume, opts: &ExportOptions) -> Result<Vec<u8>> {
+    sidecar_with(vol, opts, Vec::new())
+}
+
+fn sidecar_with(vol: &Volume, opts: &ExportOptions, extra: sidecar::Fields) -> Result<Vec<u8>> {
+    let mut fields = sidecar::sidecar(&vol.meta, opts.keep_phi);
+    fields.extend(extra);
+    sidecar::fields_to_bytes(&fields)
 }
 
 /// Like [`export`], but streams: each output file is handed to
@@ -258,11 +302,7 @@ pub fn export_to(
         names.push(name);
         Ok(())
     };
-    let sidecar_bytes = |extra: sidecar::Fields| -> Result<Vec<u8>> {
-        let mut fields = sidecar::sidecar(&vol.meta, opts.keep_phi);
-        fields.extend(extra);
-        sidecar::fields_to_bytes(&fields)
-    };
+    let sidecar_bytes = |extra: sidecar::Fields| sidecar_with(vol, opts, extra);
     match format {
         Format::Nifti { gzip } => {
             let o = nifti::NiftiOptions { gzip, ..Default::default() };

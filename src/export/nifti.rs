@@ -335,6 +335,68 @@ pub fn write_nifti_to(vol: &Volume, opts: NiftiOptions, w: &mut dyn Write) -> Re
     Ok(())
 }
 
+/// The raw (uncompressed) single-file NIfTI of a volume, cut into pieces that
+/// are produced one at a time on request: the header with the first planes,
+/// then whole (z, t) planes, about `piece_bytes` a piece. The browser's
+/// parallel gzip pulls these as its compressors become free, instead of
+/// having the whole file pushed at it ([`write_nifti_to`] writes the same
+/// bytes in one go).
+#[derive(Debug, Clone)]
+pub struct NiftiPieces {
+    header: Vec<u8>,
+    flip: bool,
+    /// Samples in one plane, and planes in the volume and in a piece.
+    plane: usize,
+    planes: usize,
+    per_piece: usize,
+}
+
+impl NiftiPieces {
+    /// Plans the pieces of `vol`'s NIfTI (`opts.gzip` is ignored: the pieces are raw).
+    pub fn new(vol: &Volume, opts: NiftiOptions, piece_bytes: usize) -> Result<Self> {
+        let opts = NiftiOptions { gzip: false, ..opts };
+        let header = nifti_header(vol, opts)?;
+        let plane = super::plane_samples(vol);
+        let planes = vol.voxels.len().checked_div(plane).unwrap_or(0);
+        let plane_bytes = plane.saturating_mul(vol.voxels.sample_type().size()).max(1);
+        let per_piece = (piece_bytes / plane_bytes).max(1);
+        Ok(NiftiPieces { header, flip: opts.flips(vol), plane, planes, per_piece })
+    }
+
+    /// How many pieces there are (at least one: the header).
+    pub fn count(&self) -> usize {
+        self.planes.div_ceil(self.per_piece).max(1)
+    }
+
+    /// The whole file's length in bytes.
+    pub fn file_len(&self, vol: &Volume) -> u64 {
+        let data = (vol.voxels.len() as u64).saturating_mul(vol.voxels.sample_type().size() as u64);
+        self.header.len() as u64 + data
+    }
+
+    /// Piece `k` (empty past the last). `vol` must be the volume the pieces
+    /// were planned for; a volume of another size is refused.
+    pub fn piece(&self, vol: &Volume, k: usize) -> Result<Vec<u8>> {
+        if super::plane_samples(vol) != self.plane || vol.voxels.len() != self.plane * self.planes {
+            return Err(Error::parameter("the volume changed while it was being exported"));
+        }
+        if k >= self.count() {
+            return Ok(Vec::new());
+        }
+        let start = k * self.per_piece;
+        let end = (start + self.per_piece).min(self.planes);
+        let size = vol.voxels.sample_type().size();
+        let head = if k == 0 { self.header.len() } else { 0 };
+        let bytes = head + (end - start) * self.plane * size;
+        super::to_vec(bytes, |w| {
+            if k == 0 {
+                w.write_all(&self.header).map_err(super::io_err("writing NIfTI"))?;
+            }
+            super::write_planes(vol, self.flip, start..end, w)
+        })
+    }
+}
+
 /// Serialises `vol` as a single-file NIfTI (gzipped when `opts.gzip`).
 pub fn write_nifti(vol: &Volume, opts: NiftiOptions) -> Result<Vec<u8>> {
     let data_len = vol.voxels.len().saturating_mul(vol.voxels.sample_type().size());
@@ -385,5 +447,46 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn pieces_in_order_are_the_whole_file() {
+        // An oblique 4-D DICOM-like volume (rows flipped on output) and a
+        // float volume, with pieces smaller than, equal to and larger than a plane.
+        let g = Geometry::from_dicom([0.8, 0.6, 0.0, -0.36, 0.48, -0.8], [3.0, -4.0, 5.0], [0.7, 0.9], 1.5);
+        let dims = [5usize, 3, 4, 2];
+        let n: usize = dims.iter().product();
+        let dicom = Volume {
+            voxels: Voxels::I16((0..n as i16).map(|x| x * 7 - 50).collect()),
+            dims,
+            components: 1,
+            geometry: g,
+            meta: Meta { format: "DICOM".into(), ..Meta::default() },
+        };
+        let float = Volume {
+            voxels: Voxels::F32((0..n).map(|x| x as f32 * 0.25).collect()),
+            meta: Meta::default(),
+            ..dicom.clone()
+        };
+        for vol in [&dicom, &float] {
+            let whole = write_nifti(vol, NiftiOptions::default()).unwrap();
+            let plane_bytes = 15 * vol.voxels.sample_type().size();
+            for piece_bytes in [1, plane_bytes, 3 * plane_bytes + 1, 1 << 20] {
+                let pieces =
+                    NiftiPieces::new(vol, NiftiOptions { gzip: true, ..Default::default() }, piece_bytes).unwrap();
+                assert_eq!(pieces.file_len(vol), whole.len() as u64);
+                let mut joined = Vec::new();
+                for k in 0..pieces.count() {
+                    let p = pieces.piece(vol, k).unwrap();
+                    assert!(!p.is_empty());
+                    joined.extend_from_slice(&p);
+                }
+                assert!(pieces.piece(vol, pieces.count()).unwrap().is_empty());
+                assert_eq!(joined, whole, "piece size {piece_bytes}");
+            }
+        }
+        let pieces = NiftiPieces::new(&dicom, NiftiOptions::default(), 64).unwrap();
+        let other = Volume { dims: [5, 3, 4, 1], voxels: Voxels::I16(vec![0; 60]), ..dicom.clone() };
+        assert!(pieces.piece(&other, 0).is_err());
     }
 }

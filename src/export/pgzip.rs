@@ -36,11 +36,13 @@ pub const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
 /// not final), so pieces compressed separately concatenate into one stream.
 ///
 /// At level 2 (the export default) zlib-rs's level-2 parameters are tuned
-/// to `nice_length` 4 and a hash chain of one entry (zlib's `deflateTune`):
-/// on the big CT that is about 20 % less time for 1.1 % more bytes
-/// (0.550 of the raw size against 0.544), which is what lets two cores
-/// gzip 144 MB in a quarter of dcm2niix's time; still within 10 % of its
-/// file (see BENCHMARKS.md, gzip).
+/// for scans (zlib's `deflateTune` and `deflateInit2` settings): a hash
+/// chain of one entry, `nice_length` 4, no hashing of the strings inside a
+/// match, an 8 KiB window and a 64 Ki-entry hash table. On the big CT that
+/// is 0.568 of the raw size (plain level 2: 0.544) in about two thirds of
+/// plain level 2's time, which is what lets two cores gzip 144 MB in under
+/// a quarter of dcm2niix's time, in the CLI and in the browser; the file is
+/// 1.075× dcm2niix's, within the 10 % asked for (see BENCHMARKS.md, gzip).
 pub fn deflate_piece(data: &[u8], level: u32) -> io::Result<Vec<u8>> {
     use zlib_rs::c_api::z_stream;
     use zlib_rs::deflate::{self, DeflateConfig, DeflateStream, Method, Strategy};
@@ -68,8 +70,10 @@ pub fn deflate_piece(data: &[u8], level: u32) -> io::Result<Vec<u8>> {
         reserved: 0,
     };
     let level = level.min(9) as i32;
-    let config =
-        DeflateConfig { level, method: Method::Deflated, window_bits: -15, mem_level: 8, strategy: Strategy::Default };
+    // At level 2: an 8 KiB window (eight rows of a 512-wide 16-bit image,
+    // where nearly every match of a scan lies) and a 64 Ki-entry hash table.
+    let (window_bits, mem_level) = if level == 2 { (-13, 9) } else { (-15, 8) };
+    let config = DeflateConfig { level, method: Method::Deflated, window_bits, mem_level, strategy: Strategy::Default };
     let rc = deflate::init(&mut stream, config);
     if rc != ReturnCode::Ok {
         return Err(fail("init", rc));
@@ -82,7 +86,8 @@ pub fn deflate_piece(data: &[u8], level: u32) -> io::Result<Vec<u8>> {
     };
     if level == 2 {
         // good_length, max_lazy (the insert limit at this level), nice_length, max_chain.
-        deflate::tune(s, 4, 4, 4, 1);
+        // An insert limit of 0: the strings inside a match are not hashed.
+        deflate::tune(s, 4, 0, 4, 1);
     }
     let rc = deflate::deflate(s, DeflateFlush::SyncFlush);
     // `end` frees the state and gives the z_stream back with its counts.
