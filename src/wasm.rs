@@ -346,6 +346,18 @@ impl Engine {
         loader.listed_files() > before
     }
 
+    /// [`Engine::add_file_lazy`] from a file's first bytes and its length:
+    /// true when they were enough to list it (a DICOM file whose native
+    /// little-endian pixel data comes last, its header within `head`), so
+    /// the pixels are not copied into wasm until the series is opened. On
+    /// false nothing is recorded: call `add_file_lazy` with the whole file.
+    pub fn add_file_head(&mut self, name: &str, head: &[u8], total: f64) -> bool {
+        let loader = self.loader.get_or_insert_with(|| Loader::new_lazy(Limits::default()));
+        loader.make_lazy();
+        loader.set_keep_bytes(false);
+        total.is_finite() && total >= 0.0 && loader.add_head(name, head, total as usize)
+    }
+
     /// Voxel spacing (x, y, slice; mm) for PNG / JPEG / TIFF slice stacks in
     /// the current batch: the images carry none.
     pub fn set_stack_spacing(&mut self, x: f64, y: f64, z: f64) -> Result<(), JsError> {

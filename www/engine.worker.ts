@@ -55,6 +55,9 @@ function pruneListed(e: Engine): void {
   for (const name of listedBytes.keys()) if (!needed.has(name)) listedBytes.delete(name);
 }
 
+/** How much of a file is given to wasm first to list it from its header. */
+const HEAD_BYTES = 64 << 10;
+
 /** A .zip is opened here (fflate, no network) and each entry added as a file
  * named `archive.zip/path/in/zip`; a broken archive is added as-is so the
  * loader reports it with the other unreadable files. `lazy`: DICOM files are
@@ -62,6 +65,9 @@ function pruneListed(e: Engine): void {
 function addFile(e: Engine, name: string, bytes: Uint8Array, lazy: boolean): void {
   const add = (n: string, b: Uint8Array): void => {
     if (!lazy) e.add_file(n, b);
+    // The header alone when that lists the file (its pixels are copied into
+    // wasm once, when its series is opened), else the whole file.
+    else if (b.length > HEAD_BYTES && e.add_file_head(n, b.subarray(0, HEAD_BYTES), b.length)) listedBytes.set(n, b);
     else if (e.add_file_lazy(n, b)) listedBytes.set(n, b);
   };
   if (isZip(bytes)) {

@@ -496,6 +496,30 @@ impl Loader {
         }
     }
 
+    /// Lists a DICOM file from its first bytes and its length, for a lazy
+    /// loader that does not keep bytes ([`Loader::set_keep_bytes`]): the
+    /// page then copies a file's header into wasm, not its pixels. Works
+    /// when the pixel data is native, little endian and the file's last
+    /// element, and `head` holds everything before it. Returns false, with
+    /// nothing recorded, otherwise: then [`Loader::add`] the whole file.
+    pub fn add_head(&mut self, name: &str, head: &[u8], total: usize) -> bool {
+        if !self.lazy || !self.drop_bytes || detect(head, name) != Format::Dicom {
+            return false;
+        }
+        if dicom::dicomdir::looks_like_dicomdir(head) {
+            return false;
+        }
+        match dicom::file::read_slice_header_from_head(head, total, name, &self.limits) {
+            Some(slice) => {
+                self.names.push(reference_key(name));
+                self.slices.push(slice);
+                self.dicom_files.push((name.to_string(), None));
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Parses one file independently of any other (thread-safe, no state):
     /// DICOM images and single-file NIfTI are read here, everything else is
     /// left to [`Loader::add_parsed`].

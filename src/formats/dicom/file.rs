@@ -87,10 +87,33 @@ pub fn read_slice_header(bytes: &[u8], name: &str, limits: &Limits) -> Result<Sl
 /// Parses a data set (file meta read or guessed) without decoding pixels;
 /// returns it with its transfer syntax UID.
 pub(super) fn parse_object(bytes: &[u8]) -> Result<(InMemDicomObject, String)> {
-    parse(bytes)
+    parse(bytes).map(|p| (p.obj, p.uid))
 }
 
-fn parse(bytes: &[u8]) -> Result<(InMemDicomObject, String)> {
+/// A parsed data set, its transfer syntax, and — for native little-endian
+/// data whose Pixel Data is the last element — where the pixel bytes are in
+/// the file: the parser was then given the bytes before that element only,
+/// so the pixel data is neither copied nor converted by it.
+struct Parsed {
+    obj: InMemDicomObject,
+    uid: String,
+    /// The Pixel Data value: `bytes[pixels..]`.
+    pixels: Option<usize>,
+}
+
+/// The tail that can be cut off for the parser: native little-endian syntaxes only.
+fn native_tail(uid: &str, tail: Option<walk::PixelTail>, base: usize) -> Option<walk::PixelTail> {
+    let native_le = uid == pixel::EXPLICIT_VR_LE || uid == pixel::IMPLICIT_VR_LE;
+    tail.filter(|_| native_le).map(|t| walk::PixelTail { element: base + t.element, value: base + t.value })
+}
+
+fn parse(bytes: &[u8]) -> Result<Parsed> {
+    parse_in(bytes, bytes.len())
+}
+
+/// [`parse`] of the first bytes of a file of `total` bytes: enough when the
+/// pixel data is the tail and everything before it is in `bytes`.
+fn parse_in(bytes: &[u8], total: usize) -> Result<Parsed> {
     if let Some(at) = meta_start(bytes) {
         let rest = bytes.get(at..).unwrap_or(&[]);
         // Every length checked against the bytes present before dicom-rs
@@ -98,12 +121,12 @@ fn parse(bytes: &[u8]) -> Result<(InMemDicomObject, String)> {
         let after_dicm = rest.get(4..).unwrap_or(&[]);
         let (uid, end) = walk_meta(after_dicm)?;
         pixel::check_supported(&uid)?;
-        check_data_set(after_dicm.get(end..).unwrap_or(&[]), &uid)?;
+        let tail = check_data_set(after_dicm.get(end..).unwrap_or(&[]), &uid, total.saturating_sub(at + 4 + end))?;
         let meta = match FileMetaTable::from_reader(rest) {
             Ok(meta) => meta,
             // A non-conforming meta group (no group length, …): walk it ourselves.
             Err(e) => {
-                return parse_after_meta(rest.get(4..).unwrap_or(&[])).map_err(|e2| match e2.kind {
+                return parse_after_meta(rest.get(4..).unwrap_or(&[]), at + 4, total).map_err(|e2| match e2.kind {
                     ErrorKind::BadInput => {
                         Error::bad_input(format!("file meta group (0002,xxxx): {e}; {}", e2.message))
                     }
@@ -111,39 +134,47 @@ fn parse(bytes: &[u8]) -> Result<(InMemDicomObject, String)> {
                 })
             }
         };
-        let uid = meta.transfer_syntax().trim_end_matches(['\0', ' ']).to_string();
+        let meta_uid = meta.transfer_syntax().trim_end_matches(['\0', ' ']).to_string();
         // Before parsing the data set: a syntax we cannot decode may
         // also be one dicom-rs cannot even parse.
-        pixel::check_supported(&uid)?;
+        pixel::check_supported(&meta_uid)?;
+        let tail = if meta_uid == uid { native_tail(&uid, tail, at + 4 + end) } else { None };
+        let head = match tail {
+            Some(t) => bytes.get(at..t.element).unwrap_or(rest),
+            None => rest,
+        };
         let obj = OpenFileOptions::new()
             .read_preamble(ReadPreamble::Never)
-            .from_reader(rest)
+            .from_reader(head)
             .map_err(|e| Error::bad_input(format!("data set: {e}")))?;
-        return Ok((obj.into_inner(), uid));
+        return Ok(Parsed { obj: obj.into_inner(), uid: meta_uid, pixels: tail.map(|t| t.value) });
     }
     if bytes.get(0..2) == Some(&[0x02, 0x00]) && bytes.get(4..6).is_some_and(is_vr) {
         // File meta group without preamble and without "DICM".
-        return parse_after_meta(bytes);
+        return parse_after_meta(bytes, 0, total);
     }
     let uid = guess_syntax(bytes)
         .ok_or_else(|| Error::bad_input("not DICOM: no \"DICM\" marker and no plausible data element at offset 0"))?;
     let ts = TransferSyntaxRegistry
         .get(uid)
         .ok_or_else(|| Error::unsupported(format!("transfer syntax {uid} is not registered")))?;
-    check_data_set(bytes, uid)?;
-    let obj = InMemDicomObject::read_dataset_with_ts(bytes, ts)
+    let tail = native_tail(uid, check_data_set(bytes, uid, total)?, 0);
+    let head = bytes.get(..tail.map_or(bytes.len(), |t| t.element)).unwrap_or(bytes);
+    let obj = InMemDicomObject::read_dataset_with_ts(head, ts)
         .map_err(|e| Error::bad_input(format!("data set (no file meta, read as {}): {e}", ts.name())))?;
-    Ok((obj, uid.to_string()))
+    Ok(Parsed { obj, uid: uid.to_string(), pixels: tail.map(|t| t.value) })
 }
 
 /// Checks the element lengths of a data set encoded in `uid` (inflated
 /// first, with a cap, when deflated) against the bytes present.
-fn check_data_set(data: &[u8], uid: &str) -> Result<()> {
+/// `total`: the data set's length in the file (more than `data` holds when
+/// only the file's first bytes are given).
+fn check_data_set(data: &[u8], uid: &str, total: usize) -> Result<Option<walk::PixelTail>> {
     if uid == pixel::DEFLATED_EXPLICIT_VR_LE {
         let inflated = walk::inflate_data_set(data, Limits::default().max_bytes)?;
-        return walk::check_lengths(&inflated, walk::Encoding::of(uid));
+        return walk::check_lengths(&inflated, walk::Encoding::of(uid)).map(|()| None);
     }
-    walk::check_lengths(data, walk::Encoding::of(uid))
+    walk::walk_to(data, total.max(data.len()), walk::Encoding::of(uid))
 }
 
 /// Walks a file meta group (explicit VR little endian, PS3.10 §7.1) that
@@ -182,11 +213,13 @@ fn walk_meta(b: &[u8]) -> Result<(String, usize)> {
     }
 }
 
-fn parse_after_meta(b: &[u8]) -> Result<(InMemDicomObject, String)> {
+/// `b` starts at the file meta group, `base` bytes into a file of `total` bytes.
+fn parse_after_meta(b: &[u8], base: usize, total: usize) -> Result<Parsed> {
     let (uid, end) = walk_meta(b)?;
     pixel::check_supported(&uid)?;
     let data = b.get(end..).unwrap_or(&[]);
-    check_data_set(data, &uid)?;
+    let tail = native_tail(&uid, check_data_set(data, &uid, total.saturating_sub(base + end))?, 0);
+    let data = data.get(..tail.map_or(data.len(), |t| t.element)).unwrap_or(data);
     let (reader_uid, source): (&str, Box<dyn std::io::Read + '_>) = if uid == pixel::DEFLATED_EXPLICIT_VR_LE {
         (pixel::EXPLICIT_VR_LE, Box::new(flate2::read::DeflateDecoder::new(data)))
     } else {
@@ -197,7 +230,7 @@ fn parse_after_meta(b: &[u8]) -> Result<(InMemDicomObject, String)> {
         .ok_or_else(|| Error::unsupported(format!("transfer syntax {uid} is not registered")))?;
     let obj =
         InMemDicomObject::read_dataset_with_ts(source, ts).map_err(|e| Error::bad_input(format!("data set: {e}")))?;
-    Ok((obj, uid))
+    Ok(Parsed { obj, uid, pixels: tail.map(|t| base + end + t.value) })
 }
 
 pub(super) fn prim(obj: &InMemDicomObject, tag: Tag) -> Option<&PrimitiveValue> {
@@ -325,15 +358,64 @@ fn float_pixels(info: &ImageInfo, value: Value<InMemDicomObject, Vec<u8>>, limit
 }
 
 fn read(bytes: &[u8], name: &str, limits: &Limits, decode: bool) -> Result<Slice> {
-    let (mut obj, ts) = parse(bytes)?;
-    pixel::check_supported(&ts)?;
-    let big_endian = ts == pixel::EXPLICIT_VR_BE;
+    read_in(bytes, bytes.len(), name, limits, decode)
+}
 
+/// [`read_slice_header`] from a file's first bytes and its length, for a
+/// file whose pixel data is native, little endian and last (nearly every
+/// uncompressed image): its header is parsed and checked without the pixel
+/// bytes being copied anywhere. None when `head` is not enough (another
+/// layout, a header longer than `head`, or a file to refuse): then read the
+/// whole file, which reports any error.
+pub fn read_slice_header_from_head(head: &[u8], total: usize, name: &str, limits: &Limits) -> Option<Slice> {
+    if total <= head.len() {
+        return None;
+    }
+    read_in(head, total, name, limits, false).ok()
+}
+
+/// `bytes` are the first bytes of a file of `total` bytes (all of it when
+/// decoding).
+fn read_in(bytes: &[u8], total: usize, name: &str, limits: &Limits, decode: bool) -> Result<Slice> {
+    let total = if decode { bytes.len() } else { total.max(bytes.len()) };
+    let Parsed { mut obj, uid: ts, pixels: tail } = parse_in(bytes, total)?;
+    if tail.is_none() && total > bytes.len() {
+        return Err(Error::bad_input("the header alone does not hold the image's layout"));
+    }
+    pixel::check_supported(&ts)?;
+
+    let stored = if let Some(at) = tail {
+        // Native little-endian pixel data at the end of the file, read in place.
+        if obj.get(tags::FLOAT_PIXEL_DATA).is_some() || obj.get(tags::DOUBLE_FLOAT_PIXEL_DATA).is_some() {
+            return Err(Error::bad_input("the file has both integer and float pixel data"));
+        }
+        let info = image_info(&obj)?;
+        let len = total.saturating_sub(at);
+        if len == 0 {
+            return Err(Error::bad_input("the pixel data element is empty"));
+        }
+        if decode {
+            pixel::decode_native(&info, Native::Bytes(bytes.get(at..).unwrap_or(&[]).into()), false, limits)?
+        } else {
+            pixel::check_native(&info, len, limits)?;
+            Voxels::U8(Vec::new())
+        }
+    } else {
+        read_pixel_element(&mut obj, &ts, decode, limits)?
+    };
+    let info = image_info(&obj)?;
+    finish_read(obj, &ts, info, stored, name, decode)
+}
+
+/// The pixel data of a data set that still holds its pixel element: stored
+/// values (empty when not `decode`, after the checks that need no decoding).
+fn read_pixel_element(obj: &mut InMemDicomObject, ts: &str, decode: bool, limits: &Limits) -> Result<Voxels> {
+    let big_endian = ts == pixel::EXPLICIT_VR_BE;
     let pixel_tag = [tags::PIXEL_DATA, tags::FLOAT_PIXEL_DATA, tags::DOUBLE_FLOAT_PIXEL_DATA]
         .into_iter()
         .find(|t| obj.get(*t).is_some())
         .ok_or_else(|| Error::bad_input("the file has no pixel data (7FE0,0010)"))?;
-    let info = image_info(&obj)?;
+    let info = image_info(obj)?;
     let element = obj.take(pixel_tag).ok_or_else(|| Error::bad_input("the file has no pixel data"))?;
     let value = element.into_value();
 
@@ -347,10 +429,10 @@ fn read(bytes: &[u8], name: &str, limits: &Limits, decode: bool) -> Result<Slice
     } else {
         match value {
             Value::PixelSequence(seq) => {
-                if !pixel::is_encapsulated(&ts) {
+                if !pixel::is_encapsulated(ts) {
                     return Err(Error::bad_input(format!(
                         "encapsulated pixel data in a native transfer syntax ({})",
-                        pixel::transfer_syntax_name(&ts)
+                        pixel::transfer_syntax_name(ts)
                     )));
                 }
                 let enc = Encapsulated {
@@ -358,43 +440,54 @@ fn read(bytes: &[u8], name: &str, limits: &Limits, decode: bool) -> Result<Slice
                     fragments: seq.fragments().iter().map(|f| f.as_slice()).collect(),
                 };
                 if decode {
-                    pixel::decode_encapsulated(&info, &ts, &enc, limits)?
+                    pixel::decode_encapsulated(&info, ts, &enc, limits)?
                 } else {
-                    pixel::check_encapsulated(&info, &ts, &enc, limits)?;
+                    pixel::check_encapsulated(&info, ts, &enc, limits)?;
                     Voxels::U8(Vec::new())
                 }
             }
             Value::Primitive(p) => {
-                if pixel::is_encapsulated(&ts) {
+                if pixel::is_encapsulated(ts) {
                     return Err(Error::bad_input(format!(
                         "native pixel data in an encapsulated transfer syntax ({})",
-                        pixel::transfer_syntax_name(&ts)
+                        pixel::transfer_syntax_name(ts)
                     )));
                 }
                 let data = match p {
                     PrimitiveValue::Empty => return Err(Error::bad_input("the pixel data element is empty")),
-                    PrimitiveValue::U8(v) => Native::Bytes(v.into_vec()),
+                    PrimitiveValue::U8(v) => Native::Bytes(v.into_vec().into()),
                     PrimitiveValue::U16(v) => Native::Words(v.into_vec()),
                     PrimitiveValue::I16(v) => Native::Words(v.into_iter().map(|x| x as u16).collect()),
                     other => {
                         // Unusual VRs (OL, OV, …): back to file-order bytes.
                         let b = other.to_bytes();
-                        Native::Bytes(if big_endian { swap_to_file_order(&other, &b) } else { b.into_owned() })
+                        Native::Bytes(if big_endian { swap_to_file_order(&other, &b) } else { b.into_owned() }.into())
                     }
                 };
-                // Native data are checked by converting them (a copy): the
-                // header-only read drops the result.
-                let v = pixel::decode_native(&info, data, big_endian, limits)?;
                 if decode {
-                    v
+                    pixel::decode_native(&info, data, big_endian, limits)?
                 } else {
+                    pixel::check_native(&info, data.byte_len(), limits)?;
                     Voxels::U8(Vec::new())
                 }
             }
             Value::Sequence(_) => return Err(Error::bad_input("the pixel data element is a sequence")),
         }
     };
+    Ok(stored)
+}
 
+/// The rest of [`read`]: the modality LUT or rescale (when `decode`) and
+/// every attribute a [`Slice`] carries.
+fn finish_read(
+    obj: InMemDicomObject,
+    ts: &str,
+    info: ImageInfo,
+    stored: Voxels,
+    name: &str,
+    decode: bool,
+) -> Result<Slice> {
+    let big_endian = ts == pixel::EXPLICIT_VR_BE;
     // Modality LUT (PS3.3 C.11.1), greyscale only.
     let mut warnings = Vec::new();
     let slope = number(&obj, tags::RESCALE_SLOPE);
@@ -458,7 +551,7 @@ fn read(bytes: &[u8], name: &str, limits: &Limits, decode: bool) -> Result<Slice
         study_id: text(&obj, tags::STUDY_ID),
         institution: text(&obj, tags::INSTITUTION_NAME),
         manufacturer: text(&obj, tags::MANUFACTURER),
-        transfer_syntax: Some(pixel::transfer_syntax_name(&ts).into_owned()),
+        transfer_syntax: Some(pixel::transfer_syntax_name(ts).into_owned()),
         patient: Patient {
             name: text(&obj, tags::PATIENT_NAME),
             id: text(&obj, tags::PATIENT_ID),
@@ -640,5 +733,46 @@ mod tests {
         let e = read_slice(b"hello world, not dicom at all", "x", &Limits::default()).unwrap_err();
         assert_eq!(e.kind, crate::error::ErrorKind::BadInput);
         assert_eq!(e.file.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn pixel_data_read_in_place_equals_the_parsers_reading() {
+        // Each native little-endian corpus file, as it is (pixel data last:
+        // read in place) and with a trailing padding element appended (the
+        // parser reads the pixel data): the same slice, or the same error.
+        let mut in_place = 0;
+        for (dir, pad) in [
+            ("ExplicitVRLittleEndian", &[0xFC, 0xFF, 0xFC, 0xFF, b'O', b'B', 0, 0, 0, 0, 0, 0][..]),
+            ("ImplicitVRLittleEndian", &[0xFC, 0xFF, 0xFC, 0xFF, 0, 0, 0, 0][..]),
+        ] {
+            let Ok(entries) = std::fs::read_dir(format!("../shared/corpus/data/dicom/{dir}")) else { continue };
+            for e in entries.flatten() {
+                let bytes = std::fs::read(e.path()).unwrap();
+                let mut padded = bytes.clone();
+                padded.extend_from_slice(pad);
+                if parse(&padded).is_ok_and(|p| p.pixels.is_some()) {
+                    panic!("{:?}: padding left the pixel data last", e.path());
+                }
+                in_place += usize::from(parse(&bytes).is_ok_and(|p| p.pixels.is_some()));
+                let limits = Limits::default();
+                for decode in [true, false] {
+                    let a = read(&bytes, "f", &limits, decode);
+                    let b = read(&padded, "f", &limits, decode);
+                    match (a, b) {
+                        (Ok(a), Ok(b)) => {
+                            assert_eq!(a.pixels, b.pixels, "{:?}", e.path());
+                            assert_eq!(format!("{:?}", a.meta), format!("{:?}", b.meta), "{:?}", e.path());
+                            assert_eq!(
+                                (a.position, a.rescale, a.rows, a.columns),
+                                (b.position, b.rescale, b.rows, b.columns)
+                            );
+                        }
+                        (Err(a), Err(b)) => assert_eq!(a.kind, b.kind, "{:?}", e.path()),
+                        (a, b) => panic!("{:?}: {:?} vs {:?}", e.path(), a.map(|_| ()), b.map(|_| ())),
+                    }
+                }
+            }
+        }
+        assert!(in_place >= 10, "only {in_place} corpus files had their pixel data read in place");
     }
 }

@@ -174,15 +174,27 @@ impl ImageInfo {
 }
 
 /// Native (uncompressed) pixel data as the parser left it.
-pub enum Native {
-    /// OB / UN bytes in file order.
-    Bytes(Vec<u8>),
+pub enum Native<'a> {
+    /// OB / UN bytes in file order (or the file's own bytes, read in place).
+    Bytes(Cow<'a, [u8]>),
     /// OW words, already converted from the file's byte order.
     Words(Vec<u16>),
 }
 
-/// Decodes native pixel data (PS3.5 §8.1.1) into stored values.
-pub fn decode_native(info: &ImageInfo, data: Native, big_endian: bool, limits: &Limits) -> Result<Voxels> {
+impl Native<'_> {
+    /// The data's length in bytes.
+    pub fn byte_len(&self) -> usize {
+        match self {
+            Native::Bytes(b) => b.len(),
+            Native::Words(w) => w.len() * 2,
+        }
+    }
+}
+
+/// The checks [`decode_native`] makes before converting anything: a
+/// supported layout, a size within the limits, and `byte_len` bytes enough
+/// for every sample. Returns the number of stored samples.
+pub fn check_native(info: &ImageInfo, byte_len: usize, limits: &Limits) -> Result<usize> {
     info.check()?;
     let ycc422 = info.photometric == "YBR_FULL_422" && info.samples_per_pixel == 3;
     let n = info.sample_count(limits)?;
@@ -196,11 +208,28 @@ pub fn decode_native(info: &ImageInfo, data: Native, big_endian: bool, limits: &
     } else {
         n
     };
+    let (needed, what) = match info.bits_allocated {
+        1 => (stored_n.div_ceil(8) as u64, "pixel data (1 bit per sample)"),
+        8 => (stored_n as u64, "pixel data"),
+        16 => (stored_n as u64 * 2, "pixel data"),
+        32 => (stored_n as u64 * 4, "pixel data"),
+        other => {
+            return Err(Error::unsupported(format!(
+                "BitsAllocated (0028,0100) = {other} is not supported for native pixel data"
+            )))
+        }
+    };
+    check_present(needed, byte_len as u64, what)?;
+    Ok(stored_n)
+}
+
+/// Decodes native pixel data (PS3.5 §8.1.1) into stored values.
+pub fn decode_native(info: &ImageInfo, data: Native, big_endian: bool, limits: &Limits) -> Result<Voxels> {
+    let stored_n = check_native(info, data.byte_len(), limits)?;
+    let ycc422 = info.photometric == "YBR_FULL_422" && info.samples_per_pixel == 3;
     let raw = match info.bits_allocated {
         1 => {
             let bytes = file_bytes(data, false);
-            let needed = stored_n.div_ceil(8);
-            check_present(needed as u64, bytes.len() as u64, "pixel data (1 bit per sample)")?;
             let mut out = try_with_capacity::<u8>(stored_n, limits, "pixel data")?;
             // PS3.5 §8.1.1: bits are packed from the least significant bit.
             out.extend((0..stored_n).map(|i| bytes.get(i / 8).map_or(0, |b| (b >> (i % 8)) & 1)));
@@ -209,20 +238,20 @@ pub fn decode_native(info: &ImageInfo, data: Native, big_endian: bool, limits: &
         8 => {
             // 8-bit samples in OW words: the samples are in the words'
             // little-endian byte order whatever the syntax (as pydicom).
-            let mut bytes = file_bytes(data, false);
-            check_present(stored_n as u64, bytes.len() as u64, "pixel data")?;
+            let mut bytes = match file_bytes(data, false) {
+                Cow::Owned(b) => b,
+                Cow::Borrowed(b) => b.get(..stored_n).unwrap_or(b).to_vec(),
+            };
             bytes.truncate(stored_n);
             Voxels::U8(bytes)
         }
         16 => {
             let words = match data {
                 Native::Words(mut w) => {
-                    check_present(stored_n as u64 * 2, w.len() as u64 * 2, "pixel data")?;
                     w.truncate(stored_n);
                     w
                 }
                 Native::Bytes(b) => {
-                    check_present(stored_n as u64 * 2, b.len() as u64, "pixel data")?;
                     let mut w = try_with_capacity::<u16>(stored_n, limits, "pixel data")?;
                     w.extend(b.chunks_exact(2).take(stored_n).map(|c| {
                         let c = [c[0], c[1]];
@@ -237,9 +266,9 @@ pub fn decode_native(info: &ImageInfo, data: Native, big_endian: bool, limits: &
             };
             Voxels::U16(words)
         }
-        32 => {
+        _ => {
+            // 32 (check_native refuses every other size).
             let bytes = file_bytes(data, big_endian);
-            check_present(stored_n as u64 * 4, bytes.len() as u64, "pixel data")?;
             let mut w = try_with_capacity::<u32>(stored_n, limits, "pixel data")?;
             w.extend(bytes.chunks_exact(4).take(stored_n).map(|c| {
                 let c = [c[0], c[1], c[2], c[3]];
@@ -251,11 +280,6 @@ pub fn decode_native(info: &ImageInfo, data: Native, big_endian: bool, limits: &
             }));
             Voxels::U32(w)
         }
-        other => {
-            return Err(Error::unsupported(format!(
-                "BitsAllocated (0028,0100) = {other} is not supported for native pixel data"
-            )))
-        }
     };
     let raw = if ycc422 { expand_422(raw, info, limits)? } else { raw };
     let raw = if info.planar && info.samples_per_pixel == 3 { interleave(raw, info, limits)? } else { raw };
@@ -264,16 +288,14 @@ pub fn decode_native(info: &ImageInfo, data: Native, big_endian: bool, limits: &
 }
 
 /// The pixel data bytes in file order (OW words go back to the file's order).
-fn file_bytes(data: Native, big_endian: bool) -> Vec<u8> {
+fn file_bytes(data: Native<'_>, big_endian: bool) -> Cow<'_, [u8]> {
     match data {
         Native::Bytes(b) => b,
-        Native::Words(w) => {
-            if big_endian {
-                w.iter().flat_map(|x| x.to_be_bytes()).collect()
-            } else {
-                w.iter().flat_map(|x| x.to_le_bytes()).collect()
-            }
-        }
+        Native::Words(w) => Cow::Owned(if big_endian {
+            w.iter().flat_map(|x| x.to_be_bytes()).collect()
+        } else {
+            w.iter().flat_map(|x| x.to_le_bytes()).collect()
+        }),
     }
 }
 
@@ -564,7 +586,7 @@ pub fn decode_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limit
                 let one = ImageInfo { frames: 1, ..info.clone() };
                 let mut out = try_with_capacity::<u8>(n, limits, "pixel data")?;
                 for (k, f) in frames.iter().enumerate() {
-                    match decode_native(&one, Native::Bytes(inflate(k, f)?), false, limits)? {
+                    match decode_native(&one, Native::Bytes(inflate(k, f)?.into()), false, limits)? {
                         Voxels::U8(v) => out.extend_from_slice(&v),
                         _ => {
                             return Err(Error::unsupported("Deflated Image Frame Compression of partial-byte samples"))
@@ -578,7 +600,7 @@ pub fn decode_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limit
             for (k, f) in frames.iter().enumerate() {
                 bytes.extend_from_slice(&inflate(k, f)?);
             }
-            decode_native(info, Native::Bytes(bytes), false, limits)
+            decode_native(info, Native::Bytes(bytes.into()), false, limits)
         }
         RLE_LOSSLESS => {
             let bps = match info.bits_allocated {
@@ -795,8 +817,8 @@ mod tests {
 
     #[test]
     fn short_data_names_both_numbers() {
-        let e =
-            decode_native(&info(16, 16, false), Native::Bytes(vec![1, 2, 3]), false, &Limits::default()).unwrap_err();
+        let e = decode_native(&info(16, 16, false), Native::Bytes(vec![1, 2, 3].into()), false, &Limits::default())
+            .unwrap_err();
         assert!(e.message.contains('4') && e.message.contains('3'), "{}", e.message);
     }
 

@@ -105,7 +105,32 @@ struct Open {
 /// dicom-rs does, though PS3.5 §6.2.2 says implicit VR for a UN sequence):
 /// the walk checks what the parser will allocate.
 pub(crate) fn check_lengths(b: &[u8], enc: Encoding) -> Result<()> {
+    walk_lengths(b, enc).map(|_| ())
+}
+
+/// Where native pixel data sits at the end of a data set: the top-level
+/// Pixel Data element's header starts at `element` and its value runs from
+/// `value` to the end of the bytes (the layout of nearly every
+/// uncompressed image file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PixelTail {
+    pub element: usize,
+    pub value: usize,
+}
+
+/// [`check_lengths`], also telling where the pixel data is when it is the
+/// last element of the data set, at the top level, with a defined length
+/// (None otherwise, or when the walk could not follow the encoding).
+pub(crate) fn walk_lengths(b: &[u8], enc: Encoding) -> Result<Option<PixelTail>> {
+    walk_to(b, b.len(), enc)
+}
+
+/// [`walk_lengths`] over the first bytes of a file of `total` bytes (the
+/// data set's part of it): the walk stops at top-level Pixel Data whose
+/// value ends at `total`, the tail; any other element must lie in `b`.
+pub(crate) fn walk_to(b: &[u8], total: usize, enc: Encoding) -> Result<Option<PixelTail>> {
     let n = b.len();
+    let mut tail = None;
     let mut p = 0usize;
     let mut open: Vec<Open> = Vec::new();
     while let Some(h) = b.get(p..p + 8) {
@@ -124,13 +149,14 @@ pub(crate) fn check_lengths(b: &[u8], enc: Encoding) -> Result<()> {
                 let vr = if LONG_VRS.iter().any(|v| **v == vr) { vr } else { *b"UN" };
                 match b.get(p + 8..p + 12) {
                     Some(l) => (enc.u32(l), 12, Some(vr)),
-                    None => return Ok(()),
+                    None => return Ok(None),
                 }
             }
         } else {
             (enc.u32(&h[4..8]), 8, None)
         };
-        let tag = format!("({group:04X},{element:04X})");
+        // Named only in errors (formatting it for every element cost a tenth of the walk).
+        let tag = || format!("({group:04X},{element:04X})");
         // The VR the parser will use: explicit, or from the dictionary.
         let parsed_vr = match vr {
             Some(v) => Some(v),
@@ -142,7 +168,7 @@ pub(crate) fn check_lengths(b: &[u8], enc: Encoding) -> Result<()> {
                 // Items of undefined length hold a data set; descend.
                 (0xFFFE, 0xE000) => open.push(Open { explicit: top.explicit, fragments: false }),
                 (0xFFFE, _) => {
-                    return Err(Error::bad_input(format!("delimiter {tag} has an undefined length")));
+                    return Err(Error::bad_input(format!("delimiter {} has an undefined length", tag())));
                 }
                 _ => {
                     // Only Pixel Data itself holds fragments (as dicom-rs reads it);
@@ -154,7 +180,8 @@ pub(crate) fn check_lengths(b: &[u8], enc: Encoding) -> Result<()> {
                     // one and zero-fill 4 GiB (found by the dicom_file fuzz target).
                     if !fragments && n.saturating_sub(p + header) < 8 {
                         return Err(Error::bad_input(format!(
-                            "data element {tag} at byte {p} has an undefined length but the file ends {} bytes later",
+                            "data element {} at byte {p} has an undefined length but the file ends {} bytes later",
+                            tag(),
                             n.saturating_sub(p + header)
                         )));
                     }
@@ -167,10 +194,19 @@ pub(crate) fn check_lengths(b: &[u8], enc: Encoding) -> Result<()> {
             p += header;
             continue;
         }
+        if open.is_empty()
+            && (group, element) == (0x7FE0, 0x0010)
+            && (p + header).saturating_add(len as usize) == total
+            && total > n
+        {
+            // The pixel data runs past the bytes given, to the end of the file.
+            return Ok(Some(PixelTail { element: p, value: p + header }));
+        }
         let remaining = n - (p + header).min(n);
         if u64::from(len) > remaining as u64 {
             return Err(Error::bad_input(format!(
-                "data element {tag} at byte {p} claims a value of {len} bytes but only {remaining} bytes remain"
+                "data element {} at byte {p} claims a value of {len} bytes but only {remaining} bytes remain",
+                tag()
             )));
         }
         let value_at = p + header;
@@ -181,12 +217,15 @@ pub(crate) fn check_lengths(b: &[u8], enc: Encoding) -> Result<()> {
             if len % size != 0 && follows && !top.fragments {
                 let vr = parsed_vr.map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
                 return Err(Error::bad_input(format!(
-                    "data element {tag} at byte {p} is {vr} with a length of {len} bytes, not a multiple of its \
-                     {size}-byte values: the data set is damaged"
+                    "data element {} at byte {p} is {vr} with a length of {len} bytes, not a multiple of its \
+                     {size}-byte values: the data set is damaged",
+                    tag()
                 )));
             }
         }
         let len = len as usize;
+        tail = (open.is_empty() && (group, element) == (0x7FE0, 0x0010) && value_at + len == n)
+            .then_some(PixelTail { element: p, value: value_at });
         match (group, element) {
             (0xFFFE, 0xE0DD) | (0xFFFE, 0xE00D) => {
                 open.pop();
@@ -201,7 +240,7 @@ pub(crate) fn check_lengths(b: &[u8], enc: Encoding) -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(tail)
 }
 
 /// Inflates a deflated data set (PS3.5 §A.5: raw Deflate, RFC 1951),
@@ -289,5 +328,25 @@ mod tests {
         let z = enc.finish().unwrap();
         assert_eq!(inflate_data_set(&z, 10_000).unwrap().len(), 10_000);
         assert!(inflate_data_set(&z, 9_999).is_err());
+    }
+
+    #[test]
+    fn pixel_data_ending_the_data_set_is_found_at_the_top_level_only() {
+        // (0010,0010) PN "AB", then (7FE0,0010) OW of 4 bytes ending the bytes.
+        let mut b = vec![0x10, 0x00, 0x10, 0x00, b'P', b'N', 2, 0, b'A', b'B'];
+        b.extend([0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]);
+        assert_eq!(walk_lengths(&b, LE).unwrap(), Some(PixelTail { element: 10, value: 22 }));
+        // Something after it: not a tail.
+        let mut after = b.clone();
+        after.extend([0xFC, 0xFF, 0xFC, 0xFF, b'O', b'B', 0, 0, 0, 0, 0, 0]);
+        assert_eq!(walk_lengths(&after, LE).unwrap(), None);
+        // Implicit VR: tag and a 32-bit length.
+        let imp = [0xE0, 0x7F, 0x10, 0x00, 2, 0, 0, 0, 9, 9];
+        assert_eq!(walk_lengths(&imp, IMPLICIT).unwrap(), Some(PixelTail { element: 0, value: 8 }));
+        // Inside an item of a sequence (an icon image): not the file's pixel data.
+        let mut nested = vec![0x88, 0x00, 0x00, 0x02, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF];
+        nested.extend([0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        nested.extend([0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 2, 0, 0, 0, 7, 7]);
+        assert_eq!(walk_lengths(&nested, LE).unwrap(), None);
     }
 }
