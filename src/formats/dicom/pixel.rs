@@ -226,7 +226,6 @@ pub fn check_native(info: &ImageInfo, byte_len: usize, limits: &Limits) -> Resul
 /// Decodes native pixel data (PS3.5 §8.1.1) into stored values.
 pub fn decode_native(info: &ImageInfo, data: Native, big_endian: bool, limits: &Limits) -> Result<Voxels> {
     let stored_n = check_native(info, data.byte_len(), limits)?;
-    let ycc422 = info.photometric == "YBR_FULL_422" && info.samples_per_pixel == 3;
     let raw = match info.bits_allocated {
         1 => {
             let bytes = file_bytes(data, false);
@@ -253,6 +252,17 @@ pub fn decode_native(info: &ImageInfo, data: Native, big_endian: bool, limits: &
                 }
                 Native::Bytes(b) => {
                     let mut w = try_with_capacity::<u16>(stored_n, limits, "pixel data")?;
+                    // Little-endian words on a little-endian machine, aligned
+                    // (as a file read into memory nearly always is): one copy.
+                    #[cfg(target_endian = "little")]
+                    if let Some(words) = b
+                        .get(..stored_n * 2)
+                        .filter(|_| !big_endian)
+                        .and_then(|x| <[u16] as zerocopy::FromBytes>::ref_from_bytes(x).ok())
+                    {
+                        w.extend_from_slice(words);
+                        return finish_native(Voxels::U16(w), info, limits);
+                    }
                     w.extend(b.chunks_exact(2).take(stored_n).map(|c| {
                         let c = [c[0], c[1]];
                         if big_endian {
@@ -281,6 +291,13 @@ pub fn decode_native(info: &ImageInfo, data: Native, big_endian: bool, limits: &
             Voxels::U32(w)
         }
     };
+    finish_native(raw, info, limits)
+}
+
+/// The stored samples of native data as [`decode_native`] returns them:
+/// 4:2:2 expanded, colour planes interleaved, unused bits masked or sign-extended.
+fn finish_native(raw: Voxels, info: &ImageInfo, limits: &Limits) -> Result<Voxels> {
+    let ycc422 = info.photometric == "YBR_FULL_422" && info.samples_per_pixel == 3;
     let raw = if ycc422 { expand_422(raw, info, limits)? } else { raw };
     let raw = if info.planar && info.samples_per_pixel == 3 { interleave(raw, info, limits)? } else { raw };
     let v = finish_bits(raw, info);
