@@ -2,7 +2,8 @@
 //! two minutes): DICOM parse per file, pixel decode per transfer syntax,
 //! modality LUT, windowing to RGBA (first render with a new window and
 //! re-render with the cached lookup table; a window drag over kept slices,
-//! one view and three), reslicing (axial / coronal / sagittal), histogram and
+//! one view and three, grey (the SIMD path where the CPU has one) and
+//! through the table), reslicing (axial / coronal / sagittal), histogram and
 //! gzip of a CT plane.
 //!
 //! `cargo bench --bench kernels` (all) or `cargo bench --bench kernels -- window`
@@ -26,7 +27,7 @@ use voxdrop::formats::dicom::file::read_slice;
 use voxdrop::ops::histogram::histogram;
 use voxdrop::ops::modality::rescale;
 use voxdrop::ops::window::VoiFunction;
-use voxdrop::render::{Display, Renderer, View};
+use voxdrop::render::{Colormap, Display, Renderer, View};
 use voxdrop::{Limits, Volume, Voxels, Window};
 
 fn quick<'a>(c: &'a mut Criterion, name: &str) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
@@ -145,6 +146,16 @@ fn window_and_reslice(c: &mut Criterion) {
                 b.iter(|| {
                     k += 1.0;
                     let d = Display::grey(Window { center: 40.0 + k % 100.0, width: 400.0 }, VoiFunction::Linear);
+                    kept.render_cached(1, black_box(&vol), view, index, 0, d, &mut out).unwrap()
+                })
+            });
+            // The same through the 65 536-entry table, which a colour map
+            // (or a window without an exact integer form) still takes.
+            g.bench_function(format!("{name}_kept_slice_new_window_each_time_bone_table"), |b| {
+                b.iter(|| {
+                    k += 1.0;
+                    let w = Window { center: 40.0 + k % 100.0, width: 400.0 };
+                    let d = Display { colormap: Colormap::Bone, ..Display::grey(w, VoiFunction::Linear) };
                     kept.render_cached(1, black_box(&vol), view, index, 0, d, &mut out).unwrap()
                 })
             });
