@@ -48,10 +48,10 @@
 //!    arithmetic.
 //!
 //! When no candidate fits, [`GreyRamp::fit`] gives None and the caller keeps
-//! the table. That happens when 16 bits cannot resolve the ramp (its
-//! thresholds need about `log2(len²)` bits: most windows wider than about
-//! 1 500 values), and for windows whose f64 arithmetic breaks ties at exact
-//! half levels unevenly (e.g. LINEAR with a half-integer centre and `width −
+//! the table. That happens when 16-bit lanes cannot resolve the ramp (S ≤ 22
+//! bits for thresholds that need about `log2(len²)`: some windows from about
+//! 4 000 values wide, most beyond 6 000), and for windows whose f64
+//! arithmetic breaks ties at exact half levels unevenly (e.g. LINEAR with a half-integer centre and `width −
 //! 1` a multiple of 15 or 17; LINEAR with integer centre and width never has
 //! a tie). So a fit is byte-identical to the table for every input by
 //! construction; `render::tests` checks it anyway for every value of u16, i16,
