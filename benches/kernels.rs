@@ -1,8 +1,10 @@
 //! Kernel benchmarks (criterion, small samples so the whole run stays near
 //! two minutes): DICOM parse per file, pixel decode per transfer syntax,
 //! modality LUT, windowing to RGBA (first render with a new window and
-//! re-render with the cached lookup table), reslicing (axial / coronal /
-//! sagittal), histogram and gzip of a CT plane.
+//! re-render with the cached lookup table; a window drag over kept slices,
+//! one view and three, grey (the SIMD path where the CPU has one) and
+//! through the table), reslicing (axial / coronal / sagittal), histogram and
+//! gzip of a CT plane.
 //!
 //! `cargo bench --bench kernels` (all) or `cargo bench --bench kernels -- window`
 //! (one group). Resampling has its own bench: `cargo bench --bench resample`.
@@ -25,7 +27,7 @@ use voxdrop::formats::dicom::file::read_slice;
 use voxdrop::ops::histogram::histogram;
 use voxdrop::ops::modality::rescale;
 use voxdrop::ops::window::VoiFunction;
-use voxdrop::render::{Display, Renderer, View};
+use voxdrop::render::{Colormap, Display, Renderer, View};
 use voxdrop::{Limits, Volume, Voxels, Window};
 
 fn quick<'a>(c: &'a mut Criterion, name: &str) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
@@ -137,8 +139,53 @@ fn window_and_reslice(c: &mut Criterion) {
                     r.render(black_box(&vol), view, index, 0, d, &mut out).unwrap()
                 })
             });
+            // The browser's drag path: the slice is kept (gathered once as
+            // table indices) and re-mapped with a new window every frame.
+            let mut kept = Renderer::new();
+            g.bench_function(format!("{name}_kept_slice_new_window_each_time"), |b| {
+                b.iter(|| {
+                    k += 1.0;
+                    let d = Display::grey(Window { center: 40.0 + k % 100.0, width: 400.0 }, VoiFunction::Linear);
+                    kept.render_cached(1, black_box(&vol), view, index, 0, d, &mut out).unwrap()
+                })
+            });
+            // The same through the 65 536-entry table, which a colour map
+            // (or a window without an exact integer form) still takes.
+            g.bench_function(format!("{name}_kept_slice_new_window_each_time_bone_table"), |b| {
+                b.iter(|| {
+                    k += 1.0;
+                    let w = Window { center: 40.0 + k % 100.0, width: 400.0 };
+                    let d = Display { colormap: Colormap::Bone, ..Display::grey(w, VoiFunction::Linear) };
+                    kept.render_cached(1, black_box(&vol), view, index, 0, d, &mut out).unwrap()
+                })
+            });
         }
     }
+    g.finish();
+
+    // A three-view redraw during a drag (what the browser's `views` request
+    // does): axial, coronal and sagittal kept slices, one new window.
+    let mut g = quick(c, "window_drag_three_views");
+    let views = [(View::Axial, 150), (View::Coronal, 256), (View::Sagittal, 256)];
+    let mut outs: Vec<Vec<u8>> = views
+        .iter()
+        .map(|&(view, _)| {
+            let geom = voxdrop::render::slice_geom(&vol, view);
+            vec![0u8; geom.width * geom.height * 4]
+        })
+        .collect();
+    g.throughput(Throughput::Elements(outs.iter().map(|o| o.len() as u64 / 4).sum()));
+    let mut kept = Renderer::new();
+    let mut k = 0.0;
+    g.bench_function("kept_slices_new_window_each_time", |b| {
+        b.iter(|| {
+            k += 1.0;
+            let d = Display::grey(Window { center: 40.0 + k % 100.0, width: 400.0 + k % 7.0 }, VoiFunction::Linear);
+            for (&(view, index), out) in views.iter().zip(outs.iter_mut()) {
+                kept.render_cached(1, black_box(&vol), view, index, 0, d, out).unwrap();
+            }
+        })
+    });
     g.finish();
 }
 

@@ -8,6 +8,7 @@
 //! so NIfTI (often RAS-stored) and DICOM volumes look the same.
 
 use crate::error::{Error, Result};
+use crate::ops::grey_ramp::{GreyRamp, Sample};
 use crate::ops::window::{VoiFunction, WindowTransform};
 use crate::volume::{Volume, Voxels, Window};
 use crate::with_voxels;
@@ -233,10 +234,16 @@ pub fn palette(colormap: Colormap, invert: bool) -> Vec<[u8; 4]> {
 
 /// Renders slices, keeping a value → RGBA lookup table for 8- and 16-bit
 /// volumes so re-windowing costs one table build (≤ 65 536 entries) plus one
-/// lookup per pixel.
+/// lookup per pixel. A grey LINEAR or LINEAR_EXACT window of 16-bit samples
+/// (and of the kept slices of 8-bit ones) skips the table where there is a
+/// SIMD loop for it (wasm simd128, x86-64 AVX2): it is computed on the
+/// samples ([`GreyRamp`]), with the same bytes, or the table is used.
 #[derive(Default)]
 pub struct Renderer {
     lut: Option<(LutKey, Vec<[u8; 4]>)>,
+    /// The integer form of the last grey linear window (None inside when it
+    /// has none: the table is used).
+    ramp: Option<(LutKey, Option<GreyRamp>)>,
     /// The last slice of each view, gathered as table indices (value − lo),
     /// keyed by the caller's volume id: a window drag re-maps these instead
     /// of walking the volume again (a sagittal slice walks with a stride of
@@ -360,6 +367,24 @@ impl Renderer {
         self.lut.as_ref().map(|(_, t)| t.as_slice()).unwrap_or(&[])
     }
 
+    /// The table-free form of `key`'s window, when it is grey and linear and
+    /// has an exact integer form.
+    fn grey_ramp(&mut self, key: LutKey) -> Option<GreyRamp> {
+        let d = key.display;
+        if d.colormap != Colormap::Grey || d.func == VoiFunction::Sigmoid || !GreyRamp::simd() {
+            return None;
+        }
+        match self.ramp {
+            Some((k, ramp)) if k == key => ramp,
+            _ => {
+                let tf = WindowTransform::display(d.window.center, d.window.width, d.func);
+                let ramp = GreyRamp::fit(&tf, key.lo, key.len, d.invert);
+                self.ramp = Some((key, ramp));
+                ramp
+            }
+        }
+    }
+
     /// Forgets the slices kept for volume `id` (call when it is freed).
     pub fn forget(&mut self, id: usize) {
         self.planes.retain(|(k, _)| k.id != id);
@@ -411,6 +436,13 @@ impl Renderer {
             }
         };
         let plane = std::mem::take(&mut self.planes[at].1);
+        if let Some(ramp) = self.grey_ramp(LutKey { display, lo, len }) {
+            // The drag's inner loop without a table (plane and `out` have
+            // the slice's size, checked above).
+            ramp.render(&plane, out);
+            self.planes[at].1 = plane;
+            return Ok(());
+        }
         let table = self.table(LutKey { display, lo, len });
         if let Ok(full) = <&[[u8; 4]; 1 << 16]>::try_from(table) {
             // 16-bit samples: every u16 index is in the table, so the loop
@@ -487,6 +519,22 @@ impl Renderer {
             }};
         }
         if comps == 1 {
+            let ramp = |r: &mut Self, lo: i64| r.grey_ramp(LutKey { display, lo, len: 1 << 16 });
+            match &vol.voxels {
+                Voxels::I16(v) => {
+                    if let Some(ramp) = ramp(self, i16::MIN as i64) {
+                        ramp_rows(v, &w, ramp, out);
+                        return Ok(());
+                    }
+                }
+                Voxels::U16(v) => {
+                    if let Some(ramp) = ramp(self, 0) {
+                        ramp_rows(v, &w, ramp, out);
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
             match &vol.voxels {
                 Voxels::I16(v) => lut_path!(v, i16::MIN as i64, 1 << 16),
                 Voxels::U16(v) => lut_path!(v, 0, 1 << 16),
@@ -518,6 +566,37 @@ impl Renderer {
             }
         });
         Ok(())
+    }
+}
+
+/// The slice `w` walks through `ramp` into `out` (width × height × 4 bytes):
+/// rows running forward along the samples go straight through its SIMD
+/// loop, other rows inside the volume are gathered first (a row of a
+/// sagittal slice strides a whole image row per pixel), and pixels outside
+/// the volume are black.
+fn ramp_rows<T: Sample>(v: &[T], w: &Walk, ramp: GreyRamp, out: &mut [u8]) {
+    if w.width == 0 {
+        return;
+    }
+    let mut gathered: Vec<T> = Vec::new();
+    for (py, row) in out.chunks_exact_mut(w.width * 4).take(w.height).enumerate() {
+        let first = w.base + py as isize * w.sy;
+        let last = first + (w.width as isize - 1) * w.sx;
+        if first.min(last) >= 0 && (first.max(last) as usize) < v.len() {
+            if w.sx == 1 {
+                ramp.render(&v[first as usize..=last as usize], row);
+            } else {
+                gathered.clear();
+                gathered.extend((0..w.width as isize).map(|px| v[(first + px * w.sx) as usize]));
+                ramp.render(&gathered, row);
+            }
+            continue;
+        }
+        for (px, pixel) in row.chunks_exact_mut(4).enumerate() {
+            let i = first + px as isize * w.sx;
+            let g = usize::try_from(i).ok().and_then(|i| v.get(i)).map(|&x| ramp.grey(x.index()));
+            pixel.copy_from_slice(&g.map_or([0, 0, 0, 255], |g| [g, g, g, 255]));
+        }
     }
 }
 
@@ -672,9 +751,12 @@ mod tests {
         let mut out = vec![0u8; 1 << 18];
         for func in [VoiFunction::Linear, VoiFunction::LinearExact, VoiFunction::Sigmoid] {
             for (c, w) in [(40.0, 400.0), (-600.5, 1500.0), (0.0, 0.3), (32767.0, 2.0), (-32768.0, 1.0), (0.0, 1e9)] {
-                for (invert, colormap) in [(false, Colormap::Grey), (true, Colormap::Hot)] {
+                for (invert, colormap) in [(false, Colormap::Grey), (true, Colormap::Grey), (true, Colormap::Hot)] {
                     let d = Display { window: Window { center: c, width: w }, func, invert, colormap };
                     r.render(&vol, View::Axial, 0, 0, d, &mut out).unwrap();
+                    let mut kept = vec![0u8; out.len()];
+                    r.render_cached(1, &vol, View::Axial, 0, 0, d, &mut kept).unwrap();
+                    assert!(kept == out, "kept slice {func:?} c={c} w={w} invert {invert} {colormap:?}");
                     let tf = WindowTransform::display(c, w, func);
                     let pal = palette(colormap, invert);
                     let m = mapping(&vol, View::Axial);
@@ -690,6 +772,94 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Windows for the exactness tests: hand-picked edge cases, then a
+    /// sweep of centres × widths.
+    fn test_windows() -> Vec<(f64, f64)> {
+        let mut ws = vec![
+            (40.0, 400.0),
+            (-600.5, 1500.0),
+            (0.0, 0.3),
+            (32767.0, 2.0),
+            (-32768.0, 1.0),
+            (0.0, 1e9),
+            (40.5, 256.0),
+            (2048.0, 4096.0),
+            (0.5, 1.0),
+            (127.5, 2.0),
+            (-20000.25, 1234.75),
+            (65535.0, 1.0),
+            (65535.5, 3.0),
+            (32767.5, 65536.0),
+            (-32768.0, 65535.0),
+            (1e7, 10.0),
+            (-1e7, 10.0),
+            (f64::NAN, 400.0),
+            (40.0, f64::NAN),
+            (40.0, f64::INFINITY),
+            (f64::INFINITY, 400.0),
+            (f64::NEG_INFINITY, 400.0),
+            (0.1, 0.1),
+            (40.0, 400.1),
+            (1.0 / 3.0, 2.0 / 3.0 + 100.0),
+        ];
+        let centres =
+            [-1024.0, -600.5, -1.5, -1.0, 0.0, 0.5, 1.0, 40.0, 40.5, 127.5, 1000.0, 32767.0, 32767.5, 60000.0];
+        let widths = (1..=20)
+            .map(f64::from)
+            .chain([25.0, 50.0, 85.0, 100.0, 127.0, 128.0, 255.0, 256.0, 257.0, 300.0, 399.0, 400.0, 401.0])
+            .chain([510.0, 511.0, 512.0, 1000.0, 1024.0, 2000.0, 2047.0, 4095.0, 4096.0, 10000.0, 40000.0])
+            .chain([65535.0, 65536.0, 70000.0]);
+        for w in widths {
+            for c in centres {
+                ws.push((c, w));
+            }
+        }
+        ws
+    }
+
+    #[test]
+    fn grey_ramps_match_the_table_for_every_value() {
+        // Every value of each 8- and 16-bit sample type, through the table
+        // the uncached path builds and through the integer form (the SIMD
+        // loop in wasm), for every test window, function and inversion.
+        let mut r = Renderer::new();
+        let (mut fitted, mut tried, mut linear_integer_misses) = (0, 0, Vec::new());
+        for (lo, len) in [(0i64, 1usize << 16), (i16::MIN as i64, 1 << 16), (0, 256), (i8::MIN as i64, 256)] {
+            let indices: Vec<u16> = (0..len).map(|i| i as u16).collect();
+            let mut out = vec![0u8; len * 4];
+            for (c, w) in test_windows() {
+                for func in [VoiFunction::Linear, VoiFunction::LinearExact] {
+                    for invert in [false, true] {
+                        let display =
+                            Display { window: Window { center: c, width: w }, func, invert, colormap: Colormap::Grey };
+                        let tf = WindowTransform::display(c, w, func);
+                        let ramp = GreyRamp::fit(&tf, lo, len, invert);
+                        tried += 1;
+                        let Some(ramp) = ramp else {
+                            if func == VoiFunction::Linear && c.fract() == 0.0 && w.fract() == 0.0 && w <= 4096.0 {
+                                linear_integer_misses.push((lo, c, w, invert));
+                            }
+                            continue;
+                        };
+                        fitted += 1;
+                        out.fill(0);
+                        ramp.render(&indices, &mut out);
+                        let table = r.table(LutKey { display, lo, len });
+                        for (i, (got, want)) in out.chunks_exact(4).zip(table).enumerate() {
+                            assert_eq!(got, want, "value {} window {c}/{w} {func:?} invert {invert}", lo + i as i64);
+                            assert_eq!(ramp.grey(i as u16), want[0]);
+                        }
+                    }
+                }
+            }
+        }
+        // LINEAR with integer centre and width never lands on a half level
+        // (2·(g − 128)·(w − 1) = 255·odd has no solution), and 16 bits
+        // resolve ramps of a few thousand values, so these always fit.
+        assert!(linear_integer_misses.is_empty(), "{linear_integer_misses:?}");
+        assert!(fitted * 10 >= tried * 8, "only {fitted} of {tried} windows have an integer form");
     }
 
     #[test]
@@ -760,6 +930,80 @@ mod tests {
             // A forgotten id is gathered again (a new volume under an old id would show).
             kept.forget(1);
             assert!(kept.planes.iter().all(|(k, _)| k.id != 1));
+        }
+    }
+
+    #[test]
+    fn every_view_matches_the_window_function_pixel_by_pixel() {
+        // Rows of 20–40 pixels (the SIMD loops and their tails), walked
+        // forward, backward (flipped views) and with a stride (sagittal and
+        // permuted axes), i16 and u16 values spread over a wide range.
+        let c = 10f64.to_radians().cos();
+        let s = 10f64.to_radians().sin();
+        let oblique = Geometry::from_dicom([0.0, c, s, s, 0.0, -c], [0.0; 3], [1.0, 2.0], 3.0);
+        let mut ras = Geometry::default();
+        ras.direction[0][0] = -1.0;
+        ras.direction[1][1] = -1.0;
+        let (nx, ny, nz) = (40usize, 24usize, 20usize);
+        let values: Vec<i16> = (0..nx * ny * nz).map(|i| ((i as i64 * 7919) % 6000 - 2500) as i16).collect();
+        for g in [Geometry::default(), oblique, ras] {
+            let vol = Volume {
+                voxels: Voxels::I16(values.clone()),
+                dims: [nx, ny, nz, 1],
+                components: 1,
+                geometry: g,
+                meta: Meta::default(),
+            };
+            let u16vol = Volume {
+                voxels: Voxels::U16(values.iter().map(|&v| (v as i32 + 2500) as u16).collect()),
+                ..vol.clone()
+            };
+            let mut kept = Renderer::new();
+            for (id, v) in [(1usize, &vol), (2, &u16vol)] {
+                for view in [View::Axial, View::Coronal, View::Sagittal] {
+                    let geom = slice_geom(v, view);
+                    for index in [0, geom.count / 2, geom.count - 1] {
+                        for (centre, width, invert, func) in [
+                            (40.0, 400.0, false, VoiFunction::Linear),
+                            (-600.0, 1500.0, true, VoiFunction::Linear),
+                            (1000.5, 3000.0, false, VoiFunction::LinearExact),
+                            (2400.0, 90.0, true, VoiFunction::Linear),
+                        ] {
+                            let display = Display {
+                                window: Window { center: centre, width },
+                                func,
+                                invert,
+                                colormap: Colormap::Grey,
+                            };
+                            let tf = WindowTransform::display(centre, width, func);
+                            let mut fresh = vec![0u8; geom.width * geom.height * 4];
+                            let mut again = fresh.clone();
+                            Renderer::new().render(v, view, index, 0, display, &mut fresh).unwrap();
+                            kept.render_cached(id, v, view, index, 0, display, &mut again).unwrap();
+                            if func == VoiFunction::Linear && GreyRamp::simd() {
+                                assert!(
+                                    kept.ramp.is_some_and(|(_, r)| r.is_some()),
+                                    "{centre}/{width}: the table was used"
+                                );
+                            }
+                            for py in 0..geom.height {
+                                for px in 0..geom.width {
+                                    let ijk = voxel_at(v, view, index, px, py).unwrap();
+                                    let x = v.voxels.get_f64(ijk[0] + nx * (ijk[1] + ny * ijk[2])).unwrap();
+                                    let y = tf.apply_u8(x);
+                                    let y = if invert { 255 - y } else { y };
+                                    let o = (py * geom.width + px) * 4;
+                                    let at = format!(
+                                        "{view:?} slice {index} ({px}, {py}) value {x} window {centre}/{width}"
+                                    );
+                                    assert_eq!(&fresh[o..o + 4], &[y, y, y, 255], "{at}");
+                                    assert_eq!(&again[o..o + 4], &[y, y, y, 255], "kept: {at}");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -519,6 +519,38 @@ impl Engine {
         Ok(out)
     }
 
+    /// For `scripts/bench-window-wasm.mjs`: renders one grey slice `reps`
+    /// times into one buffer, the centre moving by 1 each time (a window
+    /// drag), and gives back the last image's first byte. Times the windowing
+    /// alone, without [`Engine::render`]'s new output array per call.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn bench_window(
+        &mut self,
+        vol: usize,
+        view: &str,
+        index: usize,
+        center: f64,
+        width: f64,
+        colormap: &str,
+        reps: usize,
+    ) -> Result<u8, JsError> {
+        let view = parse_view(view)?;
+        let colormap = Colormap::from_str(colormap).map_err(js_err)?;
+        let v =
+            self.volumes.get(vol).and_then(Option::as_ref).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
+        let g = render::slice_geom(v, view);
+        let mut out = Vec::new();
+        out.try_reserve_exact(g.width * g.height * 4).map_err(|_| JsError::new("out of memory for the slice"))?;
+        out.resize(g.width * g.height * 4, 0);
+        for k in 0..reps {
+            let window = Window { center: center + k as f64, width };
+            let display = Display { window, func: VoiFunction::Linear, invert: false, colormap };
+            self.renderer.render_cached(vol, v, view, index, 0, display, &mut out).map_err(js_err)?;
+        }
+        Ok(out.first().copied().unwrap_or(0))
+    }
+
     /// Histogram of frame `t` with `bins` equal bins over [lo, hi] (numpy's
     /// convention: the last bin includes hi): JSON `{lo, hi, counts, below, above}`.
     pub fn histogram(&self, vol: usize, bins: usize, lo: f64, hi: f64) -> Result<String, JsError> {

@@ -73,6 +73,19 @@ impl WindowTransform {
         }
     }
 
+    /// For the linear functions with a finite slope, `(x0, slope)` with
+    /// `apply(x) = y_min + (x − x0) · slope` on the ramp (lo, hi]; None for
+    /// the sigmoid and for a LINEAR step (width 1).
+    pub fn linear_ramp(&self) -> Option<(f64, f64)> {
+        let range = self.y_max - self.y_min;
+        let slope = match self.func {
+            VoiFunction::Linear if self.width > 1.0 => range / (self.width - 1.0),
+            VoiFunction::LinearExact => range / self.width,
+            _ => return None,
+        };
+        (slope.is_finite() && slope > 0.0 && self.lo.is_finite()).then_some((self.lo, slope))
+    }
+
     /// The output value for input `x` (not rounded).
     #[inline]
     pub fn apply(&self, x: f64) -> f64 {
