@@ -483,19 +483,17 @@ impl Engine {
     pub fn render(
         &mut self,
         vol: usize,
-        view: &str,
+        view_name: &str,
         index: usize,
         t: usize,
         center: f64,
         width: f64,
-        func: &str,
+        func_name: &str,
         invert: bool,
-        colormap: &str,
+        colormap_name: &str,
         label_opacity: f64,
     ) -> Result<Vec<u8>, JsError> {
-        let view = parse_view(view)?;
-        let func = parse_func(func)?;
-        let colormap = Colormap::from_str(colormap).map_err(js_err)?;
+        let view = parse_view(view_name)?;
         let v =
             self.volumes.get(vol).and_then(Option::as_ref).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
         let g = render::slice_geom(v, view);
@@ -507,16 +505,56 @@ impl Engine {
         let mut out = Vec::new();
         out.try_reserve_exact(len).map_err(|_| JsError::new("out of memory for the slice"))?;
         out.resize(len, 0);
+        self.render_into(
+            vol,
+            view_name,
+            index,
+            t,
+            center,
+            width,
+            func_name,
+            invert,
+            colormap_name,
+            label_opacity,
+            &mut out,
+        )?;
+        Ok(out)
+    }
+
+    /// [`Engine::render`] into `out`, which must hold exactly the slice's
+    /// width × height × 4 bytes (every byte is written). The page passes a
+    /// buffer it got back from an earlier frame, so a redraw allocates no
+    /// new 1 MiB array per view.
+    #[allow(clippy::too_many_arguments)]
+    pub fn render_into(
+        &mut self,
+        vol: usize,
+        view: &str,
+        index: usize,
+        t: usize,
+        center: f64,
+        width: f64,
+        func: &str,
+        invert: bool,
+        colormap: &str,
+        label_opacity: f64,
+        out: &mut [u8],
+    ) -> Result<(), JsError> {
+        let view = parse_view(view)?;
+        let func = parse_func(func)?;
+        let colormap = Colormap::from_str(colormap).map_err(js_err)?;
+        let v =
+            self.volumes.get(vol).and_then(Option::as_ref).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
         let display = Display { window: Window { center, width }, func, invert, colormap };
-        self.renderer.render_cached(vol, v, view, index, t, display, &mut out).map_err(js_err)?;
+        self.renderer.render_cached(vol, v, view, index, t, display, out).map_err(js_err)?;
         if label_opacity > 0.0 {
             if let Some((img, labels)) = &self.labels {
                 if *img == vol && labels.dims[..3] == v.dims[..3] {
-                    render::blend_labels(labels, view, index, label_opacity, &mut out).map_err(js_err)?;
+                    render::blend_labels(labels, view, index, label_opacity, out).map_err(js_err)?;
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// For `scripts/bench-window-wasm.mjs`: renders one grey slice `reps`

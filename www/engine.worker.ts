@@ -88,13 +88,22 @@ function addFile(e: Engine, name: string, bytes: Uint8Array, lazy: boolean): voi
   add(name, bytes);
 }
 
+/** Output buffers the page has drawn and handed back: a redraw renders
+ * into these instead of a new 1 MiB array per view (allocating and
+ * zero-filling one cost more than windowing the slice). */
+const spare: ArrayBuffer[] = [];
+const SPARE_MAX = 6;
+
 function renderSlice(e: Engine, vol: number, view: ViewName, index: number, t: number, d: Display): SliceImage {
   const info = JSON.parse(e.slice_info(vol, view)) as SliceGeom;
   const i = Math.max(0, Math.min(info.count - 1, index));
-  const pixels =
-    renderProjection(e, vol, view, i, t, d) ??
-    e.render(vol, view, i, t, d.center, d.width, d.func, d.invert, d.colormap, d.labelOpacity);
-  return { ...info, view, index: i, rgba: pixels.buffer as ArrayBuffer };
+  const projected = renderProjection(e, vol, view, i, t, d);
+  if (projected) return { ...info, view, index: i, rgba: projected.buffer as ArrayBuffer };
+  const len = info.width * info.height * 4;
+  const at = spare.findIndex((b) => b.byteLength === len);
+  const rgba = at >= 0 ? (spare.splice(at, 1)[0] as ArrayBuffer) : new ArrayBuffer(len);
+  e.render_into(vol, view, i, t, d.center, d.width, d.func, d.invert, d.colormap, d.labelOpacity, new Uint8Array(rgba));
+  return { ...info, view, index: i, rgba };
 }
 
 function handle(e: Engine, req: Request): { result: Results[Request['kind']]; transfer: Transferable[] } {
@@ -119,6 +128,7 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
     }
     case 'views': {
       const t0 = performance.now();
+      for (const b of req.recycle ?? []) if (spare.length < SPARE_MAX && b.byteLength > 0) spare.push(b);
       const images = req.slices.map((s) => renderSlice(e, req.vol, s.view, s.index, req.t, req.display));
       return { result: { images, ms: performance.now() - t0 }, transfer: images.map((i) => i.rgba) };
     }

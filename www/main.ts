@@ -174,6 +174,8 @@ function setCrossFromPixel(view: ViewName, p: Point): void {
 const shownKey: Partial<Record<ViewName, string>> = {};
 let rendering = false;
 let renderAgain = false;
+/** Output buffers already drawn, handed back to the worker with the next redraw. */
+const drawnBuffers: ArrayBuffer[] = [];
 const redrawTimes: number[] = [];
 (globalThis as { voxdropRedraws?: number[] }).voxdropRedraws = redrawTimes;
 
@@ -203,13 +205,19 @@ function requestRender(): void {
   const keys = stale.map(keyOf);
   const t0 = performance.now();
   const display = { ...state.display, labelOpacity: state.labelsFor === vol.id ? state.display.labelOpacity : 0 };
+  const recycle = drawnBuffers.splice(0);
   client
-    .call({ kind: 'views', vol: vol.id, t: state.t, slices: stale.map((v) => ({ view: v, index: sliceIndex(v) })), display })
+    .call(
+      { kind: 'views', vol: vol.id, t: state.t, slices: stale.map((v) => ({ view: v, index: sliceIndex(v) })), display, recycle },
+      recycle,
+    )
     .then((res) => {
       if (state.vol !== vol) return;
       res.images.forEach((img, n) => {
         viewports[img.view].draw(img);
         shownKey[img.view] = keys[n] ?? '';
+        // Drawn (putImageData copied it): the worker may render into it again.
+        if (drawnBuffers.length < 6) drawnBuffers.push(img.rgba);
       });
       redrawTimes.push(performance.now() - t0);
       if (redrawTimes.length > 1000) redrawTimes.shift();

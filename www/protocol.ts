@@ -212,7 +212,15 @@ export type Request =
       width: number;
       func: VoiFunction;
     }
-  | { kind: 'views'; vol: number; t: number; slices: { view: ViewName; index: number }[]; display: Display }
+  | {
+      kind: 'views';
+      vol: number;
+      t: number;
+      slices: { view: ViewName; index: number }[];
+      display: Display;
+      /** Output buffers of earlier frames, drawn and handed back (transferred) for reuse. */
+      recycle?: ArrayBuffer[];
+    }
   | { kind: 'geom'; vol: number }
   | { kind: 'histogram'; vol: number; bins: number; lo: number; hi: number }
   | { kind: 'roi'; vol: number; view: ViewName; index: number; t: number; rect: [number, number, number, number]; ellipse: boolean }

@@ -19,6 +19,14 @@ export class Engine {
      */
     add_file(name: string, bytes: Uint8Array | number[]): void;
     /**
+     * [`Engine::add_file_lazy`] from a file's first bytes and its length:
+     * true when they were enough to list it (a DICOM file whose native
+     * little-endian pixel data comes last, its header within `head`), so
+     * the pixels are not copied into wasm until the series is opened. On
+     * false nothing is recorded: call `add_file_lazy` with the whole file.
+     */
+    add_file_head(name: string, head: Uint8Array | number[], total: number): boolean;
+    /**
      * Adds one file of a batch whose DICOM series are listed from their
      * headers: the file is parsed without decoding its pixels and its bytes
      * are kept until the series is opened ([`Engine::open`]). Must come
@@ -30,6 +38,13 @@ export class Engine {
      * (decoding into place, the heap then holds the volume and one file).
      */
     add_file_lazy(name: string, bytes: Uint8Array | number[]): boolean;
+    /**
+     * For `scripts/bench-window-wasm.mjs`: renders one grey slice `reps`
+     * times into one buffer, the centre moving by 1 each time (a window
+     * drag), and gives back the last image's first byte. Times the windowing
+     * alone, without [`Engine::render`]'s new output array per call.
+     */
+    bench_window(vol: number, view: string, index: number, center: number, width: number, colormap: string, reps: number): number;
     /**
      * Drops the label overlay.
      */
@@ -92,6 +107,18 @@ export class Engine {
     mesh_positions(): Float32Array;
     constructor();
     /**
+     * Piece `k` of a pulled NIfTI export (empty past the last).
+     */
+    nifti_piece(pull: NiftiPull, k: number): Uint8Array;
+    /**
+     * Starts a pulled raw NIfTI export of a volume (or its label overlay)
+     * for the JSON `request` (as [`Engine::export_files`]; the format is
+     * taken as .nii): the page asks for the pieces one at a time with
+     * [`Engine::nifti_piece`], as its compressors become free. The sidecar
+     * comes with the plan, already built.
+     */
+    nifti_pull(vol: number, request: string): NiftiPull;
+    /**
      * Decodes a listed series (once; an open volume just answers again):
      * JSON `{volume: VolumeInfo | null, errors: [{file, kind, message}]}`,
      * the errors naming the files that failed to decode and, when nothing
@@ -119,7 +146,14 @@ export class Engine {
      * inverted, through `colormap` ("grey", "hot", "bone"), with the label
      * overlay blended at `label_opacity` (0 = none).
      */
-    render(vol: number, view: string, index: number, t: number, center: number, width: number, func: string, invert: boolean, colormap: string, label_opacity: number): Uint8Array;
+    render(vol: number, view_name: string, index: number, t: number, center: number, width: number, func_name: string, invert: boolean, colormap_name: string, label_opacity: number): Uint8Array;
+    /**
+     * [`Engine::render`] into `out`, which must hold exactly the slice's
+     * width × height × 4 bytes (every byte is written). The page passes a
+     * buffer it got back from an earlier frame, so a redraw allocates no
+     * new 1 MiB array per view.
+     */
+    render_into(vol: number, view: string, index: number, t: number, center: number, width: number, func: string, invert: boolean, colormap: string, label_opacity: number, out: Uint8Array): void;
     /**
      * Renders a slab projection ("mip", "minip" or "mean") of a slab
      * `slab_mm` thick (rounded to whole slices, at least one) centred on
@@ -174,6 +208,31 @@ export class Engine {
 }
 
 /**
+ * A pulled raw NIfTI export: see [`Engine::nifti_pull`].
+ */
+export class NiftiPull {
+    private constructor();
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * The JSON sidecar's bytes, unless the request turned it off.
+     */
+    sidecar(): Uint8Array | undefined;
+    /**
+     * The raw file's length in bytes.
+     */
+    readonly bytes: number;
+    /**
+     * How many pieces [`Engine::nifti_piece`] gives.
+     */
+    readonly count: number;
+    /**
+     * The file name without its extension (from the series, never the patient).
+     */
+    readonly stem: string;
+}
+
+/**
  * A series' thumbnail: the middle slice across the acquisition plane,
  * RGBA, in the series' own default window.
  */
@@ -211,10 +270,11 @@ export function crc32_combine(crc_a: number, crc_b: number, len_b: number): numb
 export function crc32_update(crc: number, data: Uint8Array | number[]): number;
 
 /**
- * One piece of a `.nii.gz` compressed on a helper worker: raw deflate at
- * the export level, ended by a sync flush so the pieces, in order, make one
- * stream (`www/deflate.ts` adds the gzip header, the final block and the
- * trailer).
+ * Compresses one piece of a parallel .nii.gz export as raw deflate ending
+ * with a sync flush (see [`crate::export::pgzip::deflate_piece`]), followed
+ * by 4 bytes: the CRC-32 of `data`, little endian (one call, so the piece is
+ * copied into wasm memory once). `www/deflate.ts` adds the gzip header, the
+ * final block and the trailer.
  */
 export function deflate_piece(data: Uint8Array | number[]): Uint8Array;
 
@@ -266,6 +326,7 @@ export interface InitOutput {
     readonly __wbg_get_thumbnail_pixel_mm_y: (a: number) => number;
     readonly __wbg_get_thumbnail_rgba: (a: number) => [number, number];
     readonly __wbg_get_thumbnail_width: (a: number) => number;
+    readonly __wbg_niftipull_free: (a: number, b: number) => void;
     readonly __wbg_set_thumbnail_height: (a: number, b: number) => void;
     readonly __wbg_set_thumbnail_pixel_mm_x: (a: number, b: number) => void;
     readonly __wbg_set_thumbnail_pixel_mm_y: (a: number, b: number) => void;
@@ -279,7 +340,9 @@ export interface InitOutput {
     readonly deflate_piece: (a: number, b: number) => [number, number, number, number];
     readonly dicom_tags: (a: number, b: number) => [number, number, number, number];
     readonly engine_add_file: (a: number, b: number, c: number, d: number, e: number) => void;
+    readonly engine_add_file_head: (a: number, b: number, c: number, d: number, e: number, f: number) => number;
     readonly engine_add_file_lazy: (a: number, b: number, c: number, d: number, e: number) => number;
+    readonly engine_bench_window: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number) => [number, number, number];
     readonly engine_clear_labels: (a: number) => void;
     readonly engine_export_files: (a: number, b: number, c: number, d: number, e: any) => [number, number, number, number];
     readonly engine_export_mesh: (a: number, b: number, c: number) => [number, number, number, number];
@@ -293,10 +356,13 @@ export interface InitOutput {
     readonly engine_mesh_normals: (a: number) => [number, number];
     readonly engine_mesh_positions: (a: number) => [number, number];
     readonly engine_new: () => number;
+    readonly engine_nifti_piece: (a: number, b: number, c: number) => [number, number, number, number];
+    readonly engine_nifti_pull: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly engine_open: (a: number, b: number, c: any) => [number, number, number, number];
     readonly engine_probe: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number, number];
     readonly engine_process: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly engine_render: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number) => [number, number, number, number];
+    readonly engine_render_into: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number, q: any) => [number, number];
     readonly engine_render_projection: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number) => [number, number, number, number];
     readonly engine_roi_stats: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number) => [number, number, number, number];
     readonly engine_set_labels: (a: number, b: number, c: number) => [number, number, number, number];
@@ -308,11 +374,15 @@ export interface InitOutput {
     readonly free: (a: number) => void;
     readonly engine_volume_texture_info: (a: number, b: number, c: number) => [number, number, number, number];
     readonly malloc: (a: number) => number;
-    readonly realloc: (a: number, b: number) => number;
-    readonly strcpy: (a: number, b: number) => number;
     readonly engine_voxel_at: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number];
     readonly install_panic_hook: () => void;
     readonly last_panic: () => [number, number];
+    readonly niftipull_bytes: (a: number) => number;
+    readonly realloc: (a: number, b: number) => number;
+    readonly strcpy: (a: number, b: number) => number;
+    readonly niftipull_count: (a: number) => number;
+    readonly niftipull_sidecar: (a: number) => [number, number];
+    readonly niftipull_stem: (a: number) => [number, number];
     readonly version: () => [number, number];
     readonly opj_codec_set_threads: (a: number, b: number) => number;
     readonly opj_create_compress: (a: number) => number;
