@@ -130,12 +130,8 @@ impl Voxels {
             Voxels::F32(v) => lanes!(v, f32::INFINITY, f32::NEG_INFINITY),
             Voxels::F64(v) => lanes!(v, f64::INFINITY, f64::NEG_INFINITY),
         };
-        let empty = match self {
-            Voxels::F32(v) => !v.iter().any(|x| !x.is_nan()),
-            Voxels::F64(v) => !v.iter().any(|x| !x.is_nan()),
-            _ => self.is_empty(),
-        };
-        if empty || lo > hi {
+        // No sample (or only NaN) leaves the minimum above the maximum.
+        if lo > hi {
             None
         } else {
             Some((lo, hi))

@@ -338,9 +338,7 @@ impl Engine {
     /// through the `fetch` of [`Engine::open`] and [`Engine::thumbnail`]
     /// (decoding into place, the heap then holds the volume and one file).
     pub fn add_file_lazy(&mut self, name: &str, bytes: &[u8]) -> bool {
-        let loader = self.loader.get_or_insert_with(|| Loader::new_lazy(Limits::default()));
-        loader.make_lazy();
-        loader.set_keep_bytes(false);
+        let loader = self.lazy_loader();
         let before = loader.listed_files();
         loader.add(name, bytes);
         loader.listed_files() > before
@@ -352,9 +350,7 @@ impl Engine {
     /// the pixels are not copied into wasm until the series is opened. On
     /// false nothing is recorded: call `add_file_lazy` with the whole file.
     pub fn add_file_head(&mut self, name: &str, head: &[u8], total: f64) -> bool {
-        let loader = self.loader.get_or_insert_with(|| Loader::new_lazy(Limits::default()));
-        loader.make_lazy();
-        loader.set_keep_bytes(false);
+        let loader = self.lazy_loader();
         total.is_finite() && total >= 0.0 && loader.add_head(name, head, total as usize)
     }
 
@@ -712,11 +708,7 @@ impl Engine {
                 ijk,
                 value: v.value_at(ijk[0], ijk[1], ijk[2], t),
                 lps: v.geometry.point([ijk[0] as f64, ijk[1] as f64, ijk[2] as f64]),
-                label: self
-                    .labels
-                    .as_ref()
-                    .filter(|(img, _)| *img == vol)
-                    .and_then(|(_, l)| l.value_at(ijk[0], ijk[1], ijk[2], 0)),
+                label: self.labels_on(vol).and_then(|l| l.value_at(ijk[0], ijk[1], ijk[2], 0)),
             }),
             None => "null".to_string(),
         })
@@ -757,7 +749,6 @@ impl Engine {
         Ok(NiftiPull {
             vol,
             labels: plan.labels,
-            count: pieces.count(),
             bytes: pieces.file_len(plan.source) as f64,
             pieces,
             stem: plan.stem,
@@ -769,10 +760,7 @@ impl Engine {
     pub fn nifti_piece(&self, pull: &NiftiPull, k: usize) -> Result<Vec<u8>, JsError> {
         let image = self.vol(pull.vol)?;
         let source = if pull.labels {
-            match &self.labels {
-                Some((img, l)) if *img == pull.vol => l,
-                _ => return Err(JsError::new("the label map was removed during the export")),
-            }
+            self.labels_on(pull.vol).ok_or_else(|| JsError::new("the label map was removed during the export"))?
         } else {
             image
         };
@@ -817,7 +805,6 @@ pub struct NiftiPull {
     vol: usize,
     labels: bool,
     pieces: crate::export::nifti::NiftiPieces,
-    count: usize,
     bytes: f64,
     stem: String,
     sidecar: Option<Vec<u8>>,
@@ -828,7 +815,7 @@ impl NiftiPull {
     /// How many pieces [`Engine::nifti_piece`] gives.
     #[wasm_bindgen(getter)]
     pub fn count(&self) -> usize {
-        self.count
+        self.pieces.count()
     }
 
     /// The raw file's length in bytes.
@@ -860,15 +847,26 @@ struct ExportPlan<'a> {
 }
 
 impl Engine {
+    /// The loader of the current batch, set to list DICOM from headers and
+    /// not keep the files' bytes (the page keeps them).
+    fn lazy_loader(&mut self) -> &mut Loader {
+        let loader = self.loader.get_or_insert_with(|| Loader::new_lazy(Limits::default()));
+        loader.make_lazy();
+        loader.set_keep_bytes(false);
+        loader
+    }
+
+    /// The label map drawn on volume `vol`, if there is one.
+    fn labels_on(&self, vol: usize) -> Option<&Volume> {
+        self.labels.as_ref().filter(|(img, _)| *img == vol).map(|(_, l)| l)
+    }
+
     fn export_plan(&self, vol: usize, request: &str) -> Result<ExportPlan<'_>, JsError> {
         let req: ExportRequest =
             serde_json::from_str(request).map_err(|e| JsError::new(&format!("bad export request: {e}")))?;
         let image = self.vol(vol)?;
         let source = if req.labels {
-            match &self.labels {
-                Some((img, l)) if *img == vol => l,
-                _ => return Err(JsError::new("there is no label map on this volume to export")),
-            }
+            self.labels_on(vol).ok_or_else(|| JsError::new("there is no label map on this volume to export"))?
         } else {
             image
         };

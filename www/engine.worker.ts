@@ -210,7 +210,7 @@ async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>)
   const parts = new Map<string, BlobPart[]>();
   const pending = new Map<string, number>();
   let done = 0;
-  let lastPost = 0;
+  const progress = throttledProgress(id, total);
   const sink = (name: string, piece: Uint8Array): void => {
     let list = parts.get(name);
     if (!list) {
@@ -228,14 +228,7 @@ async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>)
       pending.set(name, held);
     }
     done += piece.length;
-    report(name);
-  };
-  const report = (name: string): void => {
-    const now = performance.now();
-    if (now - lastPost > 100) {
-      lastPost = now;
-      post({ type: 'progress', id, done: Math.min(done, total), total, what: `writing ${name}` });
-    }
+    progress(done, `writing ${name}`);
   };
   e.export_files(req.vol, JSON.stringify(request), sink);
   let files: ExportedBlob[] = order.map((name) => ({ name, blob: new Blob(parts.get(name) ?? []) }));
@@ -254,6 +247,18 @@ async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>)
   return { files, ms: performance.now() - t0, compressor, workers: 1 };
 }
 
+/** Posts request `id`'s progress (of `total`) at most every 100 ms. */
+function throttledProgress(id: number, total: number): (done: number, what: string) => void {
+  let lastPost = 0;
+  return (done, what) => {
+    const now = performance.now();
+    if (now - lastPost > 100) {
+      lastPost = now;
+      post({ type: 'progress', id, done: Math.min(done, total), total, what });
+    }
+  };
+}
+
 /** A .nii.gz gzipped in parallel (deflate.ts): wasm makes each raw piece
  * when a helper worker has room for it, so this worker never holds more than
  * a few raw pieces and leaves the cores to the compressors. */
@@ -262,16 +267,9 @@ async function exportGzipPulled(e: Engine, id: number, req: RequestOf<'exportFil
   const workers = Math.max(1, helpers.length);
   const pull = e.nifti_pull(req.vol, JSON.stringify({ ...req.request, format: 'nii' }));
   try {
-    const total = Math.max(1, pull.bytes);
-    let lastPost = 0;
+    const progress = throttledProgress(id, Math.max(1, pull.bytes));
     const what = workers > 1 ? `compressing on ${workers} workers` : 'compressing';
-    const blob = await gzipPulled((k) => e.nifti_piece(pull, k), pull.count, helpers, (done) => {
-      const now = performance.now();
-      if (now - lastPost > 100) {
-        lastPost = now;
-        post({ type: 'progress', id, done: Math.min(done, total), total, what });
-      }
-    });
+    const blob = await gzipPulled((k) => e.nifti_piece(pull, k), pull.count, helpers, (done) => progress(done, what));
     const files: ExportedBlob[] = [{ name: `${pull.stem}.nii.gz`, blob }];
     const sidecar = pull.sidecar();
     if (sidecar) files.push({ name: `${pull.stem}.json`, blob: new Blob([sidecar as Uint8Array<ArrayBuffer>]) });

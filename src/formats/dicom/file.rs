@@ -384,7 +384,7 @@ fn read_in(bytes: &[u8], total: usize, name: &str, limits: &Limits, decode: bool
     }
     pixel::check_supported(&ts)?;
 
-    let stored = if let Some(at) = tail {
+    let (stored, info) = if let Some(at) = tail {
         // Native little-endian pixel data at the end of the file, read in place.
         if obj.get(tags::FLOAT_PIXEL_DATA).is_some() || obj.get(tags::DOUBLE_FLOAT_PIXEL_DATA).is_some() {
             return Err(Error::bad_input("the file has both integer and float pixel data"));
@@ -394,22 +394,28 @@ fn read_in(bytes: &[u8], total: usize, name: &str, limits: &Limits, decode: bool
         if len == 0 {
             return Err(Error::bad_input("the pixel data element is empty"));
         }
-        if decode {
+        let stored = if decode {
             pixel::decode_native(&info, Native::Bytes(bytes.get(at..).unwrap_or(&[]).into()), false, limits)?
         } else {
             pixel::check_native(&info, len, limits)?;
             Voxels::U8(Vec::new())
-        }
+        };
+        (stored, info)
     } else {
         read_pixel_element(&mut obj, &ts, decode, limits)?
     };
-    let info = image_info(&obj)?;
     finish_read(obj, &ts, info, stored, name, decode)
 }
 
 /// The pixel data of a data set that still holds its pixel element: stored
-/// values (empty when not `decode`, after the checks that need no decoding).
-fn read_pixel_element(obj: &mut InMemDicomObject, ts: &str, decode: bool, limits: &Limits) -> Result<Voxels> {
+/// values (empty when not `decode`, after the checks that need no decoding)
+/// and the image description they were read with.
+fn read_pixel_element(
+    obj: &mut InMemDicomObject,
+    ts: &str,
+    decode: bool,
+    limits: &Limits,
+) -> Result<(Voxels, ImageInfo)> {
     let big_endian = ts == pixel::EXPLICIT_VR_BE;
     let pixel_tag = [tags::PIXEL_DATA, tags::FLOAT_PIXEL_DATA, tags::DOUBLE_FLOAT_PIXEL_DATA]
         .into_iter()
@@ -474,7 +480,7 @@ fn read_pixel_element(obj: &mut InMemDicomObject, ts: &str, decode: bool, limits
             Value::Sequence(_) => return Err(Error::bad_input("the pixel data element is a sequence")),
         }
     };
-    Ok(stored)
+    Ok((stored, info))
 }
 
 /// The rest of [`read`]: the modality LUT or rescale (when `decode`) and
