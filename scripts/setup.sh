@@ -18,7 +18,13 @@ if [ -z "$want" ]; then
 fi
 if [ "$have" != "$want" ]; then
   echo "setup: installing wasm-bindgen-cli $want (found: ${have:-none})"
-  cargo install wasm-bindgen-cli --version "$want" --locked
+  # --locked first (the CLI's own lock file); when a crate that lock file
+  # pins is no longer served by the registry (seen: webpki-roots 1.0.11),
+  # resolve its dependencies afresh: the CLI version stays the pinned one.
+  if ! cargo install wasm-bindgen-cli --version "$want" --locked; then
+    echo "setup: the locked install failed; installing wasm-bindgen-cli $want with fresh dependencies"
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
 fi
 
 if [ ! -d node_modules ]; then
