@@ -128,7 +128,7 @@ try {
       if (res.error) throw new Error(`${input}: ${res.error}`);
       ours.push(res);
       console.error(
-        `${input} round ${r + 1}: volume ${res.volumeMs.toFixed(0)} ms, first slice ${res.firstSliceMs.toFixed(0)} ms, ` +
+        `${input} round ${r + 1}: listed ${res.listMs.toFixed(0)} ms, volume ${res.volumeMs.toFixed(0)} ms, first slice ${res.firstSliceMs.toFixed(0)} ms, ` +
           `redraw ${median(res.redrawMs).toFixed(1)} ms, resample ${res.resampleMs.toFixed(0)} ms, ` +
           `export ${res.exportMs.toFixed(0)} ms, wasm ${(res.wasmBytes / 2 ** 20).toFixed(0)} MiB`,
       );
@@ -148,6 +148,7 @@ try {
     const label = `${input} (${files.length} files, ${mb.toFixed(0)} MB, ${ours[0].dims.slice(0, 3).join('×')})`;
     rows.push(
       [label, 'page ready (wasm compiled + worker started)', median(f('readyMs')), range(f('readyMs')), ''],
+      [label, 'drop → series listed (headers only)', median(f('listMs')), range(f('listMs')), 'nothing decoded yet'],
       [label, 'drop → full HU volume', median(f('volumeMs')), range(f('volumeMs')), `${ratio(median(f('volumeMs')), pm)} dicom-parser int16 HU volume`],
       [label, 'drop → first slice drawn', median(f('firstSliceMs')), range(f('firstSliceMs')), `${ratio(median(f('firstSliceMs')), pm)} dicom-parser`],
       [label, 'three-view redraw (request → 3 putImageData)', median(ours.flatMap((o) => o.redrawMs)), range(ours.flatMap((o) => o.redrawMs)), `worker render ${median(ours.flatMap((o) => o.redrawWorkerMs)).toFixed(1)} ms`],

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::export::nifti::{write_nifti, NiftiOptions};
 use crate::export::png_stack::{PngMode, PngOptions};
 use crate::export::ExportOptions;
-use crate::formats::{LazySeries, Listed, Loader};
+use crate::formats::{LazySeries, Listed, Loader, SeriesFill};
 use crate::limits::Limits;
 use crate::ops::histogram;
 use crate::ops::normalize::{self, Normalize};
@@ -304,6 +304,8 @@ pub struct Engine {
     /// Series listed from their headers, by volume id (their `volumes` slot
     /// is None until [`Engine::open`] decodes them).
     listed: HashMap<usize, LazySeries>,
+    /// The listed series being decoded a file at a time ([`Engine::open_begin`]).
+    filling: Option<(usize, SeriesFill)>,
     renderer: Renderer,
     /// Label overlay: (image volume id, labels on the image's grid).
     labels: Option<(usize, Volume)>,
@@ -319,7 +321,14 @@ impl Default for Engine {
 impl Engine {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Engine {
-        Engine { loader: None, volumes: Vec::new(), listed: HashMap::new(), renderer: Renderer::new(), labels: None }
+        Engine {
+            loader: None,
+            volumes: Vec::new(),
+            listed: HashMap::new(),
+            filling: None,
+            renderer: Renderer::new(),
+            labels: None,
+        }
     }
 
     /// Adds one file of the current batch. Errors are kept and reported by
@@ -396,13 +405,57 @@ impl Engine {
     /// the errors naming the files that failed to decode and, when nothing
     /// could be built, why.
     /// `fetch(name)` gives back the bytes of a file [`Engine::add_file_lazy`]
-    /// listed (a `Uint8Array`, or `undefined` when it is gone).
+    /// listed (a `Uint8Array`, or `undefined` when it is gone). The same as
+    /// [`Engine::open_begin`], a put for each name, [`Engine::open_finish`].
     pub fn open(&mut self, vol: usize, fetch: &js_sys::Function) -> Result<String, JsError> {
+        let mut fetch = js_fetch(fetch);
+        for name in self.open_begin(vol)? {
+            match fetch(&name) {
+                Ok(bytes) => self.open_put(vol, &bytes)?,
+                Err(e) => self.fill_put(vol, Err(e))?,
+            }
+        }
+        self.open_finish(vol)
+    }
+
+    /// Starts decoding listed series `vol` a file at a time (the page reads
+    /// the next files while one decodes): the names of the files whose
+    /// bytes [`Engine::open_put`] / [`Engine::open_put_error`] must then
+    /// give, in this order, before [`Engine::open_finish`]. Empty for a
+    /// volume already open. Starting again drops a fill not finished.
+    pub fn open_begin(&mut self, vol: usize) -> Result<Vec<String>, JsError> {
+        self.filling = None;
+        if self.volumes.get(vol).and_then(Option::as_ref).is_some() {
+            return Ok(Vec::new());
+        }
+        let series = self.listed.get(&vol).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
+        self.filling = Some((vol, SeriesFill::default()));
+        Ok(series.files_to_fetch().map(str::to_string).collect())
+    }
+
+    /// The bytes of the next file [`Engine::open_begin`] named.
+    pub fn open_put(&mut self, vol: usize, bytes: &[u8]) -> Result<(), JsError> {
+        self.fill_put(vol, Ok(bytes))
+    }
+
+    /// The next file [`Engine::open_begin`] named could not be read:
+    /// `message` says why (it is reported with the file's name).
+    pub fn open_put_error(&mut self, vol: usize, name: &str, message: &str) -> Result<(), JsError> {
+        self.fill_put(vol, Err(Error::io(message).in_file(name)))
+    }
+
+    /// Ends [`Engine::open_begin`]: builds the volume from the files given
+    /// (any not given are reported unread) and answers as [`Engine::open`].
+    pub fn open_finish(&mut self, vol: usize) -> Result<String, JsError> {
         if let Some(v) = self.volumes.get(vol).and_then(Option::as_ref) {
             return Ok(to_json(&OpenInfo { volume: Some(VolumeInfo::new(vol, v)), errors: Vec::new() }));
         }
         let series = self.listed.get(&vol).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
-        let (result, mut errors) = series.load_with(&mut js_fetch(fetch));
+        let fill = match self.filling.take() {
+            Some((v, fill)) if v == vol => fill,
+            _ => return Err(JsError::new(&format!("series {vol} is not being opened"))),
+        };
+        let (result, mut errors) = fill.finish(series);
         match result {
             Ok(v) => {
                 self.listed.remove(&vol);
@@ -445,6 +498,9 @@ impl Engine {
             *slot = None;
         }
         self.listed.remove(&vol);
+        if self.filling.as_ref().is_some_and(|(v, _)| *v == vol) {
+            self.filling = None;
+        }
         self.renderer.forget(vol);
         if self.labels.as_ref().is_some_and(|(img, _)| *img == vol) {
             self.labels = None;
@@ -849,6 +905,20 @@ struct ExportPlan<'a> {
 impl Engine {
     /// The loader of the current batch, set to list DICOM from headers and
     /// not keep the files' bytes (the page keeps them).
+    /// Gives the next file of the series being opened to its fill.
+    fn fill_put(&mut self, vol: usize, bytes: crate::Result<&[u8]>) -> Result<(), JsError> {
+        match (&mut self.filling, self.listed.get(&vol)) {
+            (Some((v, fill)), Some(series)) if *v == vol => {
+                if fill.next_needed(series).is_none() {
+                    return Err(JsError::new(&format!("series {vol} was given more files than it has")));
+                }
+                fill.put(series, bytes);
+                Ok(())
+            }
+            _ => Err(JsError::new(&format!("series {vol} is not being opened"))),
+        }
+    }
+
     fn lazy_loader(&mut self) -> &mut Loader {
         let loader = self.loader.get_or_insert_with(|| Loader::new_lazy(Limits::default()));
         loader.make_lazy();

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{corpus, corpus_present, files_under};
-use voxdrop::formats::{load_files, Listed, Loader};
+use voxdrop::formats::{load_files, Listed, Loader, SeriesFill};
 use voxdrop::limits::Limits;
 use voxdrop::Volume;
 
@@ -198,4 +198,71 @@ fn series_opened_from_bytes_given_again_match_the_full_read() {
         assert_eq!(errors, expected);
     }
     assert!(from_head > 20, "only {from_head} files were listed from their first bytes");
+}
+
+/// The page's path (`Engine::open_begin` / `open_put` / `open_finish`): a
+/// series filled a file at a time as its reads arrive builds what a full
+/// read builds; a file that could not be read is reported by name and the
+/// rest of the series loads; a fill ended early reports every file not
+/// given and builds what it can (or says why not).
+#[test]
+fn a_series_filled_a_file_at_a_time_matches_the_full_read() {
+    if !corpus_present() {
+        return;
+    }
+    let files = read_dir(&corpus().join("data/dicom-series/TotalSegmentator__example_ct_dicom"));
+    let by_name: std::collections::HashMap<&str, &[u8]> =
+        files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let mut loader = Loader::new_lazy(Limits::default());
+    loader.set_keep_bytes(false);
+    for (n, b) in &files {
+        if !loader.add_head(n, &b[..b.len().min(64 << 10)], b.len()) {
+            loader.add(n, b);
+        }
+    }
+    let listing = loader.finish_listing();
+    let [Listed::Series(s)] = listing.items.as_slice() else { panic!("one series") };
+    let order: Vec<&str> = s.files_to_fetch().collect();
+    assert_eq!(order.len(), files.len(), "the page gives every file back");
+
+    // Every file, in order: the full read's volume.
+    let full = load_files(files.iter().map(|(n, b)| (n.as_str(), b.as_slice())), Limits::default());
+    let mut fill = SeriesFill::default();
+    for name in &order {
+        assert_eq!(fill.next_needed(s), Some(*name), "asked for in the order given");
+        fill.put(s, Ok(by_name[name]));
+    }
+    assert_eq!(fill.next_needed(s), None);
+    let (v, errs) = fill.finish(s);
+    assert!(errs.is_empty(), "{errs:?}");
+    assert!(v.expect("built") == full.volumes[0]);
+
+    // The third file unreadable: reported with its name; the others load,
+    // as a full read without that file builds them.
+    let gone = order[2];
+    let mut fill = SeriesFill::default();
+    while let Some(name) = fill.next_needed(s) {
+        if name == gone {
+            fill.put(s, Err(voxdrop::Error::io("the file could not be read").in_file(name)));
+        } else {
+            fill.put(s, Ok(by_name[name]));
+        }
+    }
+    let (v, errs) = fill.finish(s);
+    assert_eq!(errs.len(), 1);
+    assert!(errs[0].to_string().contains(gone), "{}", errs[0]);
+    let without =
+        load_files(files.iter().filter(|(n, _)| n != gone).map(|(n, b)| (n.as_str(), b.as_slice())), Limits::default());
+    assert!(v.expect("built without it") == without.volumes[0]);
+
+    // Ended after two files: the rest are reported as not read.
+    let mut fill = SeriesFill::default();
+    for _ in 0..2 {
+        let name = fill.next_needed(s).expect("a file");
+        fill.put(s, Ok(by_name[name]));
+    }
+    assert_eq!(fill.done(), 2);
+    let (_, errs) = fill.finish(s);
+    let unread: Vec<String> = errs.iter().map(ToString::to_string).filter(|e| e.contains("was not read")).collect();
+    assert_eq!(unread.len(), files.len() - 2, "{errs:?}");
 }

@@ -162,11 +162,11 @@ export class EngineClient {
   async loadFiles(
     files: readonly { name: string; file: Blob }[],
     onProgress: (p: ReadProgress) => void,
-    { lazy = false }: { lazy?: boolean } = {},
+    { lazy = false, keepBytes }: { lazy?: boolean; keepBytes?: number | undefined } = {},
   ): Promise<Results['finish']> {
     const total = files.length;
     onProgress({ done: 0, total });
-    await this.call({ kind: 'addFiles', files: files.map(({ name, file }) => ({ name, file })), lazy }, [], (p) =>
+    await this.call({ kind: 'addFiles', files: files.map(({ name, file }) => ({ name, file })), lazy, keepBytes }, [], (p) =>
       onProgress({ done: p.done, total: p.total }),
     );
     return this.call({ kind: 'finish' });

@@ -6,6 +6,8 @@ import init, { Engine, crash_for_test, dicom_tags, install_panic_hook, last_pani
 import { VIEWS } from './protocol';
 import { handle3d, renderProjection } from './worker3d';
 import { DeflatePool, FOLD_BYTES, gzipPulled, serveDeflate } from './deflate';
+import { ReaderClient, serveReads } from './reader';
+import type { ReadControl, ReadJob, ReadReply } from './reader';
 import type { DeflateJob, DeflateReply } from './deflate';
 import type {
   Display, TagRow, ExportedBlob, ExportRequest, ExportResult, RequestOf, FromWorker, Histogram, LabelsInfo, Request, Results, SliceGeom, SliceImage, Stats, ToWorker, FinishInfo,
@@ -13,19 +15,26 @@ import type {
 } from './protocol';
 
 interface WorkerScope {
-  postMessage(message: FromWorker | DeflateReply, transfer?: Transferable[]): void;
-  onmessage: ((ev: MessageEvent<ToWorker | InitMessage | DeflateJob>) => void) | null;
+  postMessage(message: FromWorker | DeflateReply | ReadReply, transfer?: Transferable[]): void;
+  onmessage: ((ev: MessageEvent<ToWorker | InitMessage | DeflateJob | ReadJob | ReadControl>) => void) | null;
   location: { href: string };
 }
 
 /** First message: the compiled wasm module (or its URL). From engine-client
  * for the engine; from the engine worker, with `role: 'deflate'`, for a
- * helper that only compresses export pieces (see deflate.ts). */
+ * helper that only compresses export pieces (see deflate.ts), and with
+ * `role: 'reader'` for the helper that reads dropped files (reader.ts; no
+ * wasm). */
 interface InitMessage {
   init: WebAssembly.Module | string;
-  role?: 'deflate';
+  role?: 'deflate' | 'reader';
 }
 const scope = self as unknown as WorkerScope;
+
+/** Dedicated workers' synchronous reader (not in the DOM typings). */
+declare class FileReaderSync {
+  readAsArrayBuffer(blob: Blob): ArrayBuffer;
+}
 
 let engine: Engine | null = null;
 /** The instance's linear memory (for the 'memory' request). */
@@ -42,20 +51,32 @@ function isZip(b: Uint8Array): boolean {
   return b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
 }
 
-/** Bytes of the DICOM files listed header-only, by name, until their series
- * is opened: they stay here, outside the wasm heap, and wasm asks for them
- * one at a time as it decodes the series into place (Engine.open's fetch). */
-const listedBytes = new Map<string, Uint8Array>();
-const fetchListed = (name: string): Uint8Array | undefined => listedBytes.get(name);
+/** The DICOM files listed header-only, by name, until their series is
+ * opened: their bytes (a drop read whole, a .zip entry) or, for a large drop
+ * listed from the files' heads, the dropped file itself (a Blob, read again
+ * when its series is decoded: its pixels are held neither here nor in wasm). */
+const listedFiles = new Map<string, Blob | Uint8Array>();
 
-/** Drops the bytes no listed series needs any more. */
-function pruneListed(e: Engine): void {
-  if (listedBytes.size === 0) return;
-  const needed = new Set(e.listed_files());
-  for (const name of listedBytes.keys()) if (!needed.has(name)) listedBytes.delete(name);
+/** A listed file's bytes, read synchronously (for Engine.thumbnail's fetch:
+ * one file). Undefined when it is gone or can no longer be read. */
+function fetchListed(name: string): Uint8Array | undefined {
+  const f = listedFiles.get(name);
+  if (f === undefined || f instanceof Uint8Array) return f;
+  try {
+    return new Uint8Array(new FileReaderSync().readAsArrayBuffer(f));
+  } catch {
+    return undefined;
+  }
 }
 
-/** How much of a file is given to wasm first to list it from its header. */
+/** Drops the files no listed series needs any more. */
+function pruneListed(e: Engine): void {
+  if (listedFiles.size === 0) return;
+  const needed = new Set(e.listed_files());
+  for (const name of listedFiles.keys()) if (!needed.has(name)) listedFiles.delete(name);
+}
+
+/** How much of a file is read and given to wasm first to list it from its header. */
 const HEAD_BYTES = 64 << 10;
 
 /** A .zip is opened here (fflate, no network) and each entry added as a file
@@ -67,8 +88,8 @@ function addFile(e: Engine, name: string, bytes: Uint8Array, lazy: boolean): voi
     if (!lazy) e.add_file(n, b);
     // The header alone when that lists the file (its pixels are copied into
     // wasm once, when its series is opened), else the whole file.
-    else if (b.length > HEAD_BYTES && e.add_file_head(n, b.subarray(0, HEAD_BYTES), b.length)) listedBytes.set(n, b);
-    else if (e.add_file_lazy(n, b)) listedBytes.set(n, b);
+    else if (b.length > HEAD_BYTES && e.add_file_head(n, b.subarray(0, HEAD_BYTES), b.length)) listedFiles.set(n, b);
+    else if (e.add_file_lazy(n, b)) listedFiles.set(n, b);
   };
   if (isZip(bytes)) {
     let entries: Record<string, Uint8Array>;
@@ -86,6 +107,16 @@ function addFile(e: Engine, name: string, bytes: Uint8Array, lazy: boolean): voi
     return;
   }
   add(name, bytes);
+}
+
+/** Lists one dropped file from its first HEAD_BYTES when that is enough (a
+ * DICOM file whose native pixel data comes last): its pixels are read only
+ * when its series is opened. False when the whole file is needed (another
+ * format or layout, a .zip). */
+function addFileHead(e: Engine, name: string, file: Blob, head: Uint8Array): boolean {
+  if (isZip(head) || !e.add_file_head(name, head, file.size)) return false;
+  listedFiles.set(name, file);
+  return true;
 }
 
 /** Output buffers the page has drawn and handed back: a redraw renders
@@ -110,12 +141,8 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
   switch (req.kind) {
     case 'addFiles':
       throw new Error('addFiles is asynchronous');
-    case 'open': {
-      const result = JSON.parse(e.open(req.vol, fetchListed)) as OpenResult;
-      pruneListed(e);
-      if (result.volume) warmSoon();
-      return { result, transfer: [] };
-    }
+    case 'open':
+      throw new Error('open is asynchronous');
     case 'thumb': {
       const t = e.thumbnail(req.vol, fetchListed);
       try {
@@ -279,48 +306,81 @@ async function exportGzipPulled(e: Engine, id: number, req: RequestOf<'exportFil
   }
 }
 
-/** Files read ahead of the one being parsed: at most this many … */
-const READ_AHEAD = 16;
-/** … and this many bytes (beyond one file), so a big series is never held twice. */
-const READ_AHEAD_BYTES = 128 << 20;
+/** Reads the dropped files off this thread (reader.ts), so that parsing
+ * here and reading there overlap. */
+const reader = new ReaderClient(() => {
+  const w = new Worker(scope.location.href, { type: 'module', name: 'voxdrop-reader' });
+  w.postMessage({ init: '', role: 'reader' } satisfies InitMessage);
+  return w;
+});
+
+/** A lazily read drop up to this size is kept in the worker until opened. */
+const KEEP_BYTES = 512 << 20;
 
 /**
- * Reads the files (Blobs) here, several at once — a File is read through the
- * browser's own process, and reading one after another left the engine
- * waiting — and parses them in the given order as each one's bytes arrive.
+ * Lists the dropped files in order. Lazily (the page's drop), DICOM files
+ * are listed from their headers and decoded when their series is opened.
+ * Reading a File costs the browser about a millisecond whatever its size,
+ * so each file is read once when that fits: a drop up to `keepBytes` is
+ * read whole and its listed files' bytes kept here until their series is
+ * opened. A larger drop is read only up to HEAD_BYTES a file — a DICOM file
+ * whose header that holds is listed from it and read again, whole, when its
+ * series is opened — so the worker holds no more than the files in flight.
  */
 async function addFiles(e: Engine, id: number, req: RequestOf<'addFiles'>): Promise<null> {
   const { files, lazy } = req;
   const total = files.length;
-  const reads = new Map<number, Promise<ArrayBuffer>>();
-  let next = 0;
-  let ahead = 0;
+  const dropBytes = files.reduce((n, f) => n + f.file.size, 0);
+  const lean = lazy && dropBytes > (req.keepBytes ?? KEEP_BYTES);
+  const headOnly = (f: Blob): boolean => lean && f.size > HEAD_BYTES;
+  const sources = files.map((f) => (headOnly(f.file) ? f.file.slice(0, HEAD_BYTES) : f.file));
   let lastPost = 0;
-  for (let i = 0; i < total; i++) {
-    for (let f = files[next]; f && next - i < READ_AHEAD && (next === i || ahead + f.file.size <= READ_AHEAD_BYTES); f = files[next]) {
-      const read = f.file.arrayBuffer();
-      read.catch(() => {}); // a failed read is reported when its turn comes
-      reads.set(next, read);
-      ahead += f.file.size;
-      next++;
-    }
+  await reader.read(sources, async (i, got) => {
     const f = files[i];
-    const read = reads.get(i);
-    if (!f || !read) continue;
-    reads.delete(i);
-    const bytes = await read;
-    addFile(e, f.name, new Uint8Array(bytes), lazy);
-    ahead -= f.file.size;
+    if (!f) return;
+    let bytes: ArrayBuffer | Uint8Array | Error | null = got;
+    if (!(bytes instanceof Error) && headOnly(f.file)) {
+      // Listed from its head: its pixels are read when its series is opened.
+      if (addFileHead(e, f.name, f.file, new Uint8Array(bytes))) bytes = null;
+      else bytes = await f.file.arrayBuffer().catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    }
+    if (bytes instanceof Error) throw new Error(`${f.name} could not be read: ${bytes.message}`);
+    if (bytes !== null) addFile(e, f.name, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), lazy);
     const now = performance.now();
     if (now - lastPost > 50 || i === total - 1) {
       lastPost = now;
       post({ type: 'progress', id, done: i + 1, total, what: 'reading' });
     }
-  }
+  });
   return null;
 }
 
-/** Set while an asynchronous request (addFiles) runs: later requests wait for it, in order. */
+/**
+ * Decodes listed series `vol` into place: its files are read again here,
+ * several ahead, while wasm decodes each one as it arrives
+ * (Engine.open_begin / open_put / open_finish), so reading and decoding
+ * overlap and only the files in flight are held outside the volume.
+ */
+async function openSeries(e: Engine, id: number, vol: number): Promise<OpenResult> {
+  const names = e.open_begin(vol);
+  const total = names.length;
+  const none = new Uint8Array(0);
+  const sources = names.map((n) => listedFiles.get(n) ?? none);
+  const progress = throttledProgress(id, Math.max(1, total));
+  await reader.read(sources, (i, got) => {
+    const name = names[i] ?? '';
+    if (sources[i] === none) e.open_put_error(vol, name, 'the file is no longer available to read; drop it again');
+    else if (got instanceof Error) e.open_put_error(vol, name, `the file could not be read again (${got.message}); drop it again`);
+    else e.open_put(vol, got instanceof Uint8Array ? got : new Uint8Array(got));
+    progress(i + 1, 'decoding');
+  });
+  const result = JSON.parse(e.open_finish(vol)) as OpenResult;
+  pruneListed(e);
+  if (result.volume) warmSoon();
+  return result;
+}
+
+/** Set while an asynchronous request (addFiles, open) runs: later requests wait for it, in order. */
 let asyncBusy = false;
 const waiting: ToWorker[] = [];
 
@@ -335,11 +395,15 @@ function run(msg: ToWorker): void {
     post({ type: 'error', id, message: dead ?? 'the engine is not running' });
     return;
   }
-  if (req.kind === 'addFiles') {
+  if (req.kind === 'addFiles' || req.kind === 'open') {
     asyncBusy = true;
-    addFiles(engine, id, req)
+    const work: Promise<FromWorker> =
+      req.kind === 'addFiles'
+        ? addFiles(engine, id, req).then((result) => ({ type: 'result', id, kind: 'addFiles', result }))
+        : openSeries(engine, id, req.vol).then((result) => ({ type: 'result', id, kind: 'open', result }));
+    work
       .then(
-        (result) => post({ type: 'result', id, kind: 'addFiles', result }),
+        (msg) => post(msg),
         (err: unknown) => fail(id, err),
       )
       .finally(() => {
@@ -396,10 +460,17 @@ let wasmSource: WebAssembly.Module | string = '';
 let deflateQueue: DeflateJob[] | null = null;
 
 let started = false;
+/** In reader mode: the read jobs' handler. */
+let serveRead: ((m: ReadJob | ReadControl) => void) | null = null;
 scope.onmessage = (ev) => {
   const data = ev.data;
+  if (serveRead !== null) {
+    if ('job' in data) serveRead(data);
+    return;
+  }
   if ('init' in data) {
-    if (!started && data.role === 'deflate') startDeflate(data.init);
+    if (!started && data.role === 'reader') serveRead = serveReads((r, t) => scope.postMessage(r, t));
+    else if (!started && data.role === 'deflate') startDeflate(data.init);
     else if (!started) start(data.init);
     started = true;
     return;
@@ -409,6 +480,7 @@ scope.onmessage = (ev) => {
     else serveDeflate((r, t) => scope.postMessage(r, t), data);
     return;
   }
+  if ('job' in data) return; // read jobs go to a reader worker only
   if (engine === null && dead === null) queue.push(data);
   else dispatch(data);
 };

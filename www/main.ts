@@ -764,6 +764,11 @@ function setBusy(busy: boolean, what = 'reading'): void {
   exportPanel.setEnabled(!busy && state.vol !== null);
 }
 
+/** `?lean` in the address: every drop is read as a large one is (listed from
+ * the files' heads, each series' files read again when it is opened) — for
+ * the browser tests of that path, and for a machine short of memory. */
+const LEAN = new URLSearchParams(location.search).has('lean');
+
 /** Files dropped while others were being read: the reading is cancelled
  * and these are read instead, once it has stopped. */
 let nextDrop: { files: NamedFile[]; quiet: boolean } | null = null;
@@ -808,7 +813,7 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
         ui.progress.value = done;
         ui.progressText.textContent = `reading ${done}/${total} files`;
       },
-      { lazy: true },
+      { lazy: true, keepBytes: LEAN ? 0 : undefined },
     );
     reportErrors(info.errors);
     if (info.volumes.length > 0) {
@@ -1045,7 +1050,12 @@ async function openSeries(vol: VolumeInfo): Promise<VolumeInfo | null> {
     setBusy(true, `decoding ${seriesName(vol)}`);
   }
   try {
-    const res = await client.call({ kind: 'open', vol: vol.id });
+    // The series' files are read again and decoded as they arrive.
+    const res = await client.call({ kind: 'open', vol: vol.id }, [], ({ done, total }) => {
+      ui.progress.max = total;
+      ui.progress.value = done;
+      ui.progressText.textContent = `decoding ${done}/${total} files`;
+    });
     // New files came meanwhile: they replace this series' list.
     if (load !== loads) return null;
     const v = res.volume;

@@ -198,7 +198,16 @@ export type Request =
   /** Files (Blobs: handles, not bytes) for the worker to read and parse in
    * order, a few read ahead; progress in files. `lazy`: DICOM files are
    * parsed header-only and decoded on `open` (the series browser). */
-  | { kind: 'addFiles'; files: { name: string; file: Blob }[]; lazy: boolean }
+  | {
+      kind: 'addFiles';
+      files: { name: string; file: Blob }[];
+      lazy: boolean;
+      /** Lazily, a drop up to this many bytes is read whole once and kept in
+       * the worker until its series are opened (fastest); a larger one is
+       * listed from the files' heads and each series' files are read again
+       * when it is opened (only the volume is held). Default 512 MiB. */
+      keepBytes?: number | undefined;
+    }
   | { kind: 'finish' }
   | { kind: 'open'; vol: number }
   | { kind: 'thumb'; vol: number }

@@ -2,6 +2,7 @@
 //! incremental [`Loader`] that turns a set of dropped files into volumes.
 
 pub mod dicom;
+mod lazy;
 pub mod metaimage;
 pub mod mgh;
 pub mod minc;
@@ -11,9 +12,11 @@ pub mod parrec;
 pub mod sample;
 pub mod stack;
 
+pub use lazy::{Fetch, LazySeries, SeriesFill};
+
 use crate::error::{Error, Result};
 use crate::limits::Limits;
-use crate::volume::{Volume, Voxels};
+use crate::volume::Volume;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -161,224 +164,6 @@ pub enum Listed {
     Volume(Box<Volume>),
     /// A DICOM series whose pixels are decoded on [`LazySeries::load`].
     Series(Box<LazySeries>),
-}
-
-/// A DICOM series listed from its files' headers: `header` is the volume
-/// [`LazySeries::load`] builds (size, geometry, meta, warnings) without
-/// its voxels; the files' bytes are kept until then, or — from a loader
-/// told not to keep them ([`Loader::set_keep_bytes`]) — asked for again
-/// by name ([`LazySeries::load_with`]).
-#[derive(Debug)]
-pub struct LazySeries {
-    pub header: Volume,
-    key: String,
-    /// The series' files in volume order, each once.
-    files: Vec<(String, Option<Arc<[u8]>>)>,
-    limits: Limits,
-}
-
-/// Gives a file's bytes again, by name, when the loader did not keep them.
-pub type Fetch<'a> = dyn FnMut(&str) -> Result<Vec<u8>> + 'a;
-
-fn not_kept(name: &str) -> Result<Vec<u8>> {
-    Err(Error::bad_input("the file's bytes were not kept for decoding").in_file(name))
-}
-
-/// The slices already copied into the volume, given back their pixels (the
-/// general path needs them as slices).
-fn unplace(acc: Option<Voxels>, heads: Vec<dicom::Slice>, frame: usize) -> Result<Vec<dicom::Slice>> {
-    let Some(acc) = acc else { return Ok(heads) };
-    let parts = dicom::series::frames_of(acc, frame, heads.len())?;
-    Ok(heads
-        .into_iter()
-        .zip(parts)
-        .map(|(mut h, p)| {
-            h.pixels = p;
-            h
-        })
-        .collect())
-}
-
-/// Appends `pixels` to the volume being filled (allocated for `total`
-/// samples of the first slice's type); gives them back when the type differs.
-fn place(
-    acc: &mut Option<Voxels>,
-    pixels: Voxels,
-    total: usize,
-    limits: &Limits,
-) -> Result<std::result::Result<(), Voxels>> {
-    macro_rules! variants {
-        ($($v:ident),*) => {
-            match (acc.as_mut(), pixels) {
-                $( (Some(Voxels::$v(a)), Voxels::$v(p)) => { a.extend_from_slice(&p); Ok(Ok(())) } )*
-                (Some(_), p) => Ok(Err(p)),
-                $( (None, Voxels::$v(p)) => {
-                    let mut a = crate::limits::try_with_capacity(total, limits, "series volume")?;
-                    a.extend_from_slice(&p);
-                    *acc = Some(Voxels::$v(a));
-                    Ok(Ok(()))
-                } )*
-            }
-        };
-    }
-    variants!(U8, I8, U16, I16, U32, I32, F32, F64)
-}
-
-impl LazySeries {
-    /// Number of files the series was listed from.
-    pub fn file_count(&self) -> usize {
-        self.files.len()
-    }
-
-    /// The names of the files the series was listed from.
-    pub fn file_names(&self) -> impl Iterator<Item = &str> {
-        self.files.iter().map(|(n, _)| n.as_str())
-    }
-
-    /// Decodes every file of the series and builds its volume. A file that
-    /// fails to decode (a corrupt codestream …) is returned as an error with
-    /// its reason and the volume is built from the others, as a full read
-    /// would have done; the volume fails only when nothing of it is left.
-    pub fn load(&self) -> (Result<Volume>, Vec<Error>) {
-        self.load_with(&mut not_kept)
-    }
-
-    /// [`LazySeries::load`], asking `fetch` for the bytes of files that were
-    /// not kept (the browser keeps them outside the wasm heap).
-    ///
-    /// The common series — one single-frame file per slice, all decoding to
-    /// the same sample type — is decoded straight into the volume, in the
-    /// order the listing found, each file's pixels copied into place and
-    /// dropped at once: the series is never held twice. Anything else (a
-    /// file that fails to decode, mixed types or sizes, mosaics, multi-frame
-    /// files) goes through the full assembly, as a full read would.
-    pub fn load_with(&self, fetch: &mut Fetch) -> (Result<Volume>, Vec<Error>) {
-        let mut errors = Vec::new();
-        let [cols, rows, nz, nt] = self.header.dims;
-        let comps = self.header.components.max(1);
-        let frame = cols * rows * comps;
-        let mut fast = frame > 0 && nz.checked_mul(nt) == Some(self.files.len());
-        let total = frame.saturating_mul(self.files.len());
-        let mut acc: Option<Voxels> = None;
-        let mut heads: Vec<dicom::Slice> = Vec::new();
-        let mut slices = Vec::new();
-        for (name, kept) in &self.files {
-            let fetched;
-            let bytes: &[u8] = match kept {
-                Some(b) => b,
-                None => match fetch(name) {
-                    Ok(b) => {
-                        fetched = b;
-                        &fetched
-                    }
-                    Err(e) => {
-                        errors.push(e);
-                        fast = false;
-                        continue;
-                    }
-                },
-            };
-            let mut s = match dicom::file::read_slice(bytes, name, &self.limits) {
-                Ok(s) => s,
-                Err(e) => {
-                    errors.push(e);
-                    fast = false;
-                    continue;
-                }
-            };
-            if fast {
-                let fits = s.frames == 1
-                    && s.mosaic.is_none()
-                    && (s.rows, s.columns, s.samples_per_pixel.max(1)) == (rows, cols, comps)
-                    && s.pixels.len() == frame;
-                if fits {
-                    let pixels = std::mem::replace(&mut s.pixels, Voxels::U8(Vec::new()));
-                    match place(&mut acc, pixels, total, &self.limits) {
-                        Ok(Ok(())) => {
-                            heads.push(s);
-                            continue;
-                        }
-                        Ok(Err(p)) => s.pixels = p,
-                        Err(e) => return (Err(e), errors),
-                    }
-                }
-                fast = false;
-            }
-            slices.push(s);
-        }
-        if fast {
-            if let Some(voxels) = acc {
-                let mut v = self.header.clone();
-                v.voxels = voxels;
-                return (Ok(v), errors);
-            }
-        }
-        // Off the fast path: what was placed becomes slices again (the
-        // assembly sorts them, so their place in the list does not matter).
-        match unplace(acc, heads, frame) {
-            Ok(back) => slices.extend(back),
-            Err(e) => return (Err(e), errors),
-        }
-        let decoded = slices.len();
-        let (series, errs) = dicom::series::assemble(slices, &self.limits);
-        let mut errs = errs.into_iter();
-        match series.into_iter().find(|s| s.key == self.key) {
-            Some(s) => {
-                errors.extend(errs);
-                let mut v = s.volume;
-                v.meta.source_file = s.files.into_iter().next();
-                // Assembled alone, the series no longer knows it was split from others.
-                for w in &self.header.meta.warnings {
-                    if w.contains("was split into") && !v.meta.warnings.contains(w) {
-                        v.meta.warnings.push(w.clone());
-                    }
-                }
-                (Ok(v), errors)
-            }
-            None => {
-                let e = errs.next().unwrap_or_else(|| {
-                    let n = self.files.len();
-                    Error::bad_input(match decoded {
-                        0 if n == 1 => "its only file could not be decoded".to_string(),
-                        0 => format!("none of its {n} files could be decoded"),
-                        d => format!("only {d} of its {n} files could be decoded, too few to build it"),
-                    })
-                });
-                errors.extend(errs);
-                (Err(e), errors)
-            }
-        }
-    }
-
-    /// A small stand-in for the series: the volume of the one file that
-    /// holds its middle slice (or the whole series, for a multi-frame or
-    /// mosaic file), decoded alone.
-    pub fn thumbnail(&self) -> Result<Volume> {
-        self.thumbnail_with(&mut not_kept)
-    }
-
-    /// [`LazySeries::thumbnail`], asking `fetch` for a file that was not kept.
-    pub fn thumbnail_with(&self, fetch: &mut Fetch) -> Result<Volume> {
-        let nz = self.header.dims[2];
-        let at = if self.files.len() >= nz { nz / 2 } else { self.files.len() / 2 };
-        let (name, kept) = self.files.get(at).ok_or_else(|| Error::bad_input("the series has no files"))?;
-        let fetched;
-        let bytes: &[u8] = match kept {
-            Some(b) => b,
-            None => {
-                fetched = fetch(name)?;
-                &fetched
-            }
-        };
-        let slice = dicom::file::read_slice(bytes, name, &self.limits)?;
-        let (mut series, errs) = dicom::series::assemble(vec![slice], &self.limits);
-        let pos = series.iter().position(|s| s.key == self.key).unwrap_or(0);
-        if pos < series.len() {
-            Ok(series.swap_remove(pos).volume)
-        } else {
-            Err(errs.into_iter().next().unwrap_or_else(|| Error::bad_input("no image in the middle file")))
-        }
-    }
 }
 
 /// A header whose data live in other files, waiting for them.

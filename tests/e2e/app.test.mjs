@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { CORPUS, SAMPLE, startApp, openApp, idle, canvasInfo, messages, readNifti, axialSlice, compareSlice, waitingFor, dropFiles, dropSets } from './helpers.mjs';
+import { CORPUS, SAMPLE, startApp, openApp, idle, canvasInfo, messages, readNifti, axialSlice, compareSlice, waitingFor, dropFiles, dropSets, bigSeries, openFolder } from './helpers.mjs';
 
 const NIFTI_READER = waitingFor('src/formats/nifti', 'the NIfTI reader');
 const NIFTI_WRITER = waitingFor('src/export/nifti.rs', 'the NIfTI writer');
@@ -213,4 +213,41 @@ test('(e) Download NIfTI produces a NIfTI-1 file', { todo: NIFTI_READER || NIFTI
   // A download is a blob: URL made in the page; it must not be a network request.
   s.assertQuiet();
   await s.context.close();
+});
+
+// A large drop is listed from the first 64 KiB of each file, and a series'
+// files are read again, whole, when it is opened (only the volume is held);
+// `?lean` takes that path for any drop. The big CT (275 files of 514 KiB,
+// pixel data last) must come out exactly as from a drop read whole, with no
+// request.
+test('a drop listed from the files\' heads and read again when opened shows what a drop read whole shows', async () => {
+  const name = 'FNNDSC__andrei_abdomen_CT_LIDC-IDRI-0314';
+  const dir = bigSeries(name);
+  if (!dir) {
+    assert.ok(!process.env.VOXDROP_REQUIRE_CORPUS, `the corpus has no big/${name}.tar.gz`);
+    return;
+  }
+  const folder = join(dir, name);
+  const seen = [];
+  for (const query of ['', '?lean']) {
+    const s = await openApp(app, { query });
+    await openFolder(s.page, folder);
+    const info = await s.page.$$eval('#volume-info dd', (dds) => Object.fromEntries(dds.map((d) => [d.dataset.field, d.textContent])));
+    const views = [];
+    for (const view of ['axial', 'coronal', 'sagittal']) views.push(await canvasInfo(s.page, view));
+    const msgs = await messages(s.page);
+    assert.ok(!msgs.some((m) => m.kind === 'error'), JSON.stringify(msgs));
+    s.assertQuiet();
+    await s.context.close();
+    seen.push({ info, views });
+  }
+  const [whole, lean] = seen;
+  assert.ok(whole && lean);
+  assert.ok(Number(whole.views[0]?.count) > 1, JSON.stringify(whole.info));
+  assert.deepEqual(lean.info, whole.info);
+  for (const [k, v] of whole.views.entries()) {
+    const l = lean.views[k];
+    assert.deepEqual([l?.width, l?.height, l?.index, l?.count], [v.width, v.height, v.index, v.count]);
+    assert.ok(l?.rgba.every((x, i) => x === v.rgba[i]), `the ${['axial', 'coronal', 'sagittal'][k]} view differs`);
+  }
 });

@@ -59,7 +59,7 @@ export async function startApp() {
  * fails on any request outside the app's origin and on any request made after
  * the app said it was ready (the bundled sample's fetch is part of loading).
  */
-export async function openApp(app, { acceptDownloads = false, hasTouch = false } = {}) {
+export async function openApp(app, { acceptDownloads = false, hasTouch = false, query = '' } = {}) {
   const context = await app.browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads, hasTouch });
   const page = await context.newPage();
   const requests = [];
@@ -75,7 +75,7 @@ export async function openApp(app, { acceptDownloads = false, hasTouch = false }
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
-  await page.goto(app.url);
+  await page.goto(app.url + query);
   await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 30_000 });
   ready = true;
   await idle(page);

@@ -124,9 +124,32 @@ export class Engine {
      * the errors naming the files that failed to decode and, when nothing
      * could be built, why.
      * `fetch(name)` gives back the bytes of a file [`Engine::add_file_lazy`]
-     * listed (a `Uint8Array`, or `undefined` when it is gone).
+     * listed (a `Uint8Array`, or `undefined` when it is gone). The same as
+     * [`Engine::open_begin`], a put for each name, [`Engine::open_finish`].
      */
     open(vol: number, fetch: Function): string;
+    /**
+     * Starts decoding listed series `vol` a file at a time (the page reads
+     * the next files while one decodes): the names of the files whose
+     * bytes [`Engine::open_put`] / [`Engine::open_put_error`] must then
+     * give, in this order, before [`Engine::open_finish`]. Empty for a
+     * volume already open. Starting again drops a fill not finished.
+     */
+    open_begin(vol: number): string[];
+    /**
+     * Ends [`Engine::open_begin`]: builds the volume from the files given
+     * (any not given are reported unread) and answers as [`Engine::open`].
+     */
+    open_finish(vol: number): string;
+    /**
+     * The bytes of the next file [`Engine::open_begin`] named.
+     */
+    open_put(vol: number, bytes: Uint8Array | number[]): void;
+    /**
+     * The next file [`Engine::open_begin`] named could not be read:
+     * `message` says why (it is reported with the file's name).
+     */
+    open_put_error(vol: number, name: string, message: string): void;
     /**
      * Everything the cursor readout needs in one call: JSON
      * `{ijk, value, lps}` or `null` when (px, py) is outside the slice.
@@ -359,6 +382,10 @@ export interface InitOutput {
     readonly engine_nifti_piece: (a: number, b: number, c: number) => [number, number, number, number];
     readonly engine_nifti_pull: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly engine_open: (a: number, b: number, c: any) => [number, number, number, number];
+    readonly engine_open_begin: (a: number, b: number) => [number, number, number, number];
+    readonly engine_open_finish: (a: number, b: number) => [number, number, number, number];
+    readonly engine_open_put: (a: number, b: number, c: number, d: number) => [number, number];
+    readonly engine_open_put_error: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
     readonly engine_probe: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number, number];
     readonly engine_process: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly engine_render: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number) => [number, number, number, number];
