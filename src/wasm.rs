@@ -181,15 +181,21 @@ struct VolumeInfo<'a> {
 
 impl<'a> VolumeInfo<'a> {
     fn new(id: usize, vol: &'a Volume) -> Self {
-        Self::with(id, vol, true)
+        Self::with(id, vol, true, None)
+    }
+
+    /// A volume whose value range is known already (`vol.voxels.min_max()`,
+    /// folded slice by slice as a series was filled).
+    fn with_range(id: usize, vol: &'a Volume, range: Option<(f64, f64)>) -> Self {
+        Self::with(id, vol, true, Some(range))
     }
 
     /// A series listed from its headers: `header` has no voxels.
     fn listed(id: usize, header: &'a Volume) -> Self {
-        Self::with(id, header, false)
+        Self::with(id, header, false, None)
     }
 
-    fn with(id: usize, vol: &'a Volume, loaded: bool) -> Self {
+    fn with(id: usize, vol: &'a Volume, loaded: bool, range: Option<Option<(f64, f64)>>) -> Self {
         let m: &Meta = &vol.meta;
         let description = m.series_description.as_deref().or(m.protocol_name.as_deref());
         VolumeInfo {
@@ -210,7 +216,7 @@ impl<'a> VolumeInfo<'a> {
             windows: &m.windows,
             default_window: render::default_window(vol),
             warnings: &m.warnings,
-            range: vol.voxels.min_max().map(|(lo, hi)| [lo, hi]),
+            range: range.unwrap_or_else(|| vol.voxels.min_max()).map(|(lo, hi)| [lo, hi]),
             patient: &m.patient,
             study_date: m.study_date.as_deref(),
             study_time: m.study_time.as_deref(),
@@ -418,6 +424,47 @@ impl Engine {
         self.open_finish(vol)
     }
 
+    /// Reads a small synthetic CT series ([`crate::formats::dicom::synth`])
+    /// the way a drop is read — listed from the headers, filled into place,
+    /// a slice of each view windowed — and drops it. The page calls this at
+    /// idle once the engine has started: a fresh page runs wasm in V8's
+    /// baseline tier, two to three times slower, until its functions are
+    /// hot, so the user's first drop would otherwise pay for that. Returns
+    /// the voxels read (0 when something failed; nothing is kept either way).
+    pub fn warm_up(&self) -> usize {
+        use crate::formats::dicom::synth;
+        const SIZE: usize = 512;
+        const SLICES: usize = 24;
+        // Each file made when it is needed: the heap holds the volume and one file.
+        let mut loader = Loader::new_lazy(Limits::default());
+        loader.set_keep_bytes(false);
+        for z in 0..SLICES {
+            let (name, bytes) = synth::ct_file(SIZE, z);
+            if !loader.add_head(&name, bytes.get(..64 << 10).unwrap_or(&bytes), bytes.len()) {
+                loader.add(&name, &bytes);
+            }
+        }
+        let Some(Listed::Series(series)) = loader.finish_listing().items.into_iter().next() else { return 0 };
+        let mut fill = SeriesFill::default();
+        while let Some(name) = fill.next_needed(&series) {
+            let file = synth::index_of(name).map(|z| synth::ct_file(SIZE, z));
+            let bytes = file.as_ref().map(|(_, b)| b.as_slice());
+            fill.put(&series, bytes.ok_or_else(|| Error::io("not found").in_file(name)));
+        }
+        let _ = fill.range(&series);
+        let Ok(v) = fill.finish(&series).0 else { return 0 };
+        let display = Display::grey(render::default_window(&v), VoiFunction::Linear);
+        let mut renderer = Renderer::new();
+        for view in [View::Axial, View::Coronal, View::Sagittal] {
+            let g = render::slice_geom(&v, view);
+            let mut out = vec![0u8; g.width * g.height * 4];
+            if renderer.render_cached(0, &v, view, g.count / 2, 0, display, &mut out).is_err() {
+                return 0;
+            }
+        }
+        v.voxel_count()
+    }
+
     /// Starts decoding listed series `vol` a file at a time (the page reads
     /// the next files while one decodes): the names of the files whose
     /// bytes [`Engine::open_put`] / [`Engine::open_put_error`] must then
@@ -455,6 +502,7 @@ impl Engine {
             Some((v, fill)) if v == vol => fill,
             _ => return Err(JsError::new(&format!("series {vol} is not being opened"))),
         };
+        let known = fill.range(series);
         let (result, mut errors) = fill.finish(series);
         match result {
             Ok(v) => {
@@ -464,7 +512,11 @@ impl Engine {
                 }
                 let v = self.vol(vol)?;
                 let errors = errors.iter().map(error_info).collect();
-                Ok(to_json(&OpenInfo { volume: Some(VolumeInfo::new(vol, v)), errors }))
+                let info = match known {
+                    Some(range) => VolumeInfo::with_range(vol, v, range),
+                    None => VolumeInfo::new(vol, v),
+                };
+                Ok(to_json(&OpenInfo { volume: Some(info), errors }))
             }
             Err(e) => {
                 errors.push(e);

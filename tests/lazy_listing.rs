@@ -233,6 +233,8 @@ fn a_series_filled_a_file_at_a_time_matches_the_full_read() {
         fill.put(s, Ok(by_name[name]));
     }
     assert_eq!(fill.next_needed(s), None);
+    // The value range, folded slice by slice, is the volume's.
+    assert_eq!(fill.range(s), Some(full.volumes[0].voxels.min_max()));
     let (v, errs) = fill.finish(s);
     assert!(errs.is_empty(), "{errs:?}");
     assert!(v.expect("built") == full.volumes[0]);
@@ -262,6 +264,7 @@ fn a_series_filled_a_file_at_a_time_matches_the_full_read() {
         fill.put(s, Ok(by_name[name]));
     }
     assert_eq!(fill.done(), 2);
+    assert_eq!(fill.range(s), None, "no range for a volume not filled whole");
     let (_, errs) = fill.finish(s);
     let unread: Vec<String> = errs.iter().map(ToString::to_string).filter(|e| e.contains("was not read")).collect();
     assert_eq!(unread.len(), files.len() - 2, "{errs:?}");

@@ -442,6 +442,24 @@ function fail(id: number, err: unknown): void {
   }
 }
 
+/**
+ * Half a second after the engine starts, when it is idle, it reads a small
+ * synthetic DICOM series (Engine.warm_up, tens of milliseconds): V8 runs a
+ * fresh instance's wasm in its baseline tier until functions are hot, which
+ * made the user's first drop pay two to three times for listing and
+ * decoding. Skipped (tried again later) while a request is being served.
+ */
+function warmUpSoon(delay = 500): void {
+  setTimeout(() => {
+    if (engine === null || dead !== null) return;
+    if (asyncBusy) {
+      warmUpSoon(1000);
+      return;
+    }
+    engine.warm_up();
+  }, delay);
+}
+
 /** Once a volume is open, the gzip helpers are started and warmed up (a
  * second later, off the drop's critical path), ready for an export. */
 function warmSoon(): void {
@@ -510,6 +528,7 @@ function start(wasm: WebAssembly.Module | string): void {
       engine = new Engine();
       post({ type: 'ready', version: version() });
       for (const msg of queue.splice(0)) dispatch(msg);
+      warmUpSoon();
     })
     .catch((err: unknown) => {
       dead = `the image engine could not start: ${err instanceof Error ? err.message : String(err)}`;

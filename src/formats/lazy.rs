@@ -172,6 +172,9 @@ pub struct SeriesFill {
     errors: Vec<Error>,
     /// A fatal error (the volume could not be allocated).
     failed: Option<Error>,
+    /// Value range of the placed samples (as [`Voxels::min_max`] of the
+    /// volume), folded slice by slice while each is in cache.
+    range: Option<(f64, f64)>,
 }
 
 impl Default for SeriesFill {
@@ -184,11 +187,20 @@ impl Default for SeriesFill {
             slices: Vec::new(),
             errors: Vec::new(),
             failed: None,
+            range: None,
         }
     }
 }
 
 impl SeriesFill {
+    /// The value range of the volume [`SeriesFill::finish`] will build
+    /// (`Voxels::min_max` of its samples), when every file went straight into
+    /// place: known without another pass over the volume. None otherwise.
+    pub fn range(&self, series: &LazySeries) -> Option<Option<(f64, f64)>> {
+        let complete = self.fast && self.failed.is_none() && self.acc.is_some() && self.next == series.files.len();
+        complete.then_some(self.range)
+    }
+
     /// How many of the series' files have been taken.
     pub fn done(&self) -> usize {
         self.next
@@ -243,9 +255,14 @@ impl SeriesFill {
                 && s.pixels.len() == frame;
             if fits {
                 let pixels = std::mem::replace(&mut s.pixels, Voxels::U8(Vec::new()));
+                let slice_range = pixels.min_max();
                 let total = frame.saturating_mul(series.files.len());
                 match place(&mut self.acc, pixels, total, &series.limits) {
                     Ok(Ok(())) => {
+                        self.range = match (self.range, slice_range) {
+                            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+                            (r, None) | (None, r) => r,
+                        };
                         self.heads.push(s);
                         return;
                     }
@@ -264,7 +281,7 @@ impl SeriesFill {
     /// Builds the volume from what was given (files not given count as
     /// unread), with the errors of the files that failed.
     pub fn finish(self, series: &LazySeries) -> (Result<Volume>, Vec<Error>) {
-        let SeriesFill { next, fast, acc, heads, mut slices, mut errors, failed } = self;
+        let SeriesFill { next, fast, acc, heads, mut slices, mut errors, failed, range } = self;
         if let Some(e) = failed {
             return (Err(e), errors);
         }
@@ -272,7 +289,7 @@ impl SeriesFill {
             for (name, _) in series.files.iter().skip(next) {
                 errors.push(Error::bad_input("the file was not read").in_file(name));
             }
-            return SeriesFill { next: series.files.len(), fast: false, acc, heads, slices, errors, failed }
+            return SeriesFill { next: series.files.len(), fast: false, acc, heads, slices, errors, failed, range }
                 .finish(series);
         }
         if fast {

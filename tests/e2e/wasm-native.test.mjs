@@ -112,3 +112,18 @@ test('wasm reads every corpus transfer syntax and series exactly as the native b
   assert.ok(seen.some((s) => s.includes('JPEG2000')), 'JPEG 2000 is among them');
   assert.ok(seen.length >= 50, `every folder (${seen.length})`);
 });
+
+// The engine warms its DICOM path at idle after it starts (Engine.warm_up):
+// a synthetic 512² × 24 CT series, listed from its headers, filled into
+// place and windowed, must read whole — a warm-up that failed half-way
+// would leave the first real drop on unoptimised code without a word.
+test('the engine warm-up reads its whole synthetic series', async () => {
+  const m = await loadWasm();
+  const e = new m.Engine();
+  try {
+    assert.equal(e.warm_up(), 512 * 512 * 24);
+    assert.equal(JSON.parse(e.finish()).volumes.length, 0, 'nothing is kept');
+  } finally {
+    e.free();
+  }
+});

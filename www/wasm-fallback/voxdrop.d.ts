@@ -228,6 +228,16 @@ export class Engine {
      * Voxel index [i, j, k] under screen pixel (px, py) of a view, if any.
      */
     voxel_at(vol: number, view: string, index: number, px: number, py: number): Uint32Array | undefined;
+    /**
+     * Reads a small synthetic CT series ([`crate::formats::dicom::synth`])
+     * the way a drop is read — listed from the headers, filled into place,
+     * a slice of each view windowed — and drops it. The page calls this at
+     * idle once the engine has started: a fresh page runs wasm in V8's
+     * baseline tier, two to three times slower, until its functions are
+     * hot, so the user's first drop would otherwise pay for that. Returns
+     * the voxels read (0 when something failed; nothing is kept either way).
+     */
+    warm_up(): number;
 }
 
 /**
@@ -398,10 +408,11 @@ export interface InitOutput {
     readonly engine_thumbnail: (a: number, b: number, c: any) => [number, number, number];
     readonly engine_value_at: (a: number, b: number, c: number, d: number, e: number, f: number) => number;
     readonly engine_volume_texture: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number, number];
-    readonly free: (a: number) => void;
     readonly engine_volume_texture_info: (a: number, b: number, c: number) => [number, number, number, number];
-    readonly malloc: (a: number) => number;
+    readonly free: (a: number) => void;
     readonly engine_voxel_at: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number];
+    readonly malloc: (a: number) => number;
+    readonly engine_warm_up: (a: number) => number;
     readonly install_panic_hook: () => void;
     readonly last_panic: () => [number, number];
     readonly niftipull_bytes: (a: number) => number;

@@ -9,6 +9,7 @@ pub mod file;
 pub mod mosaic;
 pub mod pixel;
 pub mod series;
+pub mod synth;
 pub mod tags;
 mod walk;
 
