@@ -84,6 +84,62 @@ pub fn read_slice_header(bytes: &[u8], name: &str, limits: &Limits) -> Result<Sl
     read(bytes, name, limits, false).map_err(|e| e.in_file(name))
 }
 
+/// Native 16-bit greyscale pixel data lying at the end of a file, with what
+/// turning it into the values [`read_slice`] gives needs: the bits stored,
+/// the sign, and an integer modality rescale (None: the values are the
+/// stored ones). See [`read_slice_plain`].
+#[derive(Debug, Clone, Copy)]
+pub struct PlainPixels<'a> {
+    /// rows × columns little-endian 16-bit words.
+    pub words: &'a [u8],
+    pub bits_stored: u16,
+    pub signed: bool,
+    /// Integer (slope, intercept), when the file has a rescale that is not 1, 0.
+    pub rescale: Option<(i64, i64)>,
+}
+
+/// For the common file — one frame of native little-endian 16-bit greyscale
+/// pixel data at its end, no modality LUT, an integer rescale or none —
+/// the [`Slice`] that [`read_slice`] gives but for its pixels (left empty),
+/// and those pixels where they lie, so a caller can decode them straight
+/// into a volume ([`crate::formats::SeriesFill`]). None for any other file,
+/// or one that would fail: [`read_slice`] it (that reports the error).
+pub fn read_slice_plain<'a>(bytes: &'a [u8], name: &str, limits: &Limits) -> Option<(Slice, PlainPixels<'a>)> {
+    let Parsed { obj, uid: ts, pixels: tail } = parse_in(bytes, bytes.len()).ok()?;
+    let at = tail?;
+    pixel::check_supported(&ts).ok()?;
+    if obj.get(tags::FLOAT_PIXEL_DATA).is_some() || obj.get(tags::DOUBLE_FLOAT_PIXEL_DATA).is_some() {
+        return None;
+    }
+    let info = image_info(&obj).ok()?;
+    let mono = info.photometric == "MONOCHROME1" || info.photometric == "MONOCHROME2";
+    if info.bits_allocated != 16 || info.samples_per_pixel != 1 || info.frames != 1 || !mono {
+        return None;
+    }
+    let n = pixel::check_native(&info, bytes.len().saturating_sub(at), limits).ok()?;
+    let words = bytes.get(at..)?.get(..n.checked_mul(2)?)?;
+    if modality_lut(&obj, false).ok()?.is_some() {
+        return None;
+    }
+    let (slope, intercept) = (number(&obj, tags::RESCALE_SLOPE), number(&obj, tags::RESCALE_INTERCEPT));
+    let rescale = match (slope, intercept) {
+        (None, None) => None,
+        (s, b) => {
+            let (s, b) = (s.unwrap_or(1.0), b.unwrap_or(0.0));
+            // As modality::rescale: identity, or integer coefficients (else floats: not plain).
+            let integer = s.fract() == 0.0 && b.fract() == 0.0 && s.abs() <= 2f64.powi(31) && b.abs() <= 2f64.powi(40);
+            match (s == 1.0 && b == 0.0, integer) {
+                (true, _) => None,
+                (false, true) => Some((s as i64, b as i64)),
+                (false, false) => return None,
+            }
+        }
+    };
+    let plain = PlainPixels { words, bits_stored: info.bits_stored, signed: info.signed, rescale };
+    let slice = finish_read(obj, &ts, info, Voxels::U8(Vec::new()), name, false).ok()?;
+    Some((slice, plain))
+}
+
 /// Parses a data set (file meta read or guessed) without decoding pixels;
 /// returns it with its transfer syntax UID.
 pub(super) fn parse_object(bytes: &[u8]) -> Result<(InMemDicomObject, String)> {
