@@ -179,8 +179,12 @@ const drawnBuffers: ArrayBuffer[] = [];
 const redrawTimes: number[] = [];
 (globalThis as { voxdropRedraws?: number[] }).voxdropRedraws = redrawTimes;
 
+/** showVolume calls in flight: until the series is decoded and its views
+ * asked for, the views are about to change (body[data-render=pending]). */
+let showing = 0;
+
 function setRenderState(): void {
-  document.body.dataset.render = rendering || renderAgain ? 'pending' : 'idle';
+  document.body.dataset.render = rendering || renderAgain || showing > 0 ? 'pending' : 'idle';
 }
 
 function keyOf(view: ViewName): string {
@@ -1117,6 +1121,17 @@ function showEmpty(): void {
 }
 
 async function showVolume(vol: VolumeInfo): Promise<void> {
+  showing++;
+  setRenderState();
+  try {
+    await showVolumeNow(vol);
+  } finally {
+    showing--;
+    setRenderState();
+  }
+}
+
+async function showVolumeNow(vol: VolumeInfo): Promise<void> {
   if (!vol.loaded) {
     const opened = await openSeries(vol);
     if (!opened) return;
