@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::export::nifti::{write_nifti, NiftiOptions};
 use crate::export::png_stack::{PngMode, PngOptions};
 use crate::export::ExportOptions;
-use crate::formats::{LazySeries, Listed, Loader, SeriesFill};
+use crate::formats::{ArrivalFill, LazySeries, Listed, Loader, SeriesFill};
 use crate::limits::Limits;
 use crate::ops::histogram;
 use crate::ops::normalize::{self, Normalize};
@@ -301,6 +301,9 @@ struct Probe {
     label: Option<f64>,
 }
 
+/// A volume's lowest and highest value (`Voxels::min_max`).
+type ValueRange = (f64, f64);
+
 /// Owns a [`Loader`] for the batch being read and every loaded volume.
 /// Volume ids are stable indices; [`Engine::free_volume`] releases one.
 #[wasm_bindgen]
@@ -312,6 +315,10 @@ pub struct Engine {
     listed: HashMap<usize, LazySeries>,
     /// The listed series being decoded a file at a time ([`Engine::open_begin`]).
     filling: Option<(usize, SeriesFill)>,
+    /// The current batch's files decoded as they arrived ([`Engine::arrival_begin`]).
+    arrival: Option<ArrivalFill>,
+    /// A series [`Engine::open_begin`] found decoded already, for [`Engine::open_finish`].
+    arrived: Option<(usize, Volume, Option<ValueRange>)>,
     renderer: Renderer,
     /// Label overlay: (image volume id, labels on the image's grid).
     labels: Option<(usize, Volume)>,
@@ -332,6 +339,8 @@ impl Engine {
             volumes: Vec::new(),
             listed: HashMap::new(),
             filling: None,
+            arrival: None,
+            arrived: None,
             renderer: Renderer::new(),
             labels: None,
         }
@@ -406,6 +415,23 @@ impl Engine {
         to_json(&FinishInfo { volumes, errors })
     }
 
+    /// Starts decoding the current batch's files as they arrive, before
+    /// they are listed ([`crate::formats::ArrivalFill`]), for a drop of
+    /// `files` files that looks like one series; 0 does not. Call before
+    /// the batch's first file. The series opened first, when it is exactly
+    /// those files, then needs no decoding ([`Engine::open_begin`]).
+    pub fn arrival_begin(&mut self, files: usize) {
+        self.lazy_loader();
+        self.arrival = (files > 0).then(|| ArrivalFill::new(files, Limits::default()));
+    }
+
+    /// A file of the batch (whole), just listed by [`Engine::add_file_head`]:
+    /// decoded now when the batch is being decoded as it arrives. False once
+    /// that has been given up (another kind of file).
+    pub fn arrival_put(&mut self, name: &str, bytes: &[u8]) -> bool {
+        self.arrival.as_mut().is_some_and(|a| a.put(name, bytes))
+    }
+
     /// Decodes a listed series (once; an open volume just answers again):
     /// JSON `{volume: VolumeInfo | null, errors: [{file, kind, message}]}`,
     /// the errors naming the files that failed to decode and, when nothing
@@ -472,10 +498,16 @@ impl Engine {
     /// volume already open. Starting again drops a fill not finished.
     pub fn open_begin(&mut self, vol: usize) -> Result<Vec<String>, JsError> {
         self.filling = None;
+        self.arrived = None;
         if self.volumes.get(vol).and_then(Option::as_ref).is_some() {
             return Ok(Vec::new());
         }
         let series = self.listed.get(&vol).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
+        // Decoded as the files arrived (it serves one series, the first opened).
+        if let Some((v, range)) = self.arrival.take().and_then(|mut a| a.take(series)) {
+            self.arrived = Some((vol, v, range));
+            return Ok(Vec::new());
+        }
         self.filling = Some((vol, SeriesFill::default()));
         Ok(series.files_to_fetch().map(str::to_string).collect())
     }
@@ -496,6 +528,14 @@ impl Engine {
     pub fn open_finish(&mut self, vol: usize) -> Result<String, JsError> {
         if let Some(v) = self.volumes.get(vol).and_then(Option::as_ref) {
             return Ok(to_json(&OpenInfo { volume: Some(VolumeInfo::new(vol, v)), errors: Vec::new() }));
+        }
+        if let Some((_, v, range)) = self.arrived.take_if(|(v, _, _)| *v == vol) {
+            self.listed.remove(&vol);
+            if let Some(slot) = self.volumes.get_mut(vol) {
+                *slot = Some(v);
+            }
+            let v = self.vol(vol)?;
+            return Ok(to_json(&OpenInfo { volume: Some(VolumeInfo::with_range(vol, v, range)), errors: Vec::new() }));
         }
         let series = self.listed.get(&vol).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
         let fill = match self.filling.take() {
@@ -552,6 +592,9 @@ impl Engine {
         self.listed.remove(&vol);
         if self.filling.as_ref().is_some_and(|(v, _)| *v == vol) {
             self.filling = None;
+        }
+        if self.arrived.as_ref().is_some_and(|(v, _, _)| *v == vol) {
+            self.arrived = None;
         }
         self.renderer.forget(vol);
         if self.labels.as_ref().is_some_and(|(img, _)| *img == vol) {
@@ -972,6 +1015,10 @@ impl Engine {
     }
 
     fn lazy_loader(&mut self) -> &mut Loader {
+        if self.loader.is_none() {
+            // A new batch: what an earlier one decoded as it arrived is not its.
+            self.arrival = None;
+        }
         let loader = self.loader.get_or_insert_with(|| Loader::new_lazy(Limits::default()));
         loader.make_lazy();
         loader.set_keep_bytes(false);

@@ -88,7 +88,10 @@ function addFile(e: Engine, name: string, bytes: Uint8Array, lazy: boolean): voi
     if (!lazy) e.add_file(n, b);
     // The header alone when that lists the file (its pixels are copied into
     // wasm once, when its series is opened), else the whole file.
-    else if (b.length > HEAD_BYTES && e.add_file_head(n, b.subarray(0, HEAD_BYTES), b.length)) listedFiles.set(n, b);
+    else if (b.length > HEAD_BYTES && e.add_file_head(n, b.subarray(0, HEAD_BYTES), b.length)) {
+      listedFiles.set(n, b);
+      if (arriving) arriving = e.arrival_put(n, b);
+    }
     else if (e.add_file_lazy(n, b)) listedFiles.set(n, b);
   };
   if (isZip(bytes)) {
@@ -314,6 +317,24 @@ const reader = new ReaderClient(() => {
   return w;
 });
 
+/** While a drop that looks like one series is being read, each file listed
+ * from its header is also decoded at once (Engine.arrival_put), while the
+ * reader fetches the next ones; false once the engine has given that up. */
+let arriving = false;
+
+/** A drop that looks like one series: at least 8 files, all of about one
+ * size (within 5 %) and each larger than a header. */
+function looksLikeOneSeries(files: readonly { file: Blob }[]): boolean {
+  if (files.length < 8) return false;
+  let lo = Infinity;
+  let hi = 0;
+  for (const f of files) {
+    lo = Math.min(lo, f.file.size);
+    hi = Math.max(hi, f.file.size);
+  }
+  return lo > HEAD_BYTES && hi <= lo * 1.05;
+}
+
 /** A lazily read drop up to this size is kept in the worker until opened. */
 const KEEP_BYTES = 512 << 20;
 
@@ -333,6 +354,11 @@ async function addFiles(e: Engine, id: number, req: RequestOf<'addFiles'>): Prom
   const dropBytes = files.reduce((n, f) => n + f.file.size, 0);
   const lean = lazy && dropBytes > (req.keepBytes ?? KEEP_BYTES);
   const headOnly = (f: Blob): boolean => lean && f.size > HEAD_BYTES;
+  if (lazy) {
+    // Decoded as it arrives when it looks like one series (and is read whole).
+    arriving = !lean && looksLikeOneSeries(files);
+    e.arrival_begin(arriving ? total : 0);
+  }
   const sources = files.map((f) => (headOnly(f.file) ? f.file.slice(0, HEAD_BYTES) : f.file));
   let lastPost = 0;
   await reader.read(sources, async (i, got) => {
@@ -351,6 +377,8 @@ async function addFiles(e: Engine, id: number, req: RequestOf<'addFiles'>): Prom
       lastPost = now;
       post({ type: 'progress', id, done: i + 1, total, what: 'reading' });
     }
+  }).finally(() => {
+    arriving = false;
   });
   return null;
 }

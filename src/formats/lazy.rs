@@ -266,10 +266,7 @@ impl SeriesFill {
                 let total = frame.saturating_mul(series.files.len());
                 match place(&mut self.acc, pixels, total, &series.limits) {
                     Ok(Ok(())) => {
-                        self.range = match (self.range, slice_range) {
-                            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
-                            (r, None) | (None, r) => r,
-                        };
+                        self.range = fold_range(self.range, slice_range);
                         self.heads.push(s);
                         return;
                     }
@@ -298,10 +295,7 @@ impl SeriesFill {
         let total = plain.words.len() / 2 * series.files.len();
         match place_plain(&mut self.acc, &plain, total, &series.limits) {
             Ok(Some(r)) => {
-                self.range = Some(match self.range {
-                    Some((a, b)) => (a.min(r.0), b.max(r.1)),
-                    None => r,
-                });
+                self.range = fold_range(self.range, Some(r));
                 Some(s)
             }
             Ok(None) => None,
@@ -373,6 +367,14 @@ impl SeriesFill {
     }
 }
 
+/// The value range of two parts together (`Voxels::min_max` of both).
+pub(super) fn fold_range(a: Option<(f64, f64)>, b: Option<(f64, f64)>) -> Option<(f64, f64)> {
+    match (a, b) {
+        (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+        (r, None) | (None, r) => r,
+    }
+}
+
 /// Decodes [`dicom::file::PlainPixels`] onto the end of the volume being
 /// filled, as `read_slice` would decode them (PS3.5 §8.1.1 bits, PS3.3
 /// C.11.1.1.2 rescale) — unsigned values masked to the bits stored and kept
@@ -381,7 +383,7 @@ impl SeriesFill {
 /// range, then the values) instead of a copy per step. Returns the range of
 /// the values placed; None (nothing placed) when the volume holds another
 /// type or the rescaled values would need a wider one.
-fn place_plain(
+pub(super) fn place_plain(
     acc: &mut Option<Voxels>,
     p: &dicom::file::PlainPixels,
     total: usize,

@@ -1,6 +1,7 @@
 //! Formats: detection by magic bytes first, extension second, and an
 //! incremental [`Loader`] that turns a set of dropped files into volumes.
 
+mod arrival;
 pub mod dicom;
 mod lazy;
 pub mod metaimage;
@@ -12,6 +13,7 @@ pub mod parrec;
 pub mod sample;
 pub mod stack;
 
+pub use arrival::ArrivalFill;
 pub use lazy::{Fetch, LazySeries, SeriesFill};
 
 use crate::error::{Error, Result};

@@ -218,8 +218,9 @@ test('(e) Download NIfTI produces a NIfTI-1 file', { todo: NIFTI_READER || NIFTI
 // A large drop is listed from the first 64 KiB of each file, and a series'
 // files are read again, whole, when it is opened (only the volume is held);
 // `?lean` takes that path for any drop. The big CT (275 files of 514 KiB,
-// pixel data last) must come out exactly as from a drop read whole, with no
-// request.
+// pixel data last) must come out exactly as from a drop read whole — which,
+// looking like one series, is decoded as its files arrive and put into
+// slice order when opened (formats::arrival) — with no request.
 test('a drop listed from the files\' heads and read again when opened shows what a drop read whole shows', async () => {
   const name = 'FNNDSC__andrei_abdomen_CT_LIDC-IDRI-0314';
   const dir = bigSeries(name);

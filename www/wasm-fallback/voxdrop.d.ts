@@ -39,6 +39,20 @@ export class Engine {
      */
     add_file_lazy(name: string, bytes: Uint8Array | number[]): boolean;
     /**
+     * Starts decoding the current batch's files as they arrive, before
+     * they are listed ([`crate::formats::ArrivalFill`]), for a drop of
+     * `files` files that looks like one series; 0 does not. Call before
+     * the batch's first file. The series opened first, when it is exactly
+     * those files, then needs no decoding ([`Engine::open_begin`]).
+     */
+    arrival_begin(files: number): void;
+    /**
+     * A file of the batch (whole), just listed by [`Engine::add_file_head`]:
+     * decoded now when the batch is being decoded as it arrives. False once
+     * that has been given up (another kind of file).
+     */
+    arrival_put(name: string, bytes: Uint8Array | number[]): boolean;
+    /**
      * For `scripts/bench-window-wasm.mjs`: renders one grey slice `reps`
      * times into one buffer, the centre moving by 1 each time (a window
      * drag), and gives back the last image's first byte. Times the windowing
@@ -375,6 +389,8 @@ export interface InitOutput {
     readonly engine_add_file: (a: number, b: number, c: number, d: number, e: number) => void;
     readonly engine_add_file_head: (a: number, b: number, c: number, d: number, e: number, f: number) => number;
     readonly engine_add_file_lazy: (a: number, b: number, c: number, d: number, e: number) => number;
+    readonly engine_arrival_begin: (a: number, b: number) => void;
+    readonly engine_arrival_put: (a: number, b: number, c: number, d: number, e: number) => number;
     readonly engine_bench_window: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number) => [number, number, number];
     readonly engine_clear_labels: (a: number) => void;
     readonly engine_export_files: (a: number, b: number, c: number, d: number, e: any) => [number, number, number, number];
