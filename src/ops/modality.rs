@@ -21,12 +21,7 @@ pub fn rescale(stored: Voxels, slope: f64, intercept: f64) -> Voxels {
     if slope == 1.0 && intercept == 0.0 {
         return stored;
     }
-    let integer_coeffs = slope.fract() == 0.0
-        && intercept.fract() == 0.0
-        && slope.abs() <= 2f64.powi(31)
-        && intercept.abs() <= 2f64.powi(40);
-    if integer_coeffs {
-        let (s, b) = (slope as i64, intercept as i64);
+    if let Some((s, b)) = integer_coefficients(slope, intercept) {
         match stored {
             Voxels::I16(v) => return rescale_16(v, s, b, |x| x as u16, |x| x as i16, int_rescale),
             Voxels::U16(v) => return rescale_16(v, s, b, |x| x, |x| x as u16, int_rescale),
@@ -38,6 +33,16 @@ pub fn rescale(stored: Voxels, slope: f64, intercept: f64) -> Voxels {
         }
     }
     float_rescale(&stored, slope, intercept)
+}
+
+/// Slope and intercept as integers, when both are whole numbers small
+/// enough for [`rescale`]'s exact integer path (otherwise it works in floats).
+pub fn integer_coefficients(slope: f64, intercept: f64) -> Option<(i64, i64)> {
+    let whole = slope.fract() == 0.0
+        && intercept.fract() == 0.0
+        && slope.abs() <= 2f64.powi(31)
+        && intercept.abs() <= 2f64.powi(40);
+    whole.then_some((slope as i64, intercept as i64))
 }
 
 /// 16-bit samples (CT's case) whose results all fit i16: the range is

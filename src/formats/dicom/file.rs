@@ -127,11 +127,10 @@ pub fn read_slice_plain<'a>(bytes: &'a [u8], name: &str, limits: &Limits) -> Opt
         (s, b) => {
             let (s, b) = (s.unwrap_or(1.0), b.unwrap_or(0.0));
             // As modality::rescale: identity, or integer coefficients (else floats: not plain).
-            let integer = s.fract() == 0.0 && b.fract() == 0.0 && s.abs() <= 2f64.powi(31) && b.abs() <= 2f64.powi(40);
-            match (s == 1.0 && b == 0.0, integer) {
-                (true, _) => None,
-                (false, true) => Some((s as i64, b as i64)),
-                (false, false) => return None,
+            if s == 1.0 && b == 0.0 {
+                None
+            } else {
+                Some(modality::integer_coefficients(s, b)?)
             }
         }
     };
