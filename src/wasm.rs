@@ -143,7 +143,7 @@ fn to_json<T: Serialize>(value: &T) -> String {
 struct VolumeInfo<'a> {
     id: usize,
     /// False for a series listed from its headers: opened (decoded) on
-    /// [`Engine::open`]; until then `range` is null and `sample_type` empty.
+    /// [`Engine::open_begin`]; until then `range` is null and `sample_type` empty.
     loaded: bool,
     dims: [usize; 4],
     components: usize,
@@ -311,7 +311,7 @@ pub struct Engine {
     loader: Option<Loader>,
     volumes: Vec<Option<Volume>>,
     /// Series listed from their headers, by volume id (their `volumes` slot
-    /// is None until [`Engine::open`] decodes them).
+    /// is None until [`Engine::open_begin`] … [`Engine::open_finish`] decode them).
     listed: HashMap<usize, LazySeries>,
     /// The listed series being decoded a file at a time ([`Engine::open_begin`]).
     filling: Option<(usize, SeriesFill)>,
@@ -354,12 +354,12 @@ impl Engine {
 
     /// Adds one file of a batch whose DICOM series are listed from their
     /// headers: the file is parsed without decoding its pixels and its bytes
-    /// are kept until the series is opened ([`Engine::open`]). Must come
+    /// are kept until the series is opened ([`Engine::open_begin`]). Must come
     /// before the batch's first [`Engine::add_file`].
     ///
     /// The bytes are not kept in the wasm heap: returns true when the file
     /// was listed header-only, and the caller must then hand its bytes back
-    /// through the `fetch` of [`Engine::open`] and [`Engine::thumbnail`]
+    /// through [`Engine::open_put`] and the `fetch` of [`Engine::thumbnail`]
     /// (decoding into place, the heap then holds the volume and one file).
     pub fn add_file_lazy(&mut self, name: &str, bytes: &[u8]) -> bool {
         let loader = self.lazy_loader();
@@ -391,7 +391,7 @@ impl Engine {
     /// Ends the batch: assembles the volumes and returns JSON
     /// `{volumes: [VolumeInfo], errors: [{file, kind, message}]}` for it.
     /// After [`Engine::add_file_lazy`], DICOM series are listed from their
-    /// headers (`loaded: false`) and decoded by [`Engine::open`].
+    /// headers (`loaded: false`) and decoded by [`Engine::open_begin`].
     pub fn finish(&mut self) -> String {
         let listing = self.loader.take().unwrap_or_else(|| Loader::new(Limits::default())).finish_listing();
         let first = self.volumes.len();
@@ -430,24 +430,6 @@ impl Engine {
     /// that has been given up (another kind of file).
     pub fn arrival_put(&mut self, name: &str, bytes: &[u8]) -> bool {
         self.arrival.as_mut().is_some_and(|a| a.put(name, bytes))
-    }
-
-    /// Decodes a listed series (once; an open volume just answers again):
-    /// JSON `{volume: VolumeInfo | null, errors: [{file, kind, message}]}`,
-    /// the errors naming the files that failed to decode and, when nothing
-    /// could be built, why.
-    /// `fetch(name)` gives back the bytes of a file [`Engine::add_file_lazy`]
-    /// listed (a `Uint8Array`, or `undefined` when it is gone). The same as
-    /// [`Engine::open_begin`], a put for each name, [`Engine::open_finish`].
-    pub fn open(&mut self, vol: usize, fetch: &js_sys::Function) -> Result<String, JsError> {
-        let mut fetch = js_fetch(fetch);
-        for name in self.open_begin(vol)? {
-            match fetch(&name) {
-                Ok(bytes) => self.open_put(vol, &bytes)?,
-                Err(e) => self.fill_put(vol, Err(e))?,
-            }
-        }
-        self.open_finish(vol)
     }
 
     /// Reads a small synthetic CT series ([`crate::formats::dicom::synth`])
@@ -524,18 +506,16 @@ impl Engine {
     }
 
     /// Ends [`Engine::open_begin`]: builds the volume from the files given
-    /// (any not given are reported unread) and answers as [`Engine::open`].
+    /// (any not given are reported unread) and answers JSON
+    /// `{volume: VolumeInfo | null, errors: [{file, kind, message}]}`, the
+    /// errors naming the files that failed to decode and, when nothing
+    /// could be built, why. A volume already open just answers again.
     pub fn open_finish(&mut self, vol: usize) -> Result<String, JsError> {
         if let Some(v) = self.volumes.get(vol).and_then(Option::as_ref) {
             return Ok(to_json(&OpenInfo { volume: Some(VolumeInfo::new(vol, v)), errors: Vec::new() }));
         }
         if let Some((_, v, range)) = self.arrived.take_if(|(v, _, _)| *v == vol) {
-            self.listed.remove(&vol);
-            if let Some(slot) = self.volumes.get_mut(vol) {
-                *slot = Some(v);
-            }
-            let v = self.vol(vol)?;
-            return Ok(to_json(&OpenInfo { volume: Some(VolumeInfo::with_range(vol, v, range)), errors: Vec::new() }));
+            return self.opened(vol, v, Some(range), &[]);
         }
         let series = self.listed.get(&vol).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
         let fill = match self.filling.take() {
@@ -545,19 +525,7 @@ impl Engine {
         let known = fill.range(series);
         let (result, mut errors) = fill.finish(series);
         match result {
-            Ok(v) => {
-                self.listed.remove(&vol);
-                if let Some(slot) = self.volumes.get_mut(vol) {
-                    *slot = Some(v);
-                }
-                let v = self.vol(vol)?;
-                let errors = errors.iter().map(error_info).collect();
-                let info = match known {
-                    Some(range) => VolumeInfo::with_range(vol, v, range),
-                    None => VolumeInfo::new(vol, v),
-                };
-                Ok(to_json(&OpenInfo { volume: Some(info), errors }))
-            }
+            Ok(v) => self.opened(vol, v, known, &errors),
             Err(e) => {
                 errors.push(e);
                 Ok(to_json(&OpenInfo { volume: None, errors: errors.iter().map(error_info).collect() }))
@@ -1000,6 +968,27 @@ struct ExportPlan<'a> {
 impl Engine {
     /// The loader of the current batch, set to list DICOM from headers and
     /// not keep the files' bytes (the page keeps them).
+    /// Puts listed series `vol`, now decoded, in its place and answers as
+    /// [`Engine::open_finish`] (`range`: its value range, when known).
+    fn opened(
+        &mut self,
+        vol: usize,
+        v: Volume,
+        range: Option<Option<ValueRange>>,
+        errors: &[Error],
+    ) -> Result<String, JsError> {
+        self.listed.remove(&vol);
+        if let Some(slot) = self.volumes.get_mut(vol) {
+            *slot = Some(v);
+        }
+        let v = self.vol(vol)?;
+        let info = match range {
+            Some(range) => VolumeInfo::with_range(vol, v, range),
+            None => VolumeInfo::new(vol, v),
+        };
+        Ok(to_json(&OpenInfo { volume: Some(info), errors: errors.iter().map(error_info).collect() }))
+    }
+
     /// Gives the next file of the series being opened to its fill.
     fn fill_put(&mut self, vol: usize, bytes: crate::Result<&[u8]>) -> Result<(), JsError> {
         match (&mut self.filling, self.listed.get(&vol)) {

@@ -3,6 +3,7 @@
 //! at a time as the caller's reads arrive ([`SeriesFill`]).
 
 use super::dicom;
+use super::dicom::file::{PlainPixels, SliceRead};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::volume::{Volume, Voxels};
@@ -239,14 +240,26 @@ impl SeriesFill {
         if self.next == 1 {
             self.fast = frame > 0 && nz.checked_mul(nt) == Some(series.files.len());
         }
-        if self.fast {
+        let decoded = match bytes {
             // The common file, decoded straight onto the end of the volume.
-            if let Ok(Some(s)) = bytes.as_ref().map(|b| self.take_plain(series, b, name, [rows, cols, comps])) {
-                self.heads.push(s);
-                return;
-            }
-        }
-        let decoded = bytes.and_then(|b| dicom::file::read_slice(b, name, &series.limits));
+            Ok(b) if self.fast => match dicom::file::read_slice_or_plain(b, name, &series.limits) {
+                Ok(SliceRead::Plain(s, plain)) => {
+                    if self.place_plain(series, &s, &plain, [rows, cols, comps]) {
+                        self.heads.push(s);
+                        return;
+                    }
+                    if self.failed.is_some() {
+                        return;
+                    }
+                    // Values wider than i16, or another shape: decoded as any file is.
+                    dicom::file::read_slice(b, name, &series.limits)
+                }
+                Ok(SliceRead::Decoded(s)) => Ok(s),
+                Err(e) => Err(e),
+            },
+            Ok(b) => dicom::file::read_slice(b, name, &series.limits),
+            Err(e) => Err(e),
+        };
         let mut s = match decoded {
             Ok(s) => s,
             Err(e) => {
@@ -282,26 +295,26 @@ impl SeriesFill {
         self.slices.push(s);
     }
 
-    /// [`SeriesFill::take`]'s fast path for a file [`dicom::file::read_slice_plain`]
-    /// reads: its pixels decoded, rescaled and appended to the volume in one
-    /// go (the values, type and range [`dicom::file::read_slice`] gives).
-    /// None when it is not such a file or does not fit (nothing placed).
-    fn take_plain(&mut self, series: &LazySeries, bytes: &[u8], name: &str, shape: [usize; 3]) -> Option<dicom::Slice> {
-        let (s, plain) = dicom::file::read_slice_plain(bytes, name, &series.limits)?;
+    /// [`SeriesFill::take`]'s fast path for a plain file
+    /// ([`SliceRead::Plain`]): its pixels decoded, rescaled and appended to
+    /// the volume in one go (the values, type and range
+    /// [`dicom::file::read_slice`] gives). False when it does not fit
+    /// (nothing placed; `failed` is set when the volume could not be allocated).
+    fn place_plain(&mut self, series: &LazySeries, s: &dicom::Slice, plain: &PlainPixels, shape: [usize; 3]) -> bool {
         let fits = s.frames == 1 && s.mosaic.is_none() && [s.rows, s.columns, s.samples_per_pixel.max(1)] == shape;
         if !fits || plain.words.len() != 2 * shape.iter().product::<usize>() {
-            return None;
+            return false;
         }
         let total = plain.words.len() / 2 * series.files.len();
-        match place_plain(&mut self.acc, &plain, total, &series.limits) {
+        match place_plain(&mut self.acc, plain, total, &series.limits) {
             Ok(Some(r)) => {
                 self.range = fold_range(self.range, Some(r));
-                Some(s)
+                true
             }
-            Ok(None) => None,
+            Ok(None) => false,
             Err(e) => {
                 self.failed = Some(e);
-                None
+                false
             }
         }
     }
@@ -385,7 +398,7 @@ pub(super) fn fold_range(a: Option<(f64, f64)>, b: Option<(f64, f64)>) -> Option
 /// type or the rescaled values would need a wider one.
 pub(super) fn place_plain(
     acc: &mut Option<Voxels>,
-    p: &dicom::file::PlainPixels,
+    p: &PlainPixels,
     total: usize,
     limits: &Limits,
 ) -> Result<Option<(f64, f64)>> {
@@ -403,7 +416,7 @@ pub(super) fn place_plain(
 fn place_words(
     acc: &mut Option<Voxels>,
     words: &[u16],
-    p: &dicom::file::PlainPixels,
+    p: &PlainPixels,
     total: usize,
     limits: &Limits,
 ) -> Result<Option<(f64, f64)>> {

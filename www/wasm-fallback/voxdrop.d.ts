@@ -29,12 +29,12 @@ export class Engine {
     /**
      * Adds one file of a batch whose DICOM series are listed from their
      * headers: the file is parsed without decoding its pixels and its bytes
-     * are kept until the series is opened ([`Engine::open`]). Must come
+     * are kept until the series is opened ([`Engine::open_begin`]). Must come
      * before the batch's first [`Engine::add_file`].
      *
      * The bytes are not kept in the wasm heap: returns true when the file
      * was listed header-only, and the caller must then hand its bytes back
-     * through the `fetch` of [`Engine::open`] and [`Engine::thumbnail`]
+     * through [`Engine::open_put`] and the `fetch` of [`Engine::thumbnail`]
      * (decoding into place, the heap then holds the volume and one file).
      */
     add_file_lazy(name: string, bytes: Uint8Array | number[]): boolean;
@@ -84,7 +84,7 @@ export class Engine {
      * Ends the batch: assembles the volumes and returns JSON
      * `{volumes: [VolumeInfo], errors: [{file, kind, message}]}` for it.
      * After [`Engine::add_file_lazy`], DICOM series are listed from their
-     * headers (`loaded: false`) and decoded by [`Engine::open`].
+     * headers (`loaded: false`) and decoded by [`Engine::open_begin`].
      */
     finish(): string;
     /**
@@ -133,16 +133,6 @@ export class Engine {
      */
     nifti_pull(vol: number, request: string): NiftiPull;
     /**
-     * Decodes a listed series (once; an open volume just answers again):
-     * JSON `{volume: VolumeInfo | null, errors: [{file, kind, message}]}`,
-     * the errors naming the files that failed to decode and, when nothing
-     * could be built, why.
-     * `fetch(name)` gives back the bytes of a file [`Engine::add_file_lazy`]
-     * listed (a `Uint8Array`, or `undefined` when it is gone). The same as
-     * [`Engine::open_begin`], a put for each name, [`Engine::open_finish`].
-     */
-    open(vol: number, fetch: Function): string;
-    /**
      * Starts decoding listed series `vol` a file at a time (the page reads
      * the next files while one decodes): the names of the files whose
      * bytes [`Engine::open_put`] / [`Engine::open_put_error`] must then
@@ -152,7 +142,10 @@ export class Engine {
     open_begin(vol: number): string[];
     /**
      * Ends [`Engine::open_begin`]: builds the volume from the files given
-     * (any not given are reported unread) and answers as [`Engine::open`].
+     * (any not given are reported unread) and answers JSON
+     * `{volume: VolumeInfo | null, errors: [{file, kind, message}]}`, the
+     * errors naming the files that failed to decode and, when nothing
+     * could be built, why. A volume already open just answers again.
      */
     open_finish(vol: number): string;
     /**
@@ -407,7 +400,6 @@ export interface InitOutput {
     readonly engine_new: () => number;
     readonly engine_nifti_piece: (a: number, b: number, c: number) => [number, number, number, number];
     readonly engine_nifti_pull: (a: number, b: number, c: number, d: number) => [number, number, number];
-    readonly engine_open: (a: number, b: number, c: any) => [number, number, number, number];
     readonly engine_open_begin: (a: number, b: number) => [number, number, number, number];
     readonly engine_open_finish: (a: number, b: number) => [number, number, number, number];
     readonly engine_open_put: (a: number, b: number, c: number, d: number) => [number, number];

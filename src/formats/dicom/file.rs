@@ -98,31 +98,53 @@ pub struct PlainPixels<'a> {
     pub rescale: Option<(i64, i64)>,
 }
 
-/// For the common file — one frame of native little-endian 16-bit greyscale
-/// pixel data at its end, no modality LUT, an integer rescale or none —
-/// the [`Slice`] that [`read_slice`] gives but for its pixels (left empty),
-/// and those pixels where they lie, so a caller can decode them straight
-/// into a volume ([`crate::formats::SeriesFill`]). None for any other file,
-/// or one that would fail: [`read_slice`] it (that reports the error).
+/// What [`read_slice_or_plain`] read.
+#[derive(Debug)]
+pub enum SliceRead<'a> {
+    /// The common file — one frame of native little-endian 16-bit
+    /// greyscale pixel data at its end, no modality LUT, an integer rescale
+    /// or none: the [`Slice`] that [`read_slice`] gives but for its pixels
+    /// (left empty), and those pixels where they lie, so a caller can decode
+    /// them straight into a volume ([`crate::formats::SeriesFill`]).
+    Plain(Slice, PlainPixels<'a>),
+    /// Any other file, as [`read_slice`] reads it.
+    Decoded(Slice),
+}
+
+/// [`read_slice`], except that a plain file ([`SliceRead::Plain`]) is only
+/// parsed: its pixels are left where they lie. One parse either way.
+pub fn read_slice_or_plain<'a>(bytes: &'a [u8], name: &str, limits: &Limits) -> Result<SliceRead<'a>> {
+    read_any(bytes, bytes.len(), name, limits, true, true).map_err(|e| e.in_file(name))
+}
+
+/// A plain file's slice and pixels ([`SliceRead::Plain`]); None for any
+/// other file (not decoded) or one that would fail: [`read_slice`] it
+/// (that reports the error).
 pub fn read_slice_plain<'a>(bytes: &'a [u8], name: &str, limits: &Limits) -> Option<(Slice, PlainPixels<'a>)> {
-    let Parsed { obj, uid: ts, pixels: tail } = parse_in(bytes, bytes.len()).ok()?;
-    let at = tail?;
-    pixel::check_supported(&ts).ok()?;
-    if obj.get(tags::FLOAT_PIXEL_DATA).is_some() || obj.get(tags::DOUBLE_FLOAT_PIXEL_DATA).is_some() {
-        return None;
+    match read_any(bytes, bytes.len(), name, limits, false, true).ok()? {
+        SliceRead::Plain(s, p) => Some((s, p)),
+        SliceRead::Decoded(_) => None,
     }
-    let info = image_info(&obj).ok()?;
+}
+
+/// The pixel data `data` (from its start to the end of the file) as
+/// [`PlainPixels`], when the file is plain (see [`SliceRead::Plain`]).
+fn plain_pixels<'a>(
+    obj: &InMemDicomObject,
+    info: &ImageInfo,
+    data: &'a [u8],
+    limits: &Limits,
+) -> Option<PlainPixels<'a>> {
     let mono = info.photometric == "MONOCHROME1" || info.photometric == "MONOCHROME2";
     if info.bits_allocated != 16 || info.samples_per_pixel != 1 || info.frames != 1 || !mono {
         return None;
     }
-    let n = pixel::check_native(&info, bytes.len().saturating_sub(at), limits).ok()?;
-    let words = bytes.get(at..)?.get(..n.checked_mul(2)?)?;
-    if modality_lut(&obj, false).ok()?.is_some() {
+    let n = pixel::check_native(info, data.len(), limits).ok()?;
+    let words = data.get(..n.checked_mul(2)?)?;
+    if modality_lut(obj, false).ok()?.is_some() {
         return None;
     }
-    let (slope, intercept) = (number(&obj, tags::RESCALE_SLOPE), number(&obj, tags::RESCALE_INTERCEPT));
-    let rescale = match (slope, intercept) {
+    let rescale = match (number(obj, tags::RESCALE_SLOPE), number(obj, tags::RESCALE_INTERCEPT)) {
         (None, None) => None,
         (s, b) => {
             let (s, b) = (s.unwrap_or(1.0), b.unwrap_or(0.0));
@@ -134,9 +156,7 @@ pub fn read_slice_plain<'a>(bytes: &'a [u8], name: &str, limits: &Limits) -> Opt
             }
         }
     };
-    let plain = PlainPixels { words, bits_stored: info.bits_stored, signed: info.signed, rescale };
-    let slice = finish_read(obj, &ts, info, Voxels::U8(Vec::new()), name, false).ok()?;
-    Some((slice, plain))
+    Some(PlainPixels { words, bits_stored: info.bits_stored, signed: info.signed, rescale })
 }
 
 /// Parses a data set (file meta read or guessed) without decoding pixels;
@@ -432,6 +452,21 @@ pub fn read_slice_header_from_head(head: &[u8], total: usize, name: &str, limits
 /// `bytes` are the first bytes of a file of `total` bytes (all of it when
 /// decoding).
 fn read_in(bytes: &[u8], total: usize, name: &str, limits: &Limits, decode: bool) -> Result<Slice> {
+    // Without `plain`, every file is read as Decoded.
+    match read_any(bytes, total, name, limits, decode, false)? {
+        SliceRead::Decoded(s) | SliceRead::Plain(s, _) => Ok(s),
+    }
+}
+
+/// [`read_in`]; with `plain`, a plain file is only parsed ([`SliceRead::Plain`]).
+fn read_any<'a>(
+    bytes: &'a [u8],
+    total: usize,
+    name: &str,
+    limits: &Limits,
+    decode: bool,
+    plain: bool,
+) -> Result<SliceRead<'a>> {
     let total = if decode { bytes.len() } else { total.max(bytes.len()) };
     let Parsed { mut obj, uid: ts, pixels: tail } = parse_in(bytes, total)?;
     if tail.is_none() && total > bytes.len() {
@@ -449,6 +484,9 @@ fn read_in(bytes: &[u8], total: usize, name: &str, limits: &Limits, decode: bool
         if len == 0 {
             return Err(Error::bad_input("the pixel data element is empty"));
         }
+        if let Some(p) = plain.then(|| plain_pixels(&obj, &info, bytes.get(at..).unwrap_or(&[]), limits)).flatten() {
+            return finish_read(obj, &ts, info, Voxels::U8(Vec::new()), name, false).map(|s| SliceRead::Plain(s, p));
+        }
         let stored = if decode {
             pixel::decode_native(&info, Native::Bytes(bytes.get(at..).unwrap_or(&[]).into()), false, limits)?
         } else {
@@ -459,7 +497,7 @@ fn read_in(bytes: &[u8], total: usize, name: &str, limits: &Limits, decode: bool
     } else {
         read_pixel_element(&mut obj, &ts, decode, limits)?
     };
-    finish_read(obj, &ts, info, stored, name, decode)
+    finish_read(obj, &ts, info, stored, name, decode).map(SliceRead::Decoded)
 }
 
 /// The pixel data of a data set that still holds its pixel element: stored
