@@ -68,7 +68,7 @@ function peerDicomParser(input) {
   }
   const row = readFileSync(out, 'utf8').split('\n').map((l) => l.split('\t')).find((c) => c[1] === 'parse_plus_build');
   rmSync(out, { force: true });
-  return row ? Number(row[3]) * 1000 : null;
+  return row ? { ms: Number(row[3]) * 1000, tabMiB: Number(row[6]) /* kB / 1024 in run_web.mjs: MiB */ } : null;
 }
 
 const SITK = `
@@ -95,6 +95,40 @@ function peerSitk(dir) {
   }
 }
 
+/**
+ * Peak resident memory (VmHWM, MiB) of the Chromium renderer processes started
+ * by this script: the tab with its workers, measured as the shared peer
+ * script (run_web.mjs) measures dicom-parser's tab.
+ */
+function rendererPeakMiB() {
+  const parent = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const ours = (pid) => {
+    for (let p = pid, i = 0; p > 1 && i < 20; p = parent.get(p), i++) if (p === process.pid) return true;
+    return false;
+  };
+  let best = 0;
+  for (const pid of parent.keys()) {
+    if (!ours(pid)) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) best = Math.max(best, Number(m[1]) / 1024);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return best;
+}
+
 const median = (a) => {
   const s = a.filter((x) => x != null && Number.isFinite(x)).sort((x, y) => x - y);
   return s.length ? s[Math.floor(s.length / 2)] : NaN;
@@ -114,36 +148,43 @@ try {
     const mb = files.reduce((n, f) => n + statSync(join(dir, f)).size, 0) / 1e6;
     const ours = [];
     const parser = [];
+    const parserTab = [];
     const sitk = [];
     for (let r = 0; r < RUNS; r++) {
       const context = await app.browser.newContext({ viewport: { width: 1280, height: 720 } });
       const page = await context.newPage();
       page.on('pageerror', (e) => console.error('pageerror', e.message));
-      await page.goto(new URL('bench.html', app.url).href);
+      await page.goto(new URL('bench.html?gate', app.url).href);
       await page.waitForFunction(() => document.body.dataset.bench === 'ready', null, { timeout: 60_000 });
       // A user's first drop comes a second or more after the page appears;
       // the engine warms up at idle in that time (IDLE_MS=0: drop at once).
       await page.waitForTimeout(IDLE_MS);
       await page.setInputFiles('#folder', dir);
-      await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.bench), null, {
-        timeout: 900_000,
-        polling: 50,
+      const gate = { timeout: 900_000, polling: 50 };
+      await page.waitForFunction(() => ['shown', 'failed'].includes(document.body.dataset.bench), null, gate);
+      const tabShownMiB = rendererPeakMiB();
+      await page.evaluate(() => {
+        document.body.dataset.benchGo = '1';
       });
-      const res = await page.evaluate(() => globalThis.voxdropBench);
+      await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.bench), null, gate);
+      const tabPeakMiB = rendererPeakMiB();
+      const res = { ...(await page.evaluate(() => globalThis.voxdropBench)), tabShownMiB, tabPeakMiB };
       await context.close();
       if (res.error) throw new Error(`${input}: ${res.error}`);
       ours.push(res);
       console.error(
         `${input} round ${r + 1}: listed ${res.listMs.toFixed(0)} ms, volume ${res.volumeMs.toFixed(0)} ms, first slice ${res.firstSliceMs.toFixed(0)} ms, ` +
           `redraw ${median(res.redrawMs).toFixed(1)} ms, resample ${res.resampleMs.toFixed(0)} ms, ` +
-          `export ${res.exportMs.toFixed(0)} ms, wasm ${(res.wasmBytes / 2 ** 20).toFixed(0)} MiB`,
+          `export ${res.exportMs.toFixed(0)} ms, wasm ${(res.wasmBytes / 2 ** 20).toFixed(0)} MiB, ` +
+          `tab ${tabShownMiB.toFixed(0)} MiB at the first slice, ${tabPeakMiB.toFixed(0)} MiB peak`,
       );
       if (PEERS) {
         const p = peerDicomParser(input);
-        parser.push(p);
+        parser.push(p?.ms ?? null);
+        parserTab.push(p?.tabMiB ?? null);
         const s = peerSitk(dir);
         sitk.push(s?.ms ?? null);
-        console.error(`${input} round ${r + 1}: dicom-parser ${p?.toFixed(0)} ms, SimpleITK resample ${s?.ms?.toFixed(0)} ms`);
+        console.error(`${input} round ${r + 1}: dicom-parser ${p?.ms?.toFixed(0)} ms (tab ${p?.tabMiB?.toFixed(0)} MiB), SimpleITK resample ${s?.ms?.toFixed(0)} ms`);
       }
     }
     const f = (k) => ours.map((o) => o[k]);
@@ -162,6 +203,8 @@ try {
       [label, 'export .nii.gz', median(f('exportMs')), range(f('exportMs')), `${(median(f('exportBytes')) / 1e6).toFixed(1)} MB`],
       [label, 'wasm memory with the volume open (MiB)', median(f('openWasmBytes')) / 2 ** 20, '', `${(median(f('openWasmBytes')) / (volBytes + 64 * 2 ** 20)).toFixed(2)}× (int16 volume + 64 MiB)`],
       [label, 'peak wasm memory over the run (MiB)', median(f('wasmBytes')) / 2 ** 20, '', `${(median(f('wasmBytes')) / (volBytes + 64 * 2 ** 20)).toFixed(2)}× (int16 volume + 64 MiB); includes the resampled copy`],
+      [label, 'tab peak memory, drop → first slice (renderer VmHWM, MiB)', median(f('tabShownMiB')), range(f('tabShownMiB')), `${(median(f('tabShownMiB')) / (mb * 1e6 / 2 ** 20)).toFixed(2)}× the files' size${PEERS ? `; ${ratio(median(f('tabShownMiB')), median(parserTab))} dicom-parser's tab (${median(parserTab).toFixed(0)} MiB)` : ''}`],
+      [label, 'tab peak memory over the whole run (MiB)', median(f('tabPeakMiB')), range(f('tabPeakMiB')), `${(median(f('tabPeakMiB')) / (mb * 1e6 / 2 ** 20)).toFixed(2)}× the files' size; includes resample and export`],
       [label, 'JS heap after the run, page / worker (MiB)', (median(f('pageHeapBytes')) ?? 0) / 2 ** 20, '', Number.isFinite(median(f('workerHeapBytes'))) ? `worker ${(median(f('workerHeapBytes')) / 2 ** 20).toFixed(0)} MiB` : 'worker heap not exposed'],
     );
     if (PEERS) {

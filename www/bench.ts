@@ -59,6 +59,14 @@ function heap(): number | null {
   return perf.memory?.usedJSHeapSize ?? null;
 }
 
+/** Marks the volume as shown and waits for `data-bench-go` (set by the driver), or goes on at once when no driver asks for the gate. */
+async function shownGate(): Promise<void> {
+  if (new URLSearchParams(location.search).get('gate') === null) return;
+  document.body.dataset.bench = 'shown';
+  while (document.body.dataset.benchGo !== '1') await new Promise((r) => setTimeout(r, 20));
+  document.body.dataset.bench = 'running';
+}
+
 async function run(files: File[], t0: number): Promise<BenchResult> {
   const steps = Number(new URLSearchParams(location.search).get('steps') ?? 30);
   const list = files.map((f) => ({ name: f.webkitRelativePath || f.name, file: f as Blob }));
@@ -78,6 +86,9 @@ async function run(files: File[], t0: number): Promise<BenchResult> {
   const first = await client.call({ kind: 'views', vol: vol.id, t: 0, slices: slices.slice(0, 1), display });
   first.images.forEach(draw);
   const firstSliceMs = performance.now() - t0;
+  // scripts/bench.mjs reads the tab's peak memory here (the renderer's
+  // VmHWM, drop → volume shown), then lets the run go on.
+  await shownGate();
 
   const redrawMs: number[] = [];
   const redrawWorkerMs: number[] = [];

@@ -162,11 +162,11 @@ export class EngineClient {
   async loadFiles(
     files: readonly { name: string; file: Blob }[],
     onProgress: (p: ReadProgress) => void,
-    { lazy = false, keepBytes }: { lazy?: boolean; keepBytes?: number | undefined } = {},
+    { lazy = false, keepBytes, arrival }: { lazy?: boolean; keepBytes?: number | undefined; arrival?: boolean | undefined } = {},
   ): Promise<Results['finish']> {
     const total = files.length;
     onProgress({ done: 0, total });
-    await this.call({ kind: 'addFiles', files: files.map(({ name, file }) => ({ name, file })), lazy, keepBytes }, [], (p) =>
+    await this.call({ kind: 'addFiles', files: files.map(({ name, file }) => ({ name, file })), lazy, keepBytes, arrival }, [], (p) =>
       onProgress({ done: p.done, total: p.total }),
     );
     return this.call({ kind: 'finish' });

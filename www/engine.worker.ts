@@ -82,15 +82,18 @@ const HEAD_BYTES = 64 << 10;
 /** A .zip is opened here (fflate, no network) and each entry added as a file
  * named `archive.zip/path/in/zip`; a broken archive is added as-is so the
  * loader reports it with the other unreadable files. `lazy`: DICOM files are
- * parsed header-only, their pixels decoded when their series is opened. */
-function addFile(e: Engine, name: string, bytes: Uint8Array, lazy: boolean): void {
-  const add = (n: string, b: Uint8Array): void => {
+ * parsed header-only, their pixels decoded when their series is opened.
+ * `source`: the dropped file these bytes were read from, kept instead of
+ * the bytes (and read again if its series needs it) when its pixels were
+ * decoded as they arrived or when `lean`. */
+function addFile(e: Engine, name: string, bytes: Uint8Array, lazy: boolean, source?: Blob, lean = false): void {
+  const add = (n: string, b: Uint8Array, from?: Blob): void => {
     if (!lazy) e.add_file(n, b);
     // The header alone when that lists the file (its pixels are copied into
     // wasm once, when its series is opened), else the whole file.
     else if (b.length > HEAD_BYTES && e.add_file_head(n, b.subarray(0, HEAD_BYTES), b.length)) {
-      listedFiles.set(n, b);
       if (arriving) arriving = e.arrival_put(n, b);
+      listedFiles.set(n, from !== undefined && (arriving || lean) ? from : b);
     }
     else if (e.add_file_lazy(n, b)) listedFiles.set(n, b);
   };
@@ -109,7 +112,7 @@ function addFile(e: Engine, name: string, bytes: Uint8Array, lazy: boolean): voi
     }
     return;
   }
-  add(name, bytes);
+  add(name, bytes, source);
 }
 
 /** Lists one dropped file from its first HEAD_BYTES when that is enough (a
@@ -342,23 +345,28 @@ const KEEP_BYTES = 512 << 20;
  * Lists the dropped files in order. Lazily (the page's drop), DICOM files
  * are listed from their headers and decoded when their series is opened.
  * Reading a File costs the browser about a millisecond whatever its size,
- * so each file is read once when that fits: a drop up to `keepBytes` is
- * read whole and its listed files' bytes kept here until their series is
- * opened. A larger drop is read only up to HEAD_BYTES a file — a DICOM file
- * whose header that holds is listed from it and read again, whole, when its
- * series is opened — so the worker holds no more than the files in flight.
+ * so each file is read once when that can be done:
+ * - a drop that looks like one series is read whole and decoded as it
+ *   arrives (Engine.arrival_put); the worker keeps only the File handles of
+ *   the files decoded so, and reads them again should the series opened
+ *   turn out to be another;
+ * - any other drop up to `keepBytes` is read whole and its listed files'
+ *   bytes kept here until their series is opened;
+ * - a larger one is read only up to HEAD_BYTES a file — a DICOM file whose
+ *   header that holds is listed from it and read again, whole, when its
+ *   series is opened — so the worker holds no more than the files in flight.
  */
 async function addFiles(e: Engine, id: number, req: RequestOf<'addFiles'>): Promise<null> {
   const { files, lazy } = req;
   const total = files.length;
   const dropBytes = files.reduce((n, f) => n + f.file.size, 0);
   const lean = lazy && dropBytes > (req.keepBytes ?? KEEP_BYTES);
-  const headOnly = (f: Blob): boolean => lean && f.size > HEAD_BYTES;
   if (lazy) {
-    // Decoded as it arrives when it looks like one series (and is read whole).
-    arriving = !lean && looksLikeOneSeries(files);
+    arriving = req.arrival !== false && looksLikeOneSeries(files);
     e.arrival_begin(arriving ? total : 0);
   }
+  // Read whole when decoded on arrival, whatever the drop's size.
+  const headOnly = arriving ? () => false : (f: Blob): boolean => lean && f.size > HEAD_BYTES;
   const sources = files.map((f) => (headOnly(f.file) ? f.file.slice(0, HEAD_BYTES) : f.file));
   let lastPost = 0;
   await reader.read(sources, async (i, got) => {
@@ -371,7 +379,7 @@ async function addFiles(e: Engine, id: number, req: RequestOf<'addFiles'>): Prom
       else bytes = await f.file.arrayBuffer().catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
     }
     if (bytes instanceof Error) throw new Error(`${f.name} could not be read: ${bytes.message}`);
-    if (bytes !== null) addFile(e, f.name, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), lazy);
+    if (bytes !== null) addFile(e, f.name, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), lazy, f.file, lean);
     const now = performance.now();
     if (now - lastPost > 50 || i === total - 1) {
       lastPost = now;

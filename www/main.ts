@@ -769,9 +769,12 @@ function setBusy(busy: boolean, what = 'reading'): void {
 }
 
 /** `?lean` in the address: every drop is read as a large one is (listed from
- * the files' heads, each series' files read again when it is opened) — for
- * the browser tests of that path, and for a machine short of memory. */
+ * the files' heads, each series' files read again when it is opened, unless
+ * it was decoded as it arrived) — for the browser tests of that path, and
+ * for a machine short of memory. `?noarrival`: no drop is decoded as it
+ * arrives (for the tests of the other paths). */
 const LEAN = new URLSearchParams(location.search).has('lean');
+const NO_ARRIVAL = new URLSearchParams(location.search).has('noarrival');
 
 /** Files dropped while others were being read: the reading is cancelled
  * and these are read instead, once it has stopped. */
@@ -817,7 +820,7 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
         ui.progress.value = done;
         ui.progressText.textContent = `reading ${done}/${total} files`;
       },
-      { lazy: true, keepBytes: LEAN ? 0 : undefined },
+      { lazy: true, keepBytes: LEAN ? 0 : undefined, arrival: NO_ARRIVAL ? false : undefined },
     );
     reportErrors(info.errors);
     if (info.volumes.length > 0) {

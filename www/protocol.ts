@@ -207,6 +207,9 @@ export type Request =
        * listed from the files' heads and each series' files are read again
        * when it is opened (only the volume is held). Default 512 MiB. */
       keepBytes?: number | undefined;
+      /** Lazily, a drop that looks like one series is decoded as its files
+       * arrive (default); false: never (for the tests of the other paths). */
+      arrival?: boolean | undefined;
     }
   | { kind: 'finish' }
   | { kind: 'open'; vol: number }

@@ -3,8 +3,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { join } from 'node:path';
-import { CORPUS, SAMPLE, startApp, openApp, idle, canvasInfo, messages, readNifti, axialSlice, compareSlice, waitingFor, dropFiles, dropSets, bigSeries, openFolder } from './helpers.mjs';
+import { basename, join } from 'node:path';
+import { CORPUS, SAMPLE, startApp, openApp, idle, canvasInfo, messages, readNifti, axialSlice, compareSlice, waitingFor, dropFiles, dropSets, bigSeries, openFolder, filesUnder } from './helpers.mjs';
 
 const NIFTI_READER = waitingFor('src/formats/nifti', 'the NIfTI reader');
 const NIFTI_WRITER = waitingFor('src/export/nifti.rs', 'the NIfTI writer');
@@ -215,12 +215,13 @@ test('(e) Download NIfTI produces a NIfTI-1 file', { todo: NIFTI_READER || NIFTI
   await s.context.close();
 });
 
-// A large drop is listed from the first 64 KiB of each file, and a series'
-// files are read again, whole, when it is opened (only the volume is held);
-// `?lean` takes that path for any drop. The big CT (275 files of 514 KiB,
-// pixel data last) must come out exactly as from a drop read whole — which,
-// looking like one series, is decoded as its files arrive and put into
-// slice order when opened (formats::arrival) — with no request.
+// The three ways a drop is read must show the same thing. The big CT (275
+// files of 514 KiB, pixel data last) looks like one series, so by default it
+// is read whole and decoded as its files arrive, then put into slice order
+// when opened (formats::arrival). `?lean` reads it as a large drop is — only
+// the File handles kept — which, looking like one series, is decoded on
+// arrival too; `?lean&noarrival` lists it from the first 64 KiB of each file
+// and reads each file again, whole, when the series is opened. No request.
 test('a drop listed from the files\' heads and read again when opened shows what a drop read whole shows', async () => {
   const name = 'FNNDSC__andrei_abdomen_CT_LIDC-IDRI-0314';
   const dir = bigSeries(name);
@@ -230,7 +231,7 @@ test('a drop listed from the files\' heads and read again when opened shows what
   }
   const folder = join(dir, name);
   const seen = [];
-  for (const query of ['', '?lean']) {
+  for (const query of ['', '?lean', '?lean&noarrival']) {
     const s = await openApp(app, { query });
     await openFolder(s.page, folder);
     const info = await s.page.$$eval('#volume-info dd', (dds) => Object.fromEntries(dds.map((d) => [d.dataset.field, d.textContent])));
@@ -242,13 +243,84 @@ test('a drop listed from the files\' heads and read again when opened shows what
     await s.context.close();
     seen.push({ info, views });
   }
-  const [whole, lean] = seen;
-  assert.ok(whole && lean);
+  const [whole, ...others] = seen;
+  assert.ok(whole && others.length === 2);
   assert.ok(Number(whole.views[0]?.count) > 1, JSON.stringify(whole.info));
-  assert.deepEqual(lean.info, whole.info);
-  for (const [k, v] of whole.views.entries()) {
-    const l = lean.views[k];
-    assert.deepEqual([l?.width, l?.height, l?.index, l?.count], [v.width, v.height, v.index, v.count]);
-    assert.ok(l?.rgba.every((x, i) => x === v.rgba[i]), `the ${['axial', 'coronal', 'sagittal'][k]} view differs`);
+  for (const [m, lean] of others.entries()) {
+    const how = ['?lean', '?lean&noarrival'][m];
+    assert.deepEqual(lean.info, whole.info, how);
+    for (const [k, v] of whole.views.entries()) {
+      const l = lean.views[k];
+      assert.deepEqual([l?.width, l?.height, l?.index, l?.count], [v.width, v.height, v.index, v.count], how);
+      assert.ok(l?.rgba.every((x, i) => x === v.rgba[i]), `${how}: the ${['axial', 'coronal', 'sagittal'][k]} view differs`);
+    }
+  }
+});
+
+/** `bytes` (a little-endian DICOM file) with the last digit of its
+ * SeriesInstanceUID (0020,000E) changed: another series, a file of the same
+ * size. */
+function otherSeries(bytes) {
+  const b = Buffer.from(bytes);
+  const tag = Buffer.from([0x20, 0x00, 0x0e, 0x00]);
+  const digit = (x) => x >= 0x30 && x <= 0x39;
+  for (let at = b.indexOf(tag, 132); at > 0; at = b.indexOf(tag, at + 1)) {
+    // Explicit VR ("UI", 2-byte length) or implicit (4-byte length).
+    const explicit = b[at + 4] === 0x55 && b[at + 5] === 0x49;
+    const len = explicit ? b.readUInt16LE(at + 6) : b.readUInt32LE(at + 4);
+    const start = at + 8;
+    if (len < 8 || len > 64 || !digit(b[start])) continue;
+    let end = start + len - 1;
+    if (b[end] === 0) end -= 1;
+    if (!digit(b[end])) continue;
+    b[end] = 0x30 + ((b[end] - 0x30 + 1) % 10);
+    return b;
+  }
+  assert.fail('no SeriesInstanceUID found');
+}
+
+// Two interleaved series whose files all have one size look like one series:
+// the worker decodes them as they arrive and keeps only their File handles.
+// The series opened is then not the files that arrived, so its files must be
+// read again from those handles — and show what a drop that kept the bytes
+// (`?noarrival`) shows, for each series.
+test('a drop decoded as it arrived that turns out to be two series reads each again from the dropped files', async () => {
+  const name = 'FNNDSC__andrei_abdomen_CT_LIDC-IDRI-0314';
+  const dir = bigSeries(name);
+  if (!dir) {
+    assert.ok(!process.env.VOXDROP_REQUIRE_CORPUS, `the corpus has no big/${name}.tar.gz`);
+    return;
+  }
+  const files = filesUnder(join(dir, name)).slice(100, 112).map((p, k) => {
+    const bytes = readFileSync(p);
+    return { name: basename(p), bytes: k % 2 ? otherSeries(bytes) : bytes };
+  });
+  const seen = [];
+  for (const query of ['', '?noarrival']) {
+    const s = await openApp(app, { query });
+    await dropFiles(s.page, files);
+    const got = [];
+    for (const k of [0, 1]) {
+      await s.page.locator('#series button').nth(k).click();
+      await idle(s.page);
+      const views = [];
+      for (const view of ['axial', 'coronal', 'sagittal']) views.push(await canvasInfo(s.page, view));
+      got.push(views);
+    }
+    assert.equal(await s.page.locator('#series button').count(), 2, query);
+    const msgs = await messages(s.page);
+    assert.ok(!msgs.some((m) => m.kind === 'error'), JSON.stringify(msgs));
+    s.assertQuiet();
+    await s.context.close();
+    seen.push(got);
+  }
+  const [arrived, kept] = seen;
+  for (const k of [0, 1]) {
+    for (const [v, a] of arrived[k].entries()) {
+      const b = kept[k][v];
+      assert.deepEqual([a.width, a.height, a.index, a.count], [b.width, b.height, b.index, b.count]);
+      assert.equal(a.count, v === 0 ? 6 : a.count, 'six slices in the axial view');
+      assert.ok(a.rgba.every((x, i) => x === b.rgba[i]), `series ${k + 1}: the ${['axial', 'coronal', 'sagittal'][v]} view differs`);
+    }
   }
 });
