@@ -108,3 +108,65 @@ fn image_stack_gets_the_spacing_the_user_gives() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("stack-spacing"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `convert` lists a folder from the files' headers and reads each series
+/// again, in parallel, straight into its volume: the files it writes hold
+/// what the library's full read builds (a coronal series, so a non-trivial
+/// direction matrix, and a JPEG 2000 one, decoded on the reading threads),
+/// a corrupt file and a non-image are reported by name and the rest is
+/// converted.
+#[test]
+fn convert_reads_each_series_again_into_place_as_the_full_read_builds_it() {
+    if !corpus_present() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("voxdrop-cli-fill-{}", std::process::id()));
+    let input = dir.join("in");
+    let mut files = Vec::new();
+    for series in ["dcm_qa__cordesc35", "TotalSegmentator__example_ct_dicom"] {
+        let from = corpus().join("data/dicom-series").join(series);
+        std::fs::create_dir_all(input.join(series)).unwrap();
+        let mut names: Vec<_> = std::fs::read_dir(&from).unwrap().flatten().map(|e| e.file_name()).collect();
+        names.sort();
+        for (k, n) in names.iter().enumerate() {
+            let mut bytes = std::fs::read(from.join(n)).unwrap();
+            if series.starts_with("TotalSegmentator") && k == 3 {
+                let at = bytes.windows(4).position(|w| w == [0xff, 0x4f, 0xff, 0x51]).expect("a J2K codestream");
+                bytes[at + 4..at + 40].fill(0);
+            }
+            std::fs::write(input.join(series).join(n), &bytes).unwrap();
+            files.push((format!("{series}/{}", n.to_string_lossy()), bytes));
+        }
+    }
+    std::fs::write(input.join("notes.txt"), b"not an image").unwrap();
+    files.push(("notes.txt".into(), b"not an image".to_vec()));
+    let full = voxdrop::formats::load_files(files.iter().map(|(n, b)| (n.as_str(), b.as_slice())), Limits::default());
+    assert_eq!(full.volumes.len(), 2);
+
+    let outdir = dir.join("out");
+    let out = voxdrop().arg("convert").arg(&input).arg("-o").arg(&outdir).args(["--format", "nii"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("notes.txt") && err.contains("not a recognised medical image"), "{err}");
+    let corrupt = files.iter().filter(|(n, _)| n.starts_with("TotalSegmentator")).nth(3).unwrap();
+    let corrupt_name = corrupt.0.rsplit('/').next().unwrap();
+    assert!(err.lines().any(|l| l.starts_with("skipped:") && l.contains(corrupt_name)), "{err}");
+    let mut written: Vec<_> = std::fs::read_dir(&outdir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "nii"))
+        // The evenly spaced copy dcm2niix also writes for the series with a gap (the corrupt file).
+        .filter(|p| !p.to_string_lossy().contains("_Eq_"))
+        .collect();
+    written.sort();
+    assert_eq!(written.len(), 2, "{written:?}");
+    for v in &full.volumes {
+        let matched = written.iter().any(|p| {
+            let ours = read_nifti(&std::fs::read(p).unwrap(), "out.nii", &Limits::default()).unwrap();
+            ours.dims == v.dims && compare_world(&ours, v, 1e-3).is_ok()
+        });
+        assert!(matched, "{:?}: no output holds what the full read builds", v.meta.series_description);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -269,3 +269,95 @@ fn a_series_filled_a_file_at_a_time_matches_the_full_read() {
     let unread: Vec<String> = errs.iter().map(ToString::to_string).filter(|e| e.contains("was not read")).collect();
     assert_eq!(unread.len(), files.len() - 2, "{errs:?}");
 }
+
+/// The command line's path: files listed on their own, in any order and on
+/// any thread (`Loader::parse_head` from the first 64 KiB, else
+/// `Loader::parse_listing`), added in order; each series' files made ready
+/// out of order (`LazySeries::prepare`: anything but a plain file decoded
+/// there) and put in order (`SeriesFill::put_prepared`). The same volumes
+/// and the same errors as the full read, on plain, compressed and broken
+/// files.
+#[test]
+fn files_listed_and_prepared_apart_build_the_full_reads_volumes() {
+    if !corpus_present() {
+        return;
+    }
+    let mut cases = vec![read_dir(&corpus().join("data/dicom-series")), read_dir(&corpus().join("data/dicom"))];
+    let mut bad = read_dir(&corpus().join("data/dicom-series/TotalSegmentator__example_ct_dicom"));
+    let bytes = &mut bad[3].1;
+    let at = bytes.windows(4).position(|w| w == [0xff, 0x4f, 0xff, 0x51]).expect("a J2K codestream");
+    bytes[at + 4..at + 40].fill(0);
+    cases.push(bad);
+    let (mut plain, mut decoded, mut failed, mut from_head) = (0, 0, 0, 0);
+    for files in cases {
+        let limits = Limits::default();
+        let full = load_files(files.iter().map(|(n, b)| (n.as_str(), b.as_slice())), limits);
+        // Parsed last file first, as threads may finish them.
+        let mut parsed: Vec<(usize, Vec<u8>, voxdrop::formats::Parsed)> = files
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, (n, b))| match Loader::parse_head(n, &b[..b.len().min(64 << 10)], b.len(), &limits) {
+                Some(p) if b.len() > 64 << 10 => {
+                    from_head += 1;
+                    (i, Vec::new(), p)
+                }
+                _ => {
+                    let p = Loader::parse_listing(n, b, &limits);
+                    let keep = if matches!(p, voxdrop::formats::Parsed::Other) { b.clone() } else { Vec::new() };
+                    (i, keep, p)
+                }
+            })
+            .collect();
+        parsed.sort_by_key(|(i, _, _)| *i);
+        let mut loader = Loader::new_lazy(limits);
+        loader.set_keep_bytes(false);
+        for (i, keep, p) in parsed {
+            loader.add_parsed(&files[i].0, &keep, p);
+        }
+        let by_name: std::collections::HashMap<&str, &[u8]> =
+            files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+        let listing = loader.finish_listing();
+        let mut errors: Vec<String> = listing.errors.iter().map(ToString::to_string).collect();
+        let mut volumes = Vec::new();
+        for item in listing.items {
+            let s = match item {
+                Listed::Volume(v) => {
+                    volumes.push(*v);
+                    continue;
+                }
+                Listed::Series(s) => s,
+            };
+            let names: Vec<&str> = s.files_to_fetch().collect();
+            let mut ready: Vec<voxdrop::formats::Prepared> =
+                names.iter().rev().map(|n| s.prepare(n, Ok(by_name[n].to_vec()))).collect();
+            ready.reverse();
+            let mut fill = SeriesFill::default();
+            for (name, p) in names.iter().zip(ready) {
+                match &p {
+                    voxdrop::formats::Prepared::Plain(_) => plain += 1,
+                    voxdrop::formats::Prepared::Decoded(_) => decoded += 1,
+                    voxdrop::formats::Prepared::Failed(_) => failed += 1,
+                }
+                assert_eq!(fill.next_needed(&s), Some(*name));
+                fill.put_prepared(&s, p);
+            }
+            let (r, errs) = fill.finish(&s);
+            errors.extend(errs.iter().map(ToString::to_string));
+            match r {
+                Ok(v) => volumes.push(v),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        assert_eq!(volumes.len(), full.volumes.len());
+        for v in &full.volumes {
+            assert!(volumes.iter().any(|w| w == v), "{:?} is built as the full read builds it", v.meta.source_file);
+        }
+        let mut expected: Vec<String> = full.errors.iter().map(ToString::to_string).collect();
+        expected.sort();
+        errors.sort();
+        assert_eq!(errors, expected);
+    }
+    assert!(plain > 20 && decoded > 20 && failed > 0, "plain {plain}, decoded {decoded}, failed {failed}");
+    assert!(from_head > 20, "only {from_head} files were listed from their first bytes");
+}

@@ -12,12 +12,13 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use clap::{Parser, Subcommand};
+    use std::collections::HashMap;
     use std::io::IsTerminal;
     use std::path::{Path, PathBuf};
     use voxdrop::export::nifti::{write_nifti, NiftiOptions};
     use voxdrop::export::png_stack::{PngMode, PngOptions};
     use voxdrop::export::{self, naming, ExportOptions, Format};
-    use voxdrop::formats::{Loaded, Loader, Parsed};
+    use voxdrop::formats::{Listed, Loaded, Loader, Parsed, Prepared, SeriesFill};
     use voxdrop::{Error, Limits, Volume};
 
     #[derive(Parser)]
@@ -97,42 +98,132 @@ mod cli {
         pb
     }
 
-    /// Reads and parses the files in parallel (rayon; each file is read,
-    /// parsed and its bytes dropped on one thread), then adds them to the
-    /// loader in path order, so the result is the same as a serial load.
-    fn load(paths: &[PathBuf], stack_spacing: Option<[f64; 3]>) -> Result<Loaded, Error> {
+    /// The files found, listed: DICOM series from their headers (their
+    /// pixels are read when each series is filled), every other volume read.
+    struct Found {
+        items: Vec<Listed>,
+        /// Files that could not be read or listed, each with its reason.
+        errors: Vec<Error>,
+        /// The path of each listed name.
+        paths: HashMap<String, PathBuf>,
+    }
+
+    /// Lists the files in parallel (rayon): a DICOM file from its first 64
+    /// KiB when that holds its header, any other file read whole; then adds
+    /// them to one loader in path order, so the listing is the same as a
+    /// serial one's. Holds no DICOM pixels.
+    fn list(paths: &[PathBuf], stack_spacing: Option<[f64; 3]>) -> Result<Found, Error> {
         use rayon::prelude::*;
         let files = collect(paths)?;
-        let mut loader = Loader::new(Limits::default());
+        let mut loader = Loader::new_lazy(Limits::default());
+        loader.set_keep_bytes(false);
         if let Some(s) = stack_spacing {
             loader.set_stack_spacing(s);
         }
         let limits = *loader.limits();
-        let pb = progress_bar(files.len(), "reading");
+        let pb = progress_bar(files.len(), "listing");
         /// A file's name and either (bytes still needed, parse result) or a read error.
         type Read = (String, Result<(Vec<u8>, Parsed), String>);
         let parsed: Vec<Read> = files
             .par_iter()
             .map(|f| {
                 let name = f.to_string_lossy().into_owned();
-                let r = std::fs::read(f).map_err(|e| e.to_string()).map(|bytes| {
-                    let p = Loader::parse(&name, &bytes, &limits);
-                    // Keep the bytes only for files the loader must see itself.
-                    let keep = if matches!(p, Parsed::Other) { bytes } else { Vec::new() };
-                    (keep, p)
-                });
+                let r = list_one(f, &name, &limits).map_err(|e| e.to_string());
                 pb.inc(1);
                 (name, r)
             })
             .collect();
         pb.finish_and_clear();
-        for (name, r) in parsed {
+        let mut by_name = HashMap::with_capacity(files.len());
+        for ((name, r), path) in parsed.into_iter().zip(files) {
             match r {
                 Ok((bytes, p)) => loader.add_parsed(&name, &bytes, p),
                 Err(e) => eprintln!("warning: {name}: {e}"),
             }
+            by_name.insert(name, path);
         }
-        Ok(loader.finish())
+        let listing = loader.finish_listing();
+        Ok(Found { items: listing.items, errors: listing.errors, paths: by_name })
+    }
+
+    /// One file for [`list`]: a DICOM file listed from its first 64 KiB
+    /// when that holds its header ([`Loader::parse_head`]), else read whole
+    /// ([`Loader::parse_listing`]); the bytes are kept only for a file the
+    /// loader must see itself ([`Parsed::Other`]).
+    fn list_one(path: &Path, name: &str, limits: &Limits) -> std::io::Result<(Vec<u8>, Parsed)> {
+        use std::io::Read;
+        const HEAD: u64 = 64 << 10;
+        let mut f = std::fs::File::open(path)?;
+        let total = usize::try_from(f.metadata()?.len()).map_err(|_| std::io::Error::other("the file is too large"))?;
+        let mut bytes = Vec::with_capacity(total.min(HEAD as usize));
+        (&mut f).take(HEAD).read_to_end(&mut bytes)?;
+        if bytes.len() < total {
+            if let Some(p) = Loader::parse_head(name, &bytes, total, limits) {
+                return Ok((Vec::new(), p));
+            }
+            f.read_to_end(&mut bytes)?;
+        }
+        let p = Loader::parse_listing(name, &bytes, limits);
+        Ok((if matches!(p, Parsed::Other) { bytes } else { Vec::new() }, p))
+    }
+
+    /// A listed item's volume: a DICOM series is filled from its files, read
+    /// again in parallel a few batches ahead of one [`SeriesFill`] that puts
+    /// each into its place in the volume (a file that is not plain is
+    /// decoded on the reading thread, [`voxdrop::formats::LazySeries::prepare`]). Only the
+    /// volume and the files in flight are held. The errors are the files
+    /// that could not be read or decoded (the volume is built from the rest).
+    fn fill(item: Listed, paths: &HashMap<String, PathBuf>) -> (Result<Volume, Error>, Vec<Error>) {
+        use rayon::prelude::*;
+        let series = match item {
+            Listed::Volume(v) => return (Ok(*v), Vec::new()),
+            Listed::Series(s) => s,
+        };
+        let read = |name: &str| -> Prepared {
+            let bytes = match paths.get(name) {
+                Some(p) => {
+                    std::fs::read(p).map_err(|e| Error::io(format!("it could not be read again: {e}")).in_file(name))
+                }
+                None => Err(Error::io("it is no longer where it was listed").in_file(name)),
+            };
+            series.prepare(name, bytes)
+        };
+        let names: Vec<&str> = series.files_to_fetch().collect();
+        let mut batches = names.chunks((rayon::current_num_threads() * 4).max(8));
+        let mut ready: Vec<Prepared> =
+            batches.next().map(|b| b.par_iter().map(|n| read(n)).collect()).unwrap_or_default();
+        let mut fill = SeriesFill::default();
+        while !ready.is_empty() {
+            let next = batches.next();
+            let (prepared, ()) = rayon::join(
+                || next.map(|b| b.par_iter().map(|n| read(n)).collect::<Vec<_>>()).unwrap_or_default(),
+                || {
+                    for p in ready.drain(..) {
+                        let _ = fill.next_needed(&series);
+                        fill.put_prepared(&series, p);
+                    }
+                },
+            );
+            ready = prepared;
+        }
+        let _ = fill.next_needed(&series);
+        fill.finish(&series)
+    }
+
+    /// Every volume the files hold, filled one after another (each fill is
+    /// parallel), with every file or series that failed.
+    fn load(paths: &[PathBuf], stack_spacing: Option<[f64; 3]>) -> Result<Loaded, Error> {
+        let found = list(paths, stack_spacing)?;
+        let mut loaded = Loaded { volumes: Vec::with_capacity(found.items.len()), errors: found.errors };
+        for item in found.items {
+            let (r, errs) = fill(item, &found.paths);
+            loaded.errors.extend(errs);
+            match r {
+                Ok(v) => loaded.volumes.push(v),
+                Err(e) => loaded.errors.push(e),
+            }
+        }
+        Ok(loaded)
     }
 
     fn volume_json(v: &Volume) -> serde_json::Value {
@@ -395,19 +486,23 @@ mod cli {
         if stack_spacing.is_some_and(|s| s.iter().any(|v| !(v.is_finite() && *v > 0.0))) {
             return Err(Error::parameter("--stack-spacing: three positive numbers X,Y,Z in mm"));
         }
-        let loaded = load(&a.paths, stack_spacing)?;
-        report_errors(&loaded);
-        if loaded.volumes.is_empty() {
+        // Listed first; each series is then read, converted and dropped in
+        // turn, so only the volumes being converted are held.
+        let found = list(&a.paths, stack_spacing)?;
+        for e in &found.errors {
+            eprintln!("skipped: {e}");
+        }
+        if found.items.is_empty() {
             return Err(Error::bad_input("no readable image found"));
         }
         let (format, single_name) = output_format(&a)?;
         let png = png_options(&a)?;
         let opts = ExportOptions { keep_phi: a.keep_phi, no_sidecar: a.no_sidecar, png };
-        let single = single_name && loaded.volumes.len() == 1;
+        let single = single_name && found.items.len() == 1;
         if single_name && !single {
             return Err(Error::parameter(format!(
                 "{} series were found: give a folder as the output, not {}",
-                loaded.volumes.len(),
+                found.items.len(),
                 a.output.display()
             )));
         }
@@ -417,11 +512,16 @@ mod cli {
             std::fs::create_dir_all(&folder).map_err(|e| Error::io(format!("{}: {e}", folder.display())))?;
         }
         let progress = std::io::stderr().is_terminal();
-        let total = loaded.volumes.len();
-        // Names first (serially: duplicates get _2, _3 … in series order).
+        let total = found.items.len();
+        // Names first (serially: duplicates get _2, _3 … in series order),
+        // from the listed headers (a series' header is its volume but the voxels).
         let mut used = std::collections::HashSet::new();
         let mut stems = Vec::with_capacity(total);
-        for (i, v) in loaded.volumes.iter().enumerate() {
+        for (i, item) in found.items.iter().enumerate() {
+            let v = match item {
+                Listed::Volume(v) => v.as_ref(),
+                Listed::Series(s) => &s.header,
+            };
             stems.push(if single {
                 // The name the user gave, without its extension(s).
                 let name = a.output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -502,12 +602,18 @@ mod cli {
         };
         // Series in parallel (each one's gzip is parallel too; rayon shares the threads).
         use rayon::prelude::*;
-        let results: Vec<Result<(), Error>> = loaded
-            .volumes
-            .par_iter()
+        let paths = &found.paths;
+        let results: Vec<Result<(), Error>> = found
+            .items
+            .into_par_iter()
             .zip(stems.par_iter())
-            .map(|(v, stem)| {
-                let r = convert_one(v, stem);
+            .map(|(item, stem)| {
+                let (v, errs) = fill(item, paths);
+                if !errs.is_empty() {
+                    let note: String = errs.iter().map(|e| format!("skipped: {e}\n")).collect();
+                    pb.suspend(|| eprint!("{note}"));
+                }
+                let r = v.and_then(|v| convert_one(&v, stem));
                 pb.inc(1);
                 r
             })

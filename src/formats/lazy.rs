@@ -26,6 +26,19 @@ pub struct LazySeries {
 /// Gives a file's bytes again, by name, when the loader did not keep them.
 pub type Fetch<'a> = dyn FnMut(&str) -> Result<Vec<u8>> + 'a;
 
+/// A file of a series made ready off the filling thread
+/// ([`LazySeries::prepare`]), for [`SeriesFill::put_prepared`].
+#[derive(Debug)]
+pub enum Prepared {
+    /// A plain file ([`SliceRead::Plain`]): its bytes, which the fill
+    /// decodes straight into the volume.
+    Plain(Vec<u8>),
+    /// Any other file, decoded.
+    Decoded(Box<dicom::Slice>),
+    /// The file could not be read or decoded.
+    Failed(Error),
+}
+
 fn not_kept(name: &str) -> Result<Vec<u8>> {
     Err(Error::bad_input("the file's bytes were not kept for decoding").in_file(name))
 }
@@ -80,6 +93,22 @@ impl LazySeries {
     /// order [`SeriesFill::next_needed`] asks for them.
     pub fn files_to_fetch(&self) -> impl Iterator<Item = &str> {
         self.files.iter().filter(|(_, kept)| kept.is_none()).map(|(n, _)| n.as_str())
+    }
+
+    /// Makes a file's bytes (or the error reading them) ready for
+    /// [`SeriesFill::put_prepared`]: anything but a plain file is decoded
+    /// here. Needs no fill, so many files can be prepared on other threads
+    /// while one fill takes them in order.
+    pub fn prepare(&self, name: &str, bytes: Result<Vec<u8>>) -> Prepared {
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(e) => return Prepared::Failed(e),
+        };
+        match dicom::file::read_slice_or_plain(&bytes, name, &self.limits) {
+            Ok(SliceRead::Plain(..)) => Prepared::Plain(bytes),
+            Ok(SliceRead::Decoded(s)) => Prepared::Decoded(Box::new(s)),
+            Err(e) => Prepared::Failed(e),
+        }
     }
 
     /// The names of the files the series was listed from.
@@ -232,14 +261,38 @@ impl SeriesFill {
         }
     }
 
-    fn take(&mut self, series: &LazySeries, name: &str, bytes: Result<&[u8]>) {
+    /// [`SeriesFill::put`] for a file made ready by [`LazySeries::prepare`]
+    /// (the same volume and errors as `put` with its bytes).
+    pub fn put_prepared(&mut self, series: &LazySeries, file: Prepared) {
+        if self.failed.is_some() {
+            return;
+        }
+        let Some((name, _)) = series.files.get(self.next) else { return };
+        match file {
+            Prepared::Plain(b) => self.take(series, name, Ok(&b)),
+            Prepared::Failed(e) => self.take(series, name, Err(e)),
+            Prepared::Decoded(s) => {
+                self.advance(series);
+                self.take_decoded(series, Ok(*s));
+            }
+        }
+    }
+
+    /// Counts the next file as taken; at the first, decides whether the
+    /// series can be decoded straight into place.
+    fn advance(&mut self, series: &LazySeries) {
         self.next += 1;
-        let [cols, rows, nz, nt] = series.header.dims;
-        let comps = series.header.components.max(1);
-        let frame = cols * rows * comps;
         if self.next == 1 {
+            let [cols, rows, nz, nt] = series.header.dims;
+            let frame = cols * rows * series.header.components.max(1);
             self.fast = frame > 0 && nz.checked_mul(nt) == Some(series.files.len());
         }
+    }
+
+    fn take(&mut self, series: &LazySeries, name: &str, bytes: Result<&[u8]>) {
+        self.advance(series);
+        let [cols, rows, _, _] = series.header.dims;
+        let comps = series.header.components.max(1);
         let decoded = match bytes {
             // The common file, decoded straight onto the end of the volume.
             Ok(b) if self.fast => match dicom::file::read_slice_or_plain(b, name, &series.limits) {
@@ -260,6 +313,14 @@ impl SeriesFill {
             Ok(b) => dicom::file::read_slice(b, name, &series.limits),
             Err(e) => Err(e),
         };
+        self.take_decoded(series, decoded);
+    }
+
+    /// The rest of [`SeriesFill::take`], for a file decoded as any file is.
+    fn take_decoded(&mut self, series: &LazySeries, decoded: Result<dicom::Slice>) {
+        let [cols, rows, _, _] = series.header.dims;
+        let comps = series.header.components.max(1);
+        let frame = cols * rows * comps;
         let mut s = match decoded {
             Ok(s) => s,
             Err(e) => {

@@ -14,7 +14,7 @@ pub mod sample;
 pub mod stack;
 
 pub use arrival::ArrivalFill;
-pub use lazy::{Fetch, LazySeries, SeriesFill};
+pub use lazy::{Fetch, LazySeries, Prepared, SeriesFill};
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
@@ -186,6 +186,10 @@ enum Pending {
 pub enum Parsed {
     /// A DICOM image file.
     Slice(Box<dicom::Slice>),
+    /// A DICOM image file read header-only ([`Loader::parse_head`],
+    /// [`Loader::parse_listing`]), for a lazy loader that does not keep
+    /// bytes: its pixels are read when its series is filled.
+    Header(Box<dicom::Slice>),
     /// A single-file NIfTI volume.
     Volume(Box<Volume>),
     /// The file could not be read (reported by `add_parsed`).
@@ -324,6 +328,33 @@ impl Loader {
         r.unwrap_or_else(Parsed::Failed)
     }
 
+    /// [`Loader::add_head`] on its own (thread-safe, no state), for a lazy
+    /// loader that does not keep bytes: the file listed from its first
+    /// bytes and its length, or None when the whole file is needed
+    /// ([`Loader::parse_listing`]).
+    pub fn parse_head(name: &str, head: &[u8], total: usize, limits: &Limits) -> Option<Parsed> {
+        if detect(head, name) != Format::Dicom || dicom::dicomdir::looks_like_dicomdir(head) {
+            return None;
+        }
+        dicom::file::read_slice_header_from_head(head, total, name, limits).map(|s| Parsed::Header(Box::new(s)))
+    }
+
+    /// [`Loader::parse`] for a lazy loader that does not keep bytes: a
+    /// DICOM image is read header-only ([`Parsed::Header`]).
+    pub fn parse_listing(name: &str, bytes: &[u8], limits: &Limits) -> Parsed {
+        if bytes.is_empty() {
+            return Parsed::Other;
+        }
+        let r = match detect(bytes, name) {
+            Format::Dicom if !dicom::dicomdir::looks_like_dicomdir(bytes) => {
+                dicom::file::read_slice_header(bytes, name, limits).map(|s| Parsed::Header(Box::new(s)))
+            }
+            Format::Nifti => nifti::read_nifti(bytes, name, limits).map(|v| Parsed::Volume(Box::new(v))),
+            _ => Ok(Parsed::Other),
+        };
+        r.unwrap_or_else(Parsed::Failed)
+    }
+
     /// Limits this loader reads with (for [`Loader::parse`]).
     pub fn limits(&self) -> &Limits {
         &self.limits
@@ -336,6 +367,16 @@ impl Loader {
             Parsed::Slice(s) => {
                 self.names.push(reference_key(name));
                 self.slices.push(*s);
+            }
+            Parsed::Header(s) if self.lazy && self.drop_bytes => {
+                self.names.push(reference_key(name));
+                self.slices.push(*s);
+                self.dicom_files.push((name.to_string(), None));
+            }
+            Parsed::Header(_) => {
+                self.names.push(reference_key(name));
+                let e = Error::bad_input("listed from its header by a loader that needs the whole file; read it again");
+                self.errors.push(e.in_file(name));
             }
             Parsed::Volume(v) => {
                 self.names.push(reference_key(name));
