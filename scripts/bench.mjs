@@ -138,6 +138,29 @@ const range = (a) => {
   return s.length ? `${Math.min(...s).toFixed(0)}–${Math.max(...s).toFixed(0)}` : '–';
 };
 
+/**
+ * The like-for-like case of dicom-parser's: the files already in memory →
+ * the int16 HU volume, on the page's thread (bench.html?memory), through the
+ * engine worker's calls for a drop, the engine warmed up first as the app's is.
+ */
+async function inMemory(dir) {
+  const context = await app.browser.newContext();
+  try {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.error('pageerror', e.message));
+    await page.goto(new URL('bench.html?memory', app.url).href);
+    await page.waitForFunction(() => document.body.dataset.bench === 'ready', null, { timeout: 60_000 });
+    await page.waitForTimeout(IDLE_MS);
+    await page.setInputFiles('#folder', dir);
+    await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.bench), null, { timeout: 900_000, polling: 50 });
+    const res = await page.evaluate(() => globalThis.voxdropBench);
+    if (res.error) throw new Error(`in memory: ${res.error}`);
+    return res;
+  } finally {
+    await context.close();
+  }
+}
+
 const app = await startApp();
 const version = app.browser.version();
 const rows = [];
@@ -149,6 +172,7 @@ try {
     const ours = [];
     const parser = [];
     const parserTab = [];
+    const memory = [];
     const sitk = [];
     for (let r = 0; r < RUNS; r++) {
       const context = await app.browser.newContext({ viewport: { width: 1280, height: 720 } });
@@ -178,6 +202,11 @@ try {
           `export ${res.exportMs.toFixed(0)} ms, wasm ${(res.wasmBytes / 2 ** 20).toFixed(0)} MiB, ` +
           `tab ${tabShownMiB.toFixed(0)} MiB at the first slice, ${tabPeakMiB.toFixed(0)} MiB peak`,
       );
+      const mem = await inMemory(dir);
+      memory.push(mem.buildMs);
+      console.error(
+        `${input} round ${r + 1}: in memory → ${mem.dims.slice(0, 3).join('×')} ${mem.sampleType} in ${mem.buildMs.toFixed(0)} ms (listed ${mem.listMs.toFixed(0)} ms)`,
+      );
       if (PEERS) {
         const p = peerDicomParser(input);
         parser.push(p?.ms ?? null);
@@ -197,6 +226,7 @@ try {
       [label, 'page ready (wasm compiled + worker started)', median(f('readyMs')), range(f('readyMs')), ''],
       [label, 'drop → series listed (headers only)', median(f('listMs')), range(f('listMs')), 'nothing decoded yet'],
       [label, 'drop → full HU volume', median(f('volumeMs')), range(f('volumeMs')), `${ratio(median(f('volumeMs')), pm)} dicom-parser int16 HU volume`],
+      [label, 'files in memory → int16 HU volume (page thread, as dicom-parser is timed)', median(memory), range(memory), `${ratio(median(memory), pm)} dicom-parser; listing and decoding, no file reading`],
       [label, 'drop → first slice drawn', median(f('firstSliceMs')), range(f('firstSliceMs')), `${ratio(median(f('firstSliceMs')), pm)} dicom-parser`],
       [label, 'three-view redraw (request → 3 putImageData)', median(ours.flatMap((o) => o.redrawMs)), range(ours.flatMap((o) => o.redrawMs)), `worker render ${median(ours.flatMap((o) => o.redrawWorkerMs)).toFixed(1)} ms`],
       [label, `resample to 1 mm, linear → ${ours[0].resampledDims.slice(0, 3).join('×')}`, median(f('resampleMs')), range(f('resampleMs')), `${ratio(median(f('resampleMs')), sm)} SimpleITK linear resample`],

@@ -3,6 +3,7 @@
 // exactly the path of a user's drop. Results are shown on the page and left
 // in `globalThis.voxdropBench` for scripts/bench.mjs.
 
+import init, { Engine } from 'voxdrop-wasm';
 import { EngineClient } from './engine-client';
 import { rawBytes } from './export-panel';
 import type { Display, SliceImage, ViewName } from './protocol';
@@ -34,9 +35,21 @@ export interface BenchResult {
   readyMs: number;
 }
 
+/** `bench.html?memory`: the files already in memory → the int16 HU volume,
+ * on the page's thread — what cornerstone's dicom-parser is timed doing
+ * (shared/bench/web) — through the calls the engine worker makes for a drop. */
+export interface MemoryResult {
+  files: number;
+  dims: number[];
+  sampleType: string;
+  /** Listing + decoding into the volume (the engine warmed up first, as the app's is at idle). */
+  buildMs: number;
+  listMs: number;
+}
+
 declare global {
   // eslint-disable-next-line no-var
-  var voxdropBench: BenchResult | { error: string } | undefined;
+  var voxdropBench: BenchResult | MemoryResult | { error: string } | undefined;
 }
 
 const VIEWS: ViewName[] = ['axial', 'coronal', 'sagittal'];
@@ -139,11 +152,68 @@ async function run(files: File[], t0: number): Promise<BenchResult> {
   };
 }
 
+/** How much of a file the engine worker lists it from (engine.worker.ts). */
+const HEAD_BYTES = 64 << 10;
+
+async function runInMemory(files: File[]): Promise<MemoryResult> {
+  // Untimed, as the peer's fetch is: every file's bytes in memory, and an
+  // engine on this thread, warmed up as the app's worker is at idle.
+  const bytes = await Promise.all(files.map(async (f) => new Uint8Array(await f.arrayBuffer())));
+  await init({ module_or_path: new URL('./voxdrop_bg.wasm', import.meta.url) });
+  const e = new Engine();
+  try {
+    e.warm_up();
+    const t0 = performance.now();
+    // A drop that looks like one series: decoded as it is listed (Engine.arrival_put).
+    e.arrival_begin(files.length);
+    let arriving = true;
+    const kept = new Map<string, Uint8Array>();
+    files.forEach((f, i) => {
+      const b = bytes[i] ?? new Uint8Array(0);
+      const name = f.webkitRelativePath || f.name;
+      if (b.length > HEAD_BYTES && e.add_file_head(name, b.subarray(0, HEAD_BYTES), b.length)) {
+        if (arriving) arriving = e.arrival_put(name, b);
+        kept.set(name, b);
+      } else if (e.add_file_lazy(name, b)) kept.set(name, b);
+    });
+    const listed = JSON.parse(e.finish()) as { volumes: { id: number }[] };
+    const listMs = performance.now() - t0;
+    const vol = listed.volumes[0]?.id;
+    if (vol === undefined) throw new Error('no series');
+    for (const name of e.open_begin(vol)) {
+      const b = kept.get(name);
+      if (b) e.open_put(vol, b);
+      else e.open_put_error(vol, name, 'not read');
+    }
+    const opened = JSON.parse(e.open_finish(vol)) as { volume: { dims: number[]; sample_type: string } | null };
+    const buildMs = performance.now() - t0;
+    if (!opened.volume) throw new Error('the series could not be opened');
+    return { files: files.length, dims: opened.volume.dims, sampleType: opened.volume.sample_type, buildMs, listMs };
+  } finally {
+    e.free();
+  }
+}
+
 const input = document.getElementById('folder') as HTMLInputElement;
 input.addEventListener('change', () => {
   const t0 = performance.now();
   const files = Array.from(input.files ?? []);
   document.body.dataset.bench = 'running';
+  if (new URLSearchParams(location.search).has('memory')) {
+    runInMemory(files).then(
+      (r) => {
+        globalThis.voxdropBench = r;
+        out.textContent = `${r.files} files in memory → ${r.dims.join('×')} ${r.sampleType} in ${r.buildMs.toFixed(0)} ms (listed in ${r.listMs.toFixed(0)} ms)\n`;
+        document.body.dataset.bench = 'done';
+      },
+      (err: unknown) => {
+        globalThis.voxdropBench = { error: err instanceof Error ? err.message : String(err) };
+        out.textContent = `failed: ${String(err)}`;
+        document.body.dataset.bench = 'failed';
+      },
+    );
+    return;
+  }
   run(files, t0).then(
     (r) => {
       globalThis.voxdropBench = r;
