@@ -139,18 +139,28 @@ const range = (a) => {
 };
 
 /**
+ * bench.html?QUERY in a fresh context, ready and then idle for IDLE_MS: a
+ * user's first drop comes a second or more after the page appears, and the
+ * engine warms up at idle in that time (IDLE_MS=0: drop at once).
+ */
+async function benchPage(query) {
+  const context = await app.browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('pageerror', e.message));
+  await page.goto(new URL(`bench.html?${query}`, app.url).href);
+  await page.waitForFunction(() => document.body.dataset.bench === 'ready', null, { timeout: 60_000 });
+  await page.waitForTimeout(IDLE_MS);
+  return { context, page };
+}
+
+/**
  * The like-for-like case of dicom-parser's: the files already in memory →
  * the int16 HU volume, on the page's thread (bench.html?memory), through the
  * engine worker's calls for a drop, the engine warmed up first as the app's is.
  */
 async function inMemory(dir) {
-  const context = await app.browser.newContext();
+  const { context, page } = await benchPage('memory');
   try {
-    const page = await context.newPage();
-    page.on('pageerror', (e) => console.error('pageerror', e.message));
-    await page.goto(new URL('bench.html?memory', app.url).href);
-    await page.waitForFunction(() => document.body.dataset.bench === 'ready', null, { timeout: 60_000 });
-    await page.waitForTimeout(IDLE_MS);
     await page.setInputFiles('#folder', dir);
     await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.bench), null, { timeout: 900_000, polling: 50 });
     const res = await page.evaluate(() => globalThis.voxdropBench);
@@ -175,14 +185,7 @@ try {
     const memory = [];
     const sitk = [];
     for (let r = 0; r < RUNS; r++) {
-      const context = await app.browser.newContext({ viewport: { width: 1280, height: 720 } });
-      const page = await context.newPage();
-      page.on('pageerror', (e) => console.error('pageerror', e.message));
-      await page.goto(new URL('bench.html?gate', app.url).href);
-      await page.waitForFunction(() => document.body.dataset.bench === 'ready', null, { timeout: 60_000 });
-      // A user's first drop comes a second or more after the page appears;
-      // the engine warms up at idle in that time (IDLE_MS=0: drop at once).
-      await page.waitForTimeout(IDLE_MS);
+      const { context, page } = await benchPage('gate');
       await page.setInputFiles('#folder', dir);
       const gate = { timeout: 900_000, polling: 50 };
       await page.waitForFunction(() => ['shown', 'failed'].includes(document.body.dataset.bench), null, gate);

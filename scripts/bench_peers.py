@@ -70,7 +70,7 @@ def cases(inp, vox):
     return [
         ("dcm2niix -z n", ["dcm2niix", "-z", "n", "-b", "n", "-f", "vol", "-o", o + "/dn", d], o + "/dn", None, ".nii"),
         ("voxdrop convert .nii", [vox, "convert", d, "-o", o + "/vn/vol.nii", "--no-sidecar"], o + "/vn",
-         "dcm2niix -z n", "parallel parse"),
+         "dcm2niix -z n", "listed from the heads, read again into place in parallel"),
         ("dcm2niix -z y", ["dcm2niix", "-z", "y", "-b", "n", "-f", "vol", "-o", o + "/dy", d], o + "/dy", None,
          ".nii.gz via pigz, level 6"),
         ("voxdrop convert .nii.gz", [vox, "convert", d, "-o", o + "/vy/vol.nii.gz", "--no-sidecar"], o + "/vy",

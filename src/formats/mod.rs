@@ -315,17 +315,7 @@ impl Loader {
     /// DICOM images and single-file NIfTI are read here, everything else is
     /// left to [`Loader::add_parsed`].
     pub fn parse(name: &str, bytes: &[u8], limits: &Limits) -> Parsed {
-        if bytes.is_empty() {
-            return Parsed::Other;
-        }
-        let r = match detect(bytes, name) {
-            Format::Dicom if !dicom::dicomdir::looks_like_dicomdir(bytes) => {
-                dicom::file::read_slice(bytes, name, limits).map(|s| Parsed::Slice(Box::new(s)))
-            }
-            Format::Nifti => nifti::read_nifti(bytes, name, limits).map(|v| Parsed::Volume(Box::new(v))),
-            _ => Ok(Parsed::Other),
-        };
-        r.unwrap_or_else(Parsed::Failed)
+        Self::parse_apart(name, bytes, limits, false)
     }
 
     /// [`Loader::add_head`] on its own (thread-safe, no state), for a lazy
@@ -342,12 +332,19 @@ impl Loader {
     /// [`Loader::parse`] for a lazy loader that does not keep bytes: a
     /// DICOM image is read header-only ([`Parsed::Header`]).
     pub fn parse_listing(name: &str, bytes: &[u8], limits: &Limits) -> Parsed {
+        Self::parse_apart(name, bytes, limits, true)
+    }
+
+    fn parse_apart(name: &str, bytes: &[u8], limits: &Limits, header_only: bool) -> Parsed {
         if bytes.is_empty() {
             return Parsed::Other;
         }
         let r = match detect(bytes, name) {
-            Format::Dicom if !dicom::dicomdir::looks_like_dicomdir(bytes) => {
+            Format::Dicom if !dicom::dicomdir::looks_like_dicomdir(bytes) && header_only => {
                 dicom::file::read_slice_header(bytes, name, limits).map(|s| Parsed::Header(Box::new(s)))
+            }
+            Format::Dicom if !dicom::dicomdir::looks_like_dicomdir(bytes) => {
+                dicom::file::read_slice(bytes, name, limits).map(|s| Parsed::Slice(Box::new(s)))
             }
             Format::Nifti => nifti::read_nifti(bytes, name, limits).map(|v| Parsed::Volume(Box::new(v))),
             _ => Ok(Parsed::Other),
