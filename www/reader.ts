@@ -6,7 +6,8 @@
 // read on their own). A reader worker (the engine worker's own script,
 // started with `role: 'reader'`, so starting it fetches nothing) reads ahead
 // and transfers each file's ArrayBuffer to the engine worker, which parses
-// while the next files arrive.
+// while the next files arrive. Where no worker can be started, the same
+// reader runs on the engine's thread (localReader).
 
 /** Engine → reader: start reading `blobs` in order. */
 export interface ReadJob {
@@ -33,102 +34,85 @@ export type Use = (i: number, bytes: ArrayBuffer | Uint8Array | Error) => Promis
 
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
-/**
- * Reads `sources` on this thread, several at once, and hands each one's
- * bytes to `use` in order as they arrive (a failed read as its error): the
- * fallback when no reader worker could be started.
- */
-export async function readHere(sources: readonly Source[], use: Use): Promise<void> {
-  const reads = new Map<number, { read: Promise<ArrayBuffer>; size: number }>();
-  const size = (s: Source | undefined): number => (s instanceof Blob ? s.size : 0);
-  let next = 0;
-  let ahead = 0;
-  for (let i = 0; i < sources.length; i++) {
-    while (next < sources.length && (next === i || (next - i < READ_AHEAD && ahead + size(sources[next]) <= READ_AHEAD_BYTES))) {
-      const s = sources[next];
-      if (s instanceof Blob) {
-        const read = s.arrayBuffer();
-        read.catch(() => {}); // a failed read is reported when its turn comes
-        reads.set(next, { read, size: s.size });
-        ahead += s.size;
-      }
-      next++;
-    }
-    const s = sources[i];
-    const r = reads.get(i);
-    if (s instanceof Uint8Array) {
-      await use(i, s);
-      continue;
-    }
-    if (!r) continue;
-    reads.delete(i);
-    let bytes: ArrayBuffer | Error;
-    try {
-      bytes = await r.read;
-    } catch (err) {
-      bytes = asError(err);
-    }
-    ahead -= r.size;
-    await use(i, bytes);
-  }
+/** Where the engine's read jobs go: a reader worker, or this thread (localReader). */
+export interface ReaderPort {
+  postMessage(m: ReadJob | ReadControl): void;
+  onmessage: ((ev: MessageEvent<ReadReply>) => void) | null;
+  onerror: ((ev: ErrorEvent) => void) | null;
 }
 
-/** The engine's side of a reader worker: one job at a time. */
+/**
+ * The reader run on this thread (serveReads, the same read-ahead window):
+ * the fallback when no reader worker can be started.
+ */
+export function localReader(): ReaderPort {
+  const port: ReaderPort = {
+    postMessage: (m) => handle(m),
+    onmessage: null,
+    onerror: null,
+  };
+  const handle = serveReads((r) => port.onmessage?.(new MessageEvent('message', { data: r })));
+  return port;
+}
+
+/** A read job as the engine waits on it: replies by index among its files. */
+interface Job {
+  id: number;
+  results: Map<number, ArrayBuffer | Error>;
+  wake: (() => void) | null;
+  /** Set when the reader worker stopped during this job. */
+  broken: string | null;
+}
+
+/** The engine's side of a reader: one job at a time. */
 export class ReaderClient {
-  private worker: Worker | null = null;
-  private broken: string | null = null;
+  private port: ReaderPort | null = null;
+  /** The reader worker stopped once: later jobs are read on this thread. */
+  private workerFailed = false;
   private nextJob = 1;
-  private job: { id: number; results: Map<number, ArrayBuffer | Error>; wake: (() => void) | null } | null = null;
+  private job: Job | null = null;
 
-  constructor(private readonly make: () => Worker) {}
+  /** `make` starts a reader worker; when it cannot, files are read on this thread. */
+  constructor(private readonly make: () => ReaderPort) {}
 
-  private start(): Worker | null {
-    if (this.broken !== null) return null;
-    if (this.worker) return this.worker;
+  private start(): ReaderPort {
+    if (this.port) return this.port;
+    let port: ReaderPort;
     try {
-      const w = this.make();
-      w.onmessage = (ev: MessageEvent<ReadReply>) => {
-        const r = ev.data;
-        const job = this.job;
-        if (!job || job.id !== r.job) return;
-        job.results.set(r.i, 'bytes' in r ? r.bytes : new Error(r.error));
-        job.wake?.();
-      };
-      w.onerror = (ev) => {
-        ev.preventDefault();
-        this.broken = `the file reader stopped: ${ev.message || 'worker error'}`;
-        this.worker = null;
-        this.job?.wake?.();
-      };
-      this.worker = w;
-      return w;
-    } catch (err) {
-      this.broken = asError(err).message;
-      return null;
+      port = this.workerFailed ? localReader() : this.make();
+    } catch {
+      port = localReader();
     }
+    port.onmessage = (ev: MessageEvent<ReadReply>) => {
+      const r = ev.data;
+      const job = this.job;
+      if (!job || job.id !== r.job) return;
+      job.results.set(r.i, 'bytes' in r ? r.bytes : new Error(r.error));
+      job.wake?.();
+    };
+    port.onerror = (ev) => {
+      ev.preventDefault();
+      this.workerFailed = true;
+      this.port = null;
+      if (this.job) this.job.broken = `the file reader stopped: ${ev.message || 'worker error'}`;
+      this.job?.wake?.();
+    };
+    this.port = port;
+    return port;
   }
 
   /**
    * Hands each source's bytes to `use` in order: Blobs are read by the
-   * reader worker, up to READ_AHEAD files / READ_AHEAD_BYTES ahead of the
-   * one in use; bytes already in memory are used as they are. Without a
-   * reader worker, the Blobs are read on this thread (readHere).
+   * reader, up to READ_AHEAD files / READ_AHEAD_BYTES ahead of the one in
+   * use; bytes already in memory are used as they are.
    */
   async read(sources: readonly Source[], use: Use): Promise<void> {
     const blobs = sources.filter((s): s is Blob => s instanceof Blob);
-    const w = blobs.length > 0 ? this.start() : null;
-    if (!w) {
-      await readHere(sources, use);
-      return;
-    }
+    const port = blobs.length > 0 ? this.start() : null;
     const id = this.nextJob++;
-    const job: { id: number; results: Map<number, ArrayBuffer | Error>; wake: (() => void) | null } = {
-      id,
-      results: new Map(),
-      wake: null,
-    };
+    const job: Job = { id, results: new Map(), wake: null, broken: null };
     this.job = job;
-    w.postMessage({ job: id, blobs, aheadFiles: READ_AHEAD, aheadBytes: READ_AHEAD_BYTES } satisfies ReadJob);
+    port?.postMessage({ job: id, blobs, aheadFiles: READ_AHEAD, aheadBytes: READ_AHEAD_BYTES } satisfies ReadJob);
     let k = 0; // index among the blobs
     try {
       for (let i = 0; i < sources.length; i++) {
@@ -140,19 +124,19 @@ export class ReaderClient {
         if (!s) continue;
         let got = job.results.get(k);
         while (got === undefined) {
-          if (this.broken !== null) throw new Error(this.broken);
+          if (job.broken !== null) throw new Error(job.broken);
           await new Promise<void>((resolve) => (job.wake = resolve));
           job.wake = null;
           got = job.results.get(k);
         }
         job.results.delete(k);
         k++;
-        w.postMessage({ job: id, consumed: k } satisfies ReadControl);
+        port?.postMessage({ job: id, consumed: k } satisfies ReadControl);
         await use(i, got);
       }
     } finally {
       if (this.job === job) this.job = null;
-      this.worker?.postMessage({ job: id, stop: true } satisfies ReadControl);
+      this.port?.postMessage({ job: id, stop: true } satisfies ReadControl);
     }
   }
 }
