@@ -966,8 +966,6 @@ struct ExportPlan<'a> {
 }
 
 impl Engine {
-    /// The loader of the current batch, set to list DICOM from headers and
-    /// not keep the files' bytes (the page keeps them).
     /// Puts listed series `vol`, now decoded, in its place and answers as
     /// [`Engine::open_finish`] (`range`: its value range, when known).
     fn opened(
@@ -1003,6 +1001,8 @@ impl Engine {
         }
     }
 
+    /// The loader of the current batch, set to list DICOM from headers and
+    /// not keep the files' bytes (the page keeps them).
     fn lazy_loader(&mut self) -> &mut Loader {
         if self.loader.is_none() {
             // A new batch: what an earlier one decoded as it arrived is not its.
