@@ -6,7 +6,7 @@ import init, { Engine, crash_for_test, dicom_tags, install_panic_hook, last_pani
 import { VIEWS } from './protocol';
 import { handle3d, renderProjection } from './worker3d';
 import { DeflatePool, FOLD_BYTES, gzipPulled, serveDeflate } from './deflate';
-import { ReaderClient, serveReads } from './reader';
+import { ReaderClient, asError, serveReads } from './reader';
 import type { ReadControl, ReadJob, ReadReply } from './reader';
 import type { DeflateJob, DeflateReply } from './deflate';
 import type {
@@ -376,7 +376,7 @@ async function addFiles(e: Engine, id: number, req: RequestOf<'addFiles'>): Prom
     if (!(bytes instanceof Error) && headOnly(f.file)) {
       // Listed from its head: its pixels are read when its series is opened.
       if (addFileHead(e, f.name, f.file, new Uint8Array(bytes))) bytes = null;
-      else bytes = await f.file.arrayBuffer().catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+      else bytes = await f.file.arrayBuffer().catch(asError);
     }
     if (bytes instanceof Error) throw new Error(`${f.name} could not be read: ${bytes.message}`);
     if (bytes !== null) addFile(e, f.name, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), lazy, f.file, lean);

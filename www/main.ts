@@ -773,8 +773,9 @@ function setBusy(busy: boolean, what = 'reading'): void {
  * it was decoded as it arrived) — for the browser tests of that path, and
  * for a machine short of memory. `?noarrival`: no drop is decoded as it
  * arrives (for the tests of the other paths). */
-const LEAN = new URLSearchParams(location.search).has('lean');
-const NO_ARRIVAL = new URLSearchParams(location.search).has('noarrival');
+const ADDRESS_FLAGS = new URLSearchParams(location.search);
+const LEAN = ADDRESS_FLAGS.has('lean');
+const NO_ARRIVAL = ADDRESS_FLAGS.has('noarrival');
 
 /** Files dropped while others were being read: the reading is cancelled
  * and these are read instead, once it has stopped. */

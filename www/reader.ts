@@ -32,7 +32,8 @@ export const READ_AHEAD_BYTES = 64 << 20;
 export type Source = Blob | Uint8Array;
 export type Use = (i: number, bytes: ArrayBuffer | Uint8Array | Error) => Promise<void> | void;
 
-const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+/** Any thrown value as an Error. */
+export const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
 /** Where the engine's read jobs go: a reader worker, or this thread (localReader). */
 export interface ReaderPort {
