@@ -215,6 +215,15 @@ test('(e) Download NIfTI produces a NIfTI-1 file', { todo: NIFTI_READER || NIFTI
   await s.context.close();
 });
 
+/** The big CT's folder (unpacked from the corpus), or null — a failure
+ * when the corpus is required — when the corpus does not have it. */
+function bigCT() {
+  const name = 'FNNDSC__andrei_abdomen_CT_LIDC-IDRI-0314';
+  const dir = bigSeries(name);
+  assert.ok(dir || !process.env.VOXDROP_REQUIRE_CORPUS, `the corpus has no big/${name}.tar.gz`);
+  return dir ? join(dir, name) : null;
+}
+
 // The three ways a drop is read must show the same thing. The big CT (275
 // files of 514 KiB, pixel data last) looks like one series, so by default it
 // is read whole and decoded as its files arrive, then put into slice order
@@ -223,13 +232,8 @@ test('(e) Download NIfTI produces a NIfTI-1 file', { todo: NIFTI_READER || NIFTI
 // arrival too; `?lean&noarrival` lists it from the first 64 KiB of each file
 // and reads each file again, whole, when the series is opened. No request.
 test('a drop listed from the files\' heads and read again when opened shows what a drop read whole shows', async () => {
-  const name = 'FNNDSC__andrei_abdomen_CT_LIDC-IDRI-0314';
-  const dir = bigSeries(name);
-  if (!dir) {
-    assert.ok(!process.env.VOXDROP_REQUIRE_CORPUS, `the corpus has no big/${name}.tar.gz`);
-    return;
-  }
-  const folder = join(dir, name);
+  const folder = bigCT();
+  if (!folder) return;
   const seen = [];
   for (const query of ['', '?lean', '?lean&noarrival']) {
     const s = await openApp(app, { query });
@@ -285,13 +289,9 @@ function otherSeries(bytes) {
 // read again from those handles — and show what a drop that kept the bytes
 // (`?noarrival`) shows, for each series.
 test('a drop decoded as it arrived that turns out to be two series reads each again from the dropped files', async () => {
-  const name = 'FNNDSC__andrei_abdomen_CT_LIDC-IDRI-0314';
-  const dir = bigSeries(name);
-  if (!dir) {
-    assert.ok(!process.env.VOXDROP_REQUIRE_CORPUS, `the corpus has no big/${name}.tar.gz`);
-    return;
-  }
-  const files = filesUnder(join(dir, name)).slice(100, 112).map((p, k) => {
+  const folder = bigCT();
+  if (!folder) return;
+  const files = filesUnder(folder).slice(100, 112).map((p, k) => {
     const bytes = readFileSync(p);
     return { name: basename(p), bytes: k % 2 ? otherSeries(bytes) : bytes };
   });
