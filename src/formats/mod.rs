@@ -294,17 +294,12 @@ impl Loader {
     /// element, and `head` holds everything before it. Returns false, with
     /// nothing recorded, otherwise: then [`Loader::add`] the whole file.
     pub fn add_head(&mut self, name: &str, head: &[u8], total: usize) -> bool {
-        if !self.lazy || !self.drop_bytes || detect(head, name) != Format::Dicom {
+        if !self.lazy || !self.drop_bytes {
             return false;
         }
-        if dicom::dicomdir::looks_like_dicomdir(head) {
-            return false;
-        }
-        match dicom::file::read_slice_header_from_head(head, total, name, &self.limits) {
-            Some(slice) => {
-                self.names.push(reference_key(name));
-                self.slices.push(slice);
-                self.dicom_files.push((name.to_string(), None));
+        match Self::parse_head(name, head, total, &self.limits) {
+            Some(parsed) => {
+                self.add_parsed(name, &[], parsed);
                 true
             }
             None => false,
