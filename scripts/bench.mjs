@@ -15,6 +15,8 @@
 //   RUNS=5 INPUTS=ct_1x,ct_4x PEERS=0 node scripts/bench.mjs
 //   IDLE_MS=0 npm run bench          # drop the instant the page is ready
 //                                    # (default: 1.5 s later, as a user would)
+//   BENCH_QUERY='&nopreview' …       # the drop without its preview (to
+//                                    # measure what showing one costs)
 // Needs `npm run build` (run here when dist/ is missing). Data, the Python
 // venv and the JS peer's node_modules live in $BENCH_DIR (default
 // /tmp/voxdrop-bench) and are created by the shared scripts when missing.
@@ -189,7 +191,7 @@ try {
     const memoryAgain = [];
     const sitk = [];
     for (let r = 0; r < RUNS; r++) {
-      const { context, page } = await benchPage('gate');
+      const { context, page } = await benchPage(`gate${process.env.BENCH_QUERY ?? ''}`);
       await page.setInputFiles('#folder', dir);
       const gate = { timeout: 900_000, polling: 50 };
       await page.waitForFunction(() => ['shown', 'failed'].includes(document.body.dataset.bench), null, gate);
@@ -204,7 +206,7 @@ try {
       if (res.error) throw new Error(`${input}: ${res.error}`);
       ours.push(res);
       console.error(
-        `${input} round ${r + 1}: listed ${res.listMs.toFixed(0)} ms, volume ${res.volumeMs.toFixed(0)} ms, first slice ${res.firstSliceMs.toFixed(0)} ms, ` +
+        `${input} round ${r + 1}: preview ${res.previewMs?.toFixed(0) ?? '–'} ms, listed ${res.listMs.toFixed(0)} ms, volume ${res.volumeMs.toFixed(0)} ms, first slice ${res.firstSliceMs.toFixed(0)} ms, ` +
           `redraw ${median(res.redrawMs).toFixed(1)} ms, resample ${res.resampleMs.toFixed(0)} ms, ` +
           `export ${res.exportMs.toFixed(0)} ms, wasm ${(res.wasmBytes / 2 ** 20).toFixed(0)} MiB, ` +
           `tab ${tabShownMiB.toFixed(0)} MiB at the first slice, ${tabPeakMiB.toFixed(0)} MiB peak`,
@@ -236,6 +238,7 @@ try {
       [label, 'drop → full HU volume', median(f('volumeMs')), range(f('volumeMs')), `${ratio(median(f('volumeMs')), pm)} dicom-parser int16 HU volume`],
       [label, 'files in memory → int16 HU volume (page thread, as dicom-parser is timed)', median(memory), range(memory), `${ratio(median(memory), pm)} dicom-parser; listing and decoding, no file reading`],
       [label, 'the same again, the first volume freed (its memory reused)', median(memoryAgain), range(memoryAgain), `${ratio(median(memoryAgain), pm)} dicom-parser's first run`],
+      [label, 'drop → preview drawn (one file alone, while the drop is read)', median(f('previewMs')), range(f('previewMs')), 'the middle file by name, read first; the views replace it'],
       [label, 'drop → first slice drawn', median(f('firstSliceMs')), range(f('firstSliceMs')), `${ratio(median(f('firstSliceMs')), pm)} dicom-parser`],
       [label, 'three-view redraw (request → 3 putImageData)', median(ours.flatMap((o) => o.redrawMs)), range(ours.flatMap((o) => o.redrawMs)), `worker render ${median(ours.flatMap((o) => o.redrawWorkerMs)).toFixed(1)} ms`],
       [label, `resample to 1 mm, linear → ${ours[0].resampledDims.slice(0, 3).join('×')}`, median(f('resampleMs')), range(f('resampleMs')), `${ratio(median(f('resampleMs')), sm)} SimpleITK linear resample`],

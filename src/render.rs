@@ -107,6 +107,28 @@ pub fn slice_geom(vol: &Volume, view: View) -> SliceGeom {
     }
 }
 
+/// The view across the acquisition plane: the one whose slices are voxel
+/// axis 2's (the files' own slices for a DICOM series); axial when none is.
+pub fn acquisition_view(vol: &Volume) -> View {
+    [View::Axial, View::Coronal, View::Sagittal]
+        .into_iter()
+        .find(|&view| mapping(vol, view).z_axis == 2)
+        .unwrap_or(View::Axial)
+}
+
+/// Slice `index` of `view` (frame 0) in `window`, grey, as a new RGBA
+/// buffer, with its geometry. Refuses a slice too large to allocate.
+pub fn slice_rgba(vol: &Volume, view: View, index: usize, window: Window) -> Result<(SliceGeom, Vec<u8>)> {
+    let g = slice_geom(vol, view);
+    let len =
+        g.width.checked_mul(g.height).and_then(|n| n.checked_mul(4)).ok_or_else(|| Error::limit("slice too large"))?;
+    let mut rgba = Vec::new();
+    rgba.try_reserve_exact(len).map_err(|_| Error::limit("out of memory for the slice"))?;
+    rgba.resize(len, 0);
+    render_rgba(vol, view, index, 0, window, VoiFunction::Linear, &mut rgba)?;
+    Ok((g, rgba))
+}
+
 /// Voxel index (i, j, k) shown at screen pixel (px, py) of slice `index`.
 pub fn voxel_at(vol: &Volume, view: View, index: usize, px: usize, py: usize) -> Option<[usize; 3]> {
     let m = mapping(vol, view);

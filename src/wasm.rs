@@ -270,18 +270,20 @@ pub struct Thumbnail {
 }
 
 fn thumbnail_of(v: &Volume) -> Result<Thumbnail, Error> {
-    let view = [View::Axial, View::Coronal, View::Sagittal]
-        .into_iter()
-        .find(|&view| render::mapping(v, view).z_axis == 2)
-        .unwrap_or(View::Axial);
-    let g = render::slice_geom(v, view);
-    let len =
-        g.width.checked_mul(g.height).and_then(|n| n.checked_mul(4)).ok_or_else(|| Error::limit("slice too large"))?;
-    let mut rgba = Vec::new();
-    rgba.try_reserve_exact(len).map_err(|_| Error::limit("out of memory for the thumbnail"))?;
-    rgba.resize(len, 0);
-    render::render_rgba(v, view, g.count / 2, 0, render::default_window(v), VoiFunction::Linear, &mut rgba)?;
+    let view = render::acquisition_view(v);
+    let count = render::slice_geom(v, view).count;
+    let (g, rgba) = render::slice_rgba(v, view, count / 2, render::default_window(v))?;
     Ok(Thumbnail { width: g.width, height: g.height, pixel_mm_x: g.pixel_mm[0], pixel_mm_y: g.pixel_mm[1], rgba })
+}
+
+/// A look at one DICOM file of a drop still being read
+/// ([`crate::formats::preview`]): its middle frame across the acquisition
+/// plane, in its own default window, as the series' thumbnail is drawn.
+/// None when the file is not a DICOM image that decodes alone (the drop is
+/// read as usual either way, and reports it).
+#[wasm_bindgen]
+pub fn preview_file(name: &str, bytes: &[u8]) -> Option<Thumbnail> {
+    crate::formats::preview(name, bytes, &Limits::default()).and_then(|v| thumbnail_of(&v)).ok()
 }
 
 #[derive(Serialize)]
@@ -425,11 +427,21 @@ impl Engine {
         self.arrival = (files > 0).then(|| ArrivalFill::new(files, Limits::default()));
     }
 
-    /// A file of the batch (whole), just listed by [`Engine::add_file_head`]:
-    /// decoded now when the batch is being decoded as it arrives. False once
-    /// that has been given up (another kind of file).
-    pub fn arrival_put(&mut self, name: &str, bytes: &[u8]) -> bool {
-        self.arrival.as_mut().is_some_and(|a| a.put(name, bytes))
+    /// A whole file of a batch being decoded as it arrives
+    /// ([`Engine::arrival_begin`]): listed as [`Engine::add_file_head`]
+    /// lists it and decoded at once, from one parse of its header
+    /// ([`crate::formats::ArrivalFill::add`]). 2: listed and decoded; 1:
+    /// listed, and decoding on arrival has been given up for the batch; 0:
+    /// neither — decoding has been given up and the file is not listed: add
+    /// it as before (`add_file_head`, else `add_file_lazy`).
+    pub fn add_file_arriving(&mut self, name: &str, bytes: &[u8]) -> u8 {
+        self.lazy_loader();
+        let (Some(loader), Some(arrival)) = (self.loader.as_mut(), self.arrival.as_mut()) else { return 0 };
+        match arrival.add(loader, name, bytes) {
+            Some(true) => 2,
+            Some(false) => 1,
+            None => 0,
+        }
     }
 
     /// Reads a small synthetic CT series ([`crate::formats::dicom::synth`])

@@ -6,7 +6,7 @@
 import init, { Engine } from 'voxdrop-wasm';
 import { EngineClient } from './engine-client';
 import { rawBytes } from './export-panel';
-import type { Display, SliceImage, ViewName } from './protocol';
+import type { Display, DropPreview, SliceImage, ViewName } from './protocol';
 
 export interface BenchResult {
   files: number;
@@ -18,6 +18,8 @@ export interface BenchResult {
   volumeMs: number;
   /** Change event → first (axial) slice drawn on a canvas. */
   firstSliceMs: number;
+  /** Change event → the drop's preview (one file drawn alone) on a canvas, as the app shows it. */
+  previewMs: number | null;
   /** Request → three views drawn, per window step. */
   redrawMs: number[];
   /** Worker-side render time of the three views, per step. */
@@ -87,7 +89,14 @@ async function run(files: File[], t0: number): Promise<BenchResult> {
   const list = files.map((f) => ({ name: f.webkitRelativePath || f.name, file: f as Blob }));
   // As the app does: the series listed from the headers, then opened
   // (decoded into place).
-  const fin = await client.loadFiles(list, () => {}, { lazy: true });
+  let previewMs: number | null = null;
+  const onPreview = (p: DropPreview): void => {
+    draw({ ...p, view: 'axial', index: 0, count: 1, mapping: { x_axis: 0, x_flip: false, y_axis: 1, y_flip: false, z_axis: 2 } });
+    previewMs = performance.now() - t0;
+  };
+  // `?nopreview`: no preview asked for (to measure what showing one costs).
+  const wantPreview = !new URLSearchParams(location.search).has('nopreview');
+  const fin = await client.loadFiles(list, () => {}, { lazy: true, onPreview: wantPreview ? onPreview : undefined });
   const listMs = performance.now() - t0;
   const listed = fin.volumes[0];
   if (!listed) throw new Error(`no volume: ${fin.errors.map((e) => e.message).join('; ')}`);
@@ -140,6 +149,7 @@ async function run(files: File[], t0: number): Promise<BenchResult> {
     listMs,
     volumeMs,
     firstSliceMs,
+    previewMs,
     redrawMs,
     redrawWorkerMs,
     resampleMs,
@@ -182,17 +192,17 @@ function buildInMemory(
   bytes: Uint8Array[],
 ): { vol: number; dims: number[]; sampleType: string; ms: number; listMs: number } {
   const t0 = performance.now();
-  // A drop that looks like one series: decoded as it is listed (Engine.arrival_put).
+  // A drop that looks like one series: decoded as it is listed (Engine.add_file_arriving).
   e.arrival_begin(files.length);
   let arriving = true;
   const kept = new Map<string, Uint8Array>();
   files.forEach((f, i) => {
     const b = bytes[i] ?? new Uint8Array(0);
     const name = f.webkitRelativePath || f.name;
-    if (b.length > HEAD_BYTES && e.add_file_head(name, b.subarray(0, HEAD_BYTES), b.length)) {
-      if (arriving) arriving = e.arrival_put(name, b);
-      kept.set(name, b);
-    } else if (e.add_file_lazy(name, b)) kept.set(name, b);
+    const arrived = arriving && b.length > HEAD_BYTES ? e.add_file_arriving(name, b) : 0;
+    arriving &&= arrived === 2;
+    if (arrived > 0 || (b.length > HEAD_BYTES && e.add_file_head(name, b.subarray(0, HEAD_BYTES), b.length))) kept.set(name, b);
+    else if (e.add_file_lazy(name, b)) kept.set(name, b);
   });
   const listed = JSON.parse(e.finish()) as { volumes: { id: number }[] };
   const listMs = performance.now() - t0;
@@ -237,7 +247,7 @@ input.addEventListener('change', () => {
       const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? NaN;
       out.textContent =
         `${r.files} files, ${(r.bytes / 1e6).toFixed(0)} MB → ${r.dims.join('×')}\n` +
-        `drop → listed ${r.listMs.toFixed(0)} ms, → volume ${r.volumeMs.toFixed(0)} ms, → first slice ${r.firstSliceMs.toFixed(0)} ms\n` +
+        `drop → preview ${r.previewMs?.toFixed(0) ?? '–'} ms, → listed ${r.listMs.toFixed(0)} ms, → volume ${r.volumeMs.toFixed(0)} ms, → first slice ${r.firstSliceMs.toFixed(0)} ms\n` +
         `three-view redraw median ${med(r.redrawMs).toFixed(1)} ms (worker ${med(r.redrawWorkerMs).toFixed(1)} ms)\n` +
         `resample to 1 mm (linear) ${r.resampleMs.toFixed(0)} ms → ${r.resampledDims.join('×')}\n` +
         `export .nii.gz ${r.exportMs.toFixed(0)} ms, ${(r.exportBytes / 1e6).toFixed(1)} MB\n` +

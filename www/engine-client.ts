@@ -2,12 +2,13 @@
 // matches replies to requests by id, moves buffers as transferables, and
 // cancels by terminating the worker (the next request starts a fresh one).
 
-import type { FromWorker, Request, RequestKind, RequestOf, Results, ToWorker } from './protocol';
+import type { DropPreview, FromWorker, Request, RequestKind, RequestOf, Results, ToWorker } from './protocol';
 
 interface Pending {
   resolve: (value: never) => void;
   reject: (err: Error) => void;
   progress?: ((p: WorkProgress) => void) | undefined;
+  preview?: ((p: DropPreview) => void) | undefined;
 }
 
 /** Progress of one long request, as the worker reports it. */
@@ -93,6 +94,9 @@ export class EngineClient {
       case 'progress':
         this.pending.get(msg.id)?.progress?.({ done: msg.done, total: msg.total, what: msg.what });
         return;
+      case 'preview':
+        this.pending.get(msg.id)?.preview?.(msg.preview);
+        return;
       case 'error': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
@@ -117,16 +121,18 @@ export class EngineClient {
     this.onFatal(message);
   }
 
-  /** Sends one request; `transfer` lists buffers handed over to the worker. */
+  /** Sends one request; `transfer` lists buffers handed over to the worker.
+   * `progress` and `preview` receive what the worker reports while it works. */
   call<K extends RequestKind>(
     req: RequestOf<K>,
     transfer: Transferable[] = [],
     progress?: (p: WorkProgress) => void,
+    preview?: (p: DropPreview) => void,
   ): Promise<Results[K]> {
     const id = this.nextId++;
     const generation = this.generation;
     return new Promise<Results[K]>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: never) => void, reject, progress });
+      this.pending.set(id, { resolve: resolve as (v: never) => void, reject, progress, preview });
       this.start().then(
         (w) => {
           // Cancelled while the worker was starting: the request is gone.
@@ -157,17 +163,32 @@ export class EngineClient {
    * it parses, so a big series never sits in memory twice) and parses them
    * in order; the UI thread never holds their bytes. Then asks the worker
    * to assemble the volumes. `lazy`: DICOM series are listed from their
-   * headers (`loaded: false`) and decoded by an `open` request.
+   * headers (`loaded: false`) and decoded by an `open` request. `onPreview`:
+   * a drop of many files shows one of them early (see the worker's
+   * addFiles), long before its series is ready.
    */
   async loadFiles(
     files: readonly { name: string; file: Blob }[],
     onProgress: (p: ReadProgress) => void,
-    { lazy = false, keepBytes, arrival }: { lazy?: boolean; keepBytes?: number | undefined; arrival?: boolean | undefined } = {},
+    {
+      lazy = false,
+      keepBytes,
+      arrival,
+      onPreview,
+    }: {
+      lazy?: boolean;
+      keepBytes?: number | undefined;
+      arrival?: boolean | undefined;
+      onPreview?: ((p: DropPreview) => void) | undefined;
+    } = {},
   ): Promise<Results['finish']> {
     const total = files.length;
     onProgress({ done: 0, total });
-    await this.call({ kind: 'addFiles', files: files.map(({ name, file }) => ({ name, file })), lazy, keepBytes, arrival }, [], (p) =>
-      onProgress({ done: p.done, total: p.total }),
+    await this.call(
+      { kind: 'addFiles', files: files.map(({ name, file }) => ({ name, file })), lazy, keepBytes, arrival, preview: onPreview !== undefined },
+      [],
+      (p) => onProgress({ done: p.done, total: p.total }),
+      onPreview,
     );
     return this.call({ kind: 'finish' });
   }

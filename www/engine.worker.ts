@@ -2,16 +2,16 @@
 // engine-client.ts, answers with JSON-decoded results and transferable buffers.
 
 import { unzipSync } from 'fflate';
-import init, { Engine, crash_for_test, dicom_tags, install_panic_hook, last_panic, version } from 'voxdrop-wasm';
+import init, { Engine, crash_for_test, dicom_tags, install_panic_hook, last_panic, preview_file, version } from 'voxdrop-wasm';
 import { VIEWS } from './protocol';
 import { handle3d, renderProjection } from './worker3d';
 import { DeflatePool, FOLD_BYTES, gzipPulled, serveDeflate } from './deflate';
 import { ReaderClient, asError, serveReads } from './reader';
-import type { ReadControl, ReadJob, ReadReply } from './reader';
+import type { ReadControl, ReadJob, ReadReply, Source } from './reader';
 import type { DeflateJob, DeflateReply } from './deflate';
 import type {
   Display, TagRow, ExportedBlob, ExportRequest, ExportResult, RequestOf, FromWorker, Histogram, LabelsInfo, Request, Results, SliceGeom, SliceImage, Stats, ToWorker, FinishInfo,
-  OpenResult, Probe, Thumb, ViewName, VolumeInfo,
+  DropPreview, OpenResult, Probe, Thumb, ViewName, VolumeInfo,
 } from './protocol';
 
 interface WorkerScope {
@@ -88,14 +88,22 @@ const HEAD_BYTES = 64 << 10;
  * decoded as they arrived or when `lean`. */
 function addFile(e: Engine, name: string, bytes: Uint8Array, lazy: boolean, source?: Blob, lean = false): void {
   const add = (n: string, b: Uint8Array, from?: Blob): void => {
-    if (!lazy) e.add_file(n, b);
-    // The header alone when that lists the file (its pixels are copied into
-    // wasm once, when its series is opened), else the whole file.
-    else if (b.length > HEAD_BYTES && e.add_file_head(n, b.subarray(0, HEAD_BYTES), b.length)) {
-      if (arriving) arriving = e.arrival_put(n, b);
-      listedFiles.set(n, from !== undefined && (arriving || lean) ? from : b);
+    if (!lazy) {
+      e.add_file(n, b);
+      return;
     }
-    else if (e.add_file_lazy(n, b)) listedFiles.set(n, b);
+    // The header alone when that lists the file (its pixels are copied into
+    // wasm once, when its series is opened) — listed and decoded from one
+    // parse while the drop is decoded as it arrives — else the whole file.
+    if (b.length > HEAD_BYTES) {
+      const arrived = arriving ? e.add_file_arriving(n, b) : 0;
+      arriving = arrived === 2;
+      if (arrived > 0 || e.add_file_head(n, b.subarray(0, HEAD_BYTES), b.length)) {
+        listedFiles.set(n, from !== undefined && (arriving || lean) ? from : b);
+        return;
+      }
+    }
+    if (e.add_file_lazy(n, b)) listedFiles.set(n, b);
   };
   if (isZip(bytes)) {
     let entries: Record<string, Uint8Array>;
@@ -321,7 +329,7 @@ const reader = new ReaderClient(() => {
 });
 
 /** While a drop that looks like one series is being read, each file listed
- * from its header is also decoded at once (Engine.arrival_put), while the
+ * from its header is also decoded at once (Engine.add_file_arriving), while the
  * reader fetches the next ones; false once the engine has given that up. */
 let arriving = false;
 
@@ -338,6 +346,32 @@ function looksLikeOneSeries(files: readonly { file: Blob }[]): boolean {
   return lo > HEAD_BYTES && hi <= lo * 1.05;
 }
 
+/** A lazy drop of at least this many files shows one of them early: the
+ * middle one by name (in a folder of one series, a slice near the middle)
+ * is read ahead of the others and drawn alone (Engine's preview_file) … */
+const PREVIEW_MIN_FILES = 8;
+/** … when it is no larger than this (it is read twice: for the preview,
+ * then in its turn). */
+const PREVIEW_MAX_BYTES = 32 << 20;
+
+/** Stands in the read order for the file already read for the preview. */
+const KEPT = new Uint8Array(0);
+
+/** Posts request `id`'s preview of file `name` when it is a DICOM image
+ * that decodes alone; nothing otherwise (the drop reports it in its turn). */
+function postPreview(id: number, name: string, got: ArrayBuffer | Uint8Array | Error): void {
+  if (got instanceof Error) return;
+  const t = preview_file(name, got instanceof Uint8Array ? got : new Uint8Array(got));
+  if (!t) return;
+  try {
+    const rgba = t.rgba.buffer as ArrayBuffer;
+    const preview: DropPreview = { name, width: t.width, height: t.height, pixel_mm: [t.pixel_mm_x, t.pixel_mm_y], rgba };
+    post({ type: 'preview', id, preview }, [rgba]);
+  } finally {
+    t.free();
+  }
+}
+
 /** A lazily read drop up to this size is kept in the worker until opened. */
 const KEEP_BYTES = 512 << 20;
 
@@ -347,7 +381,7 @@ const KEEP_BYTES = 512 << 20;
  * Reading a File costs the browser about a millisecond whatever its size,
  * so each file is read once when that can be done:
  * - a drop that looks like one series is read whole and decoded as it
- *   arrives (Engine.arrival_put); the worker keeps only the File handles of
+ *   arrives (Engine.add_file_arriving); the worker keeps only the File handles of
  *   the files decoded so, and reads them again should the series opened
  *   turn out to be another;
  * - any other drop up to `keepBytes` is read whole and its listed files'
@@ -367,11 +401,25 @@ async function addFiles(e: Engine, id: number, req: RequestOf<'addFiles'>): Prom
   }
   // Read whole when decoded on arrival, whatever the drop's size.
   const headOnly = arriving ? () => false : (f: Blob): boolean => lean && f.size > HEAD_BYTES;
-  const sources = files.map((f) => (headOnly(f.file) ? f.file.slice(0, HEAD_BYTES) : f.file));
+  // The file previewed is read first, and its bytes kept for its turn.
+  const mid = total >> 1;
+  const preview = lazy && req.preview === true && total >= PREVIEW_MIN_FILES && (files[mid]?.file.size ?? Infinity) <= PREVIEW_MAX_BYTES;
+  const early = preview ? 1 : 0;
+  const inTurn: Source[] = files.map((f) => (headOnly(f.file) ? f.file.slice(0, HEAD_BYTES) : f.file));
+  const sources = preview ? [files[mid]?.file ?? KEPT, ...inTurn.map((s, i) => (i === mid ? KEPT : s))] : inTurn;
+  let kept: ArrayBuffer | Uint8Array | Error = new Error('not read');
   let lastPost = 0;
-  await reader.read(sources, async (i, got) => {
+  await reader.read(sources, async (k, got) => {
+    if (k < early) {
+      kept = got;
+      postPreview(id, files[mid]?.name ?? '', got);
+      return;
+    }
+    const i = k - early;
     const f = files[i];
     if (!f) return;
+    // Read first for the preview: its bytes (or, if that failed, a second try).
+    if (preview && i === mid) got = kept instanceof Error ? await f.file.arrayBuffer().catch(asError) : kept;
     let bytes: ArrayBuffer | Uint8Array | Error | null = got;
     if (!(bytes instanceof Error) && headOnly(f.file)) {
       // Listed from its head: its pixels are read when its series is opened.

@@ -4,7 +4,7 @@
 import { CancelledError, EngineClient } from './engine-client';
 import { HistogramPanel } from './histogram';
 import { VIEWS } from './protocol';
-import type { Colormap, Display, FileError, SliceGeom, ViewName, VoiFunction, VolumeInfo } from './protocol';
+import type { Colormap, Display, DropPreview, FileError, SliceGeom, ViewName, VoiFunction, VolumeInfo } from './protocol';
 import { ProcessPanel } from './process';
 import { ExportPanel, rawBytes, saveBlob } from './export-panel';
 import { TagsPanel } from './tags-panel';
@@ -31,6 +31,9 @@ const ui = {
   viewer: el('viewer', HTMLElement),
   views: el('views', HTMLDivElement),
   hint: el('hint', HTMLParagraphElement),
+  preview: el('drop-preview', HTMLElement),
+  previewCanvas: el('drop-preview-canvas', HTMLCanvasElement),
+  previewNote: el('drop-preview-note', HTMLElement),
   overlayWindow: el('overlay-window', HTMLParagraphElement),
   overlayCursor: el('overlay-cursor', HTMLParagraphElement),
   measure: el('measure-readout', HTMLParagraphElement),
@@ -777,6 +780,40 @@ const ADDRESS_FLAGS = new URLSearchParams(location.search);
 const LEAN = ADDRESS_FLAGS.has('lean');
 const NO_ARRIVAL = ADDRESS_FLAGS.has('noarrival');
 
+/**
+ * Draws one file of a drop still being read (the worker's preview) over the
+ * viewer, fitted with its pixels' true aspect, until the drop's volume is
+ * shown (hidePreview): a large series shows an image at once, not only a
+ * progress bar.
+ */
+function showPreview(p: DropPreview, files: number): void {
+  if (!reading) return;
+  const c = ui.previewCanvas;
+  c.width = p.width;
+  c.height = p.height;
+  c.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(p.rgba), p.width, p.height), 0, 0);
+  const box = ui.viewer.getBoundingClientRect();
+  const w = p.width * p.pixel_mm[0];
+  const h = p.height * p.pixel_mm[1];
+  const scale = Math.min(box.width / w, box.height / h);
+  if (Number.isFinite(scale) && scale > 0) {
+    c.style.width = `${Math.floor(w * scale)}px`;
+    c.style.height = `${Math.floor(h * scale)}px`;
+  }
+  const base = p.name.split('/').pop() ?? p.name;
+  ui.previewNote.textContent = `Preview: ${base}, one of ${files} files — the series is still being read`;
+  ui.preview.hidden = false;
+  ui.hint.hidden = true;
+  document.body.dataset.preview = 'shown';
+}
+
+function hidePreview(): void {
+  if (ui.preview.hidden) return;
+  ui.preview.hidden = true;
+  ui.hint.hidden = state.vol !== null;
+  delete document.body.dataset.preview;
+}
+
 /** Files dropped while others were being read: the reading is cancelled
  * and these are read instead, once it has stopped. */
 let nextDrop: { files: NamedFile[]; quiet: boolean } | null = null;
@@ -821,7 +858,12 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
         ui.progress.value = done;
         ui.progressText.textContent = `reading ${done}/${total} files`;
       },
-      { lazy: true, keepBytes: LEAN ? 0 : undefined, arrival: NO_ARRIVAL ? false : undefined },
+      {
+        lazy: true,
+        keepBytes: LEAN ? 0 : undefined,
+        arrival: NO_ARRIVAL ? false : undefined,
+        onPreview: (p) => showPreview(p, files.length),
+      },
     );
     reportErrors(info.errors);
     if (info.volumes.length > 0) {
@@ -856,6 +898,7 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
     }
   } finally {
     reading = false;
+    hidePreview();
     setBusy(false);
     thumbs.release();
   }
@@ -1148,6 +1191,7 @@ async function showVolumeNow(vol: VolumeInfo): Promise<void> {
   for (const b of ui.series.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.vol === String(vol.id)));
   ui.hint.hidden = true;
   ui.views.hidden = false;
+  hidePreview();
   ui.download.disabled = state.busy;
   processPanel.setEnabled(!state.busy);
   exportPanel.setEnabled(!state.busy);

@@ -140,6 +140,14 @@ export interface Thumb {
   rgba: ArrayBuffer;
 }
 
+/** A look at one file of a drop still being read (Engine's preview_file):
+ * its middle frame across the acquisition plane, in its own default window,
+ * oriented as its series' views will be. */
+export interface DropPreview extends Thumb {
+  /** The file drawn, as dropped. */
+  name: string;
+}
+
 export interface SliceImage extends SliceGeom {
   view: ViewName;
   index: number;
@@ -210,6 +218,10 @@ export type Request =
       /** Lazily, a drop that looks like one series is decoded as its files
        * arrive (default); false: never (for the tests of the other paths). */
       arrival?: boolean | undefined;
+      /** Lazily, a drop of at least PREVIEW_MIN_FILES files: one of them (the
+       * middle one by name) is read first and drawn alone (a 'preview'
+       * message) while the drop is read. */
+      preview?: boolean | undefined;
     }
   | { kind: 'finish' }
   | { kind: 'open'; vol: number }
@@ -301,5 +313,7 @@ export type FromWorker =
   | { type: 'error'; id: number; message: string }
   /** Long work: `done` of `total` (bytes or items) so far. */
   | { type: 'progress'; id: number; done: number; total: number; what: string }
+  /** While a drop is read: one of its files drawn alone (DropPreview). */
+  | { type: 'preview'; id: number; preview: DropPreview }
   /** The wasm instance trapped (panic) or failed to start; it is gone. */
   | { type: 'fatal'; message: string };

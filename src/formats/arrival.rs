@@ -11,9 +11,9 @@
 //! else (another file, another shape, a second series) drops the buffer and
 //! the series is opened from its files as usual ([`super::SeriesFill`]).
 
-use super::dicom;
+use super::dicom::{self, file::PlainPixels, Slice};
 use super::lazy::{fold_range, place_plain};
-use super::LazySeries;
+use super::{detect, Format, LazySeries, Loader, Parsed};
 use crate::limits::Limits;
 use crate::volume::{Volume, Voxels};
 use std::collections::HashMap;
@@ -45,16 +45,43 @@ impl ArrivalFill {
         if self.dead {
             return false;
         }
+        let Some((s, plain)) = dicom::file::read_slice_plain(bytes, name, &self.limits) else { return self.give_up() };
+        self.put_read(name, &s, &plain)
+    }
+
+    /// [`ArrivalFill::put`] and [`Loader::add_head`] of a whole file from
+    /// one parse of its header: a plain DICOM file is listed in `loader`
+    /// (as its head would list it) and decoded here. None, having given up,
+    /// when the file is not plain, the drop was given up before, or `loader`
+    /// does not list from headers: then list the file as before. Else
+    /// whether decoding on arrival goes on (the file is listed either way).
+    pub fn add(&mut self, loader: &mut Loader, name: &str, bytes: &[u8]) -> Option<bool> {
+        if self.dead || !loader.lists_heads() || detect(bytes, name) != Format::Dicom {
+            self.give_up();
+            return None;
+        }
+        let Some((s, plain)) = dicom::file::read_slice_plain(bytes, name, &self.limits) else {
+            self.give_up();
+            return None;
+        };
+        let going = self.put_read(name, &s, &plain);
+        loader.add_parsed(name, &[], Parsed::Header(Box::new(s)));
+        Some(going)
+    }
+
+    fn put_read(&mut self, name: &str, s: &Slice, plain: &PlainPixels) -> bool {
+        if self.dead {
+            return false;
+        }
         if self.slots.len() >= self.capacity || self.slots.contains_key(name) {
             return self.give_up();
         }
-        let Some((s, plain)) = dicom::file::read_slice_plain(bytes, name, &self.limits) else { return self.give_up() };
         let shape = [s.rows, s.columns];
         if s.mosaic.is_some() || *self.shape.get_or_insert(shape) != shape {
             return self.give_up();
         }
         let total = s.rows.saturating_mul(s.columns).saturating_mul(self.capacity);
-        match place_plain(&mut self.acc, &plain, total, &self.limits) {
+        match place_plain(&mut self.acc, plain, total, &self.limits) {
             Ok(Some(r)) => {
                 self.range = fold_range(self.range, Some(r));
                 self.slots.insert(name.to_string(), self.slots.len());
@@ -167,6 +194,42 @@ mod tests {
             (Some(Listed::Series(s)), None) => s,
             _ => panic!("one series"),
         }
+    }
+
+    /// Listing and decoding a file from one parse of its header
+    /// (`ArrivalFill::add`) lists the series its head lists and builds the
+    /// full read's volume; a file that is not plain lists nothing and gives
+    /// up, as does a loader that does not list from headers.
+    #[test]
+    fn one_parse_lists_and_decodes_as_head_and_put_do() {
+        let files = synth::ct_series(16, 7);
+        let full = load_files(files.iter().map(|(n, b)| (n.as_str(), b.as_slice())), Limits::default());
+        let by_head = listed(&files);
+        let mut loader = Loader::new_lazy(Limits::default());
+        loader.set_keep_bytes(false);
+        let mut fill = ArrivalFill::new(files.len(), Limits::default());
+        for (n, b) in files.iter().rev() {
+            assert_eq!(fill.add(&mut loader, n, b), Some(true));
+        }
+        let mut items = loader.finish_listing().items.into_iter();
+        let one = match (items.next(), items.next()) {
+            (Some(Listed::Series(s)), None) => s,
+            _ => panic!("one series"),
+        };
+        assert!(one.header == by_head.header && one.files == by_head.files && one.key == by_head.key);
+        let (v, range) = fill.take(&one).expect("the series is the files decoded");
+        assert!(v == full.volumes[0]);
+        assert_eq!(range, v.voxels.min_max());
+
+        let mut loader = Loader::new_lazy(Limits::default());
+        loader.set_keep_bytes(false);
+        let mut fill = ArrivalFill::new(files.len(), Limits::default());
+        assert_eq!(fill.add(&mut loader, "x.dcm", b"not dicom"), None);
+        assert_eq!(fill.add(&mut loader, &files[0].0, &files[0].1), None, "given up for the drop");
+        assert_eq!(loader.listed_files(), 0, "nothing listed");
+        // A loader that keeps files' bytes does not list from headers.
+        let mut fill = ArrivalFill::new(files.len(), Limits::default());
+        assert_eq!(fill.add(&mut Loader::new_lazy(Limits::default()), &files[0].0, &files[0].1), None);
     }
 
     /// Files arriving in any order build, once listed, exactly the volume a

@@ -294,7 +294,7 @@ impl Loader {
     /// element, and `head` holds everything before it. Returns false, with
     /// nothing recorded, otherwise: then [`Loader::add`] the whole file.
     pub fn add_head(&mut self, name: &str, head: &[u8], total: usize) -> bool {
-        if !self.lazy || !self.drop_bytes {
+        if !self.lists_heads() {
             return false;
         }
         match Self::parse_head(name, head, total, &self.limits) {
@@ -304,6 +304,12 @@ impl Loader {
             }
             None => false,
         }
+    }
+
+    /// Whether [`Loader::add_head`] can list files (a lazy loader that does
+    /// not keep their bytes).
+    pub fn lists_heads(&self) -> bool {
+        self.lazy && self.drop_bytes
     }
 
     /// Parses one file independently of any other (thread-safe, no state):
@@ -733,6 +739,22 @@ pub(crate) fn header_lines(bytes: &[u8]) -> impl Iterator<Item = (&[u8], usize)>
         pos = next;
         Some((line, next))
     })
+}
+
+/// One DICOM file read alone, as a volume of its own frame(s): what the
+/// page shows of a drop while the rest is still being read. Its slice is
+/// the one the file holds in its series, oriented as the series' (tested in
+/// `tests/preview.rs`). Other formats are refused: the drop reads them whole
+/// anyway, and a preview would read them twice.
+pub fn preview(name: &str, bytes: &[u8], limits: &Limits) -> Result<Volume> {
+    if detect(bytes, name) != Format::Dicom {
+        return Err(Error::unsupported("only a DICOM file is previewed").in_file(name));
+    }
+    let Loaded { mut volumes, mut errors } = load_files([(name, bytes)], *limits);
+    match volumes.pop() {
+        Some(v) => Ok(v),
+        None => Err(errors.pop().unwrap_or_else(|| Error::bad_input("no image in the file").in_file(name))),
+    }
 }
 
 /// Loads a whole set of named files at once (CLI and tests).

@@ -324,3 +324,69 @@ test('a drop decoded as it arrived that turns out to be two series reads each ag
     }
   }
 });
+
+/** ImagePositionPatient (0020,0032) of a little-endian DICOM file, in mm. */
+function positionOf(bytes) {
+  const tag = Buffer.from([0x20, 0x00, 0x32, 0x00]);
+  for (let at = bytes.indexOf(tag, 132); at > 0; at = bytes.indexOf(tag, at + 1)) {
+    const explicit = bytes[at + 4] === 0x44 && bytes[at + 5] === 0x53; // "DS"
+    const len = explicit ? bytes.readUInt16LE(at + 6) : bytes.readUInt32LE(at + 4);
+    const v = bytes.subarray(at + 8, at + 8 + len).toString('latin1').trim().split('\\').map(Number);
+    if (v.length === 3 && v.every(Number.isFinite)) return v;
+  }
+  assert.fail('no ImagePositionPatient found');
+}
+
+// While a drop of many files is read, the middle file by name is drawn
+// alone over the viewer, so that a large series shows an image at once. It
+// must be exactly what the volume's axial view shows at that file's slice
+// once the drop is read, and go away then; nothing is requested.
+test('a large drop shows one of its files while it is read: the slice the volume then shows there', async () => {
+  const folder = bigCT();
+  if (!folder) return;
+  const s = await openApp(app);
+  await s.page.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    w.previews = [];
+    new MutationObserver(() => {
+      if (document.body.dataset.preview !== 'shown') return;
+      const c = /** @type {HTMLCanvasElement} */ (document.getElementById('drop-preview-canvas'));
+      w.previews.push({
+        width: c.width,
+        height: c.height,
+        rgba: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data),
+        note: document.getElementById('drop-preview-note').textContent,
+        busy: document.body.dataset.state === 'busy',
+        visible: !document.getElementById('drop-preview').hidden,
+      });
+    }).observe(document.body, { attributes: true, attributeFilter: ['data-preview'] });
+  });
+  await openFolder(s.page, folder);
+  const previews = await s.page.evaluate(() => /** @type {any} */ (window).previews);
+  assert.equal(previews.length, 1, 'one preview for the drop');
+  const [p] = previews;
+  assert.ok(p.busy && p.visible, 'shown while the drop is being read');
+  assert.ok(await s.page.$eval('#drop-preview', (f) => f.hidden), 'gone once the volume is shown');
+  const paths = filesUnder(folder);
+  const mid = paths[paths.length >> 1];
+  assert.match(p.note, new RegExp(`Preview: ${basename(mid).replace('.', '\\.')}, one of ${paths.length} files`));
+  // That file's slice: its rank along z (an axial series, ascending z is ascending index).
+  const zs = paths.map((f) => positionOf(readFileSync(f))[2]);
+  assert.equal(new Set(zs).size, zs.length, 'one slice per file');
+  const z = zs[paths.length >> 1];
+  const k = zs.filter((x) => x < z).length;
+  await s.page.$eval('#slice-range', (r, k) => {
+    /** @type {HTMLInputElement} */ (r).value = String(k);
+    r.dispatchEvent(new Event('input'));
+  }, k);
+  await idle(s.page);
+  const view = await canvasInfo(s.page, 'axial');
+  assert.equal(view.index, k);
+  assert.deepEqual([p.width, p.height], [view.width, view.height]);
+  const differ = p.rgba.filter((x, i) => x !== view.rgba[i]).length;
+  assert.equal(differ, 0, `the preview differs from axial slice ${k} in ${differ} bytes`);
+  assert.ok(new Set(p.rgba).size > 16, 'not a blank preview');
+  s.assertQuiet();
+  assert.deepEqual(s.errors, []);
+  await s.context.close();
+});

@@ -19,6 +19,16 @@ export class Engine {
      */
     add_file(name: string, bytes: Uint8Array | number[]): void;
     /**
+     * A whole file of a batch being decoded as it arrives
+     * ([`Engine::arrival_begin`]): listed as [`Engine::add_file_head`]
+     * lists it and decoded at once, from one parse of its header
+     * ([`crate::formats::ArrivalFill::add`]). 2: listed and decoded; 1:
+     * listed, and decoding on arrival has been given up for the batch; 0:
+     * neither — decoding has been given up and the file is not listed: add
+     * it as before (`add_file_head`, else `add_file_lazy`).
+     */
+    add_file_arriving(name: string, bytes: Uint8Array | number[]): number;
+    /**
      * [`Engine::add_file_lazy`] from a file's first bytes and its length:
      * true when they were enough to list it (a DICOM file whose native
      * little-endian pixel data comes last, its header within `head`), so
@@ -46,12 +56,6 @@ export class Engine {
      * those files, then needs no decoding ([`Engine::open_begin`]).
      */
     arrival_begin(files: number): void;
-    /**
-     * A file of the batch (whole), just listed by [`Engine::add_file_head`]:
-     * decoded now when the batch is being decoded as it arrives. False once
-     * that has been given up (another kind of file).
-     */
-    arrival_put(name: string, bytes: Uint8Array | number[]): boolean;
     /**
      * For `scripts/bench-window-wasm.mjs`: renders one grey slice `reps`
      * times into one buffer, the centre moving by 1 each time (a window
@@ -337,6 +341,15 @@ export function install_panic_hook(): void;
 export function last_panic(): string | undefined;
 
 /**
+ * A look at one DICOM file of a drop still being read
+ * ([`crate::formats::preview`]): its middle frame across the acquisition
+ * plane, in its own default window, as the series' thumbnail is drawn.
+ * None when the file is not a DICOM image that decodes alone (the drop is
+ * read as usual either way, and reports it).
+ */
+export function preview_file(name: string, bytes: Uint8Array | number[]): Thumbnail | undefined;
+
+/**
  * Crate version (shown in the UI footer).
  */
 export function version(): string;
@@ -380,10 +393,10 @@ export interface InitOutput {
     readonly deflate_piece: (a: number, b: number) => [number, number, number, number];
     readonly dicom_tags: (a: number, b: number) => [number, number, number, number];
     readonly engine_add_file: (a: number, b: number, c: number, d: number, e: number) => void;
+    readonly engine_add_file_arriving: (a: number, b: number, c: number, d: number, e: number) => number;
     readonly engine_add_file_head: (a: number, b: number, c: number, d: number, e: number, f: number) => number;
     readonly engine_add_file_lazy: (a: number, b: number, c: number, d: number, e: number) => number;
     readonly engine_arrival_begin: (a: number, b: number) => void;
-    readonly engine_arrival_put: (a: number, b: number, c: number, d: number, e: number) => number;
     readonly engine_bench_window: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number) => [number, number, number];
     readonly engine_clear_labels: (a: number) => void;
     readonly engine_export_files: (a: number, b: number, c: number, d: number, e: any) => [number, number, number, number];
@@ -424,11 +437,12 @@ export interface InitOutput {
     readonly install_panic_hook: () => void;
     readonly last_panic: () => [number, number];
     readonly niftipull_bytes: (a: number) => number;
+    readonly niftipull_count: (a: number) => number;
     readonly realloc: (a: number, b: number) => number;
     readonly strcpy: (a: number, b: number) => number;
-    readonly niftipull_count: (a: number) => number;
     readonly niftipull_sidecar: (a: number) => [number, number];
     readonly niftipull_stem: (a: number) => [number, number];
+    readonly preview_file: (a: number, b: number, c: number, d: number) => number;
     readonly version: () => [number, number];
     readonly opj_codec_set_threads: (a: number, b: number) => number;
     readonly opj_create_compress: (a: number) => number;
