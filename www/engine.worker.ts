@@ -541,6 +541,8 @@ function warmUpSoon(delay = 500): void {
       return;
     }
     engine.warm_up();
+    // The readers too, so that the first drop need not wait for them to start.
+    reader.start();
   }, delay);
 }
 

@@ -76,7 +76,8 @@ export class ReaderClient {
   /** `make` starts a reader worker; when it cannot, files are read on this thread. */
   constructor(private readonly make: () => ReaderPort) {}
 
-  private start(): ReaderPort {
+  /** The reader, started when it is not yet (so that a first drop need not wait for it). */
+  start(): ReaderPort {
     if (this.port) return this.port;
     let port: ReaderPort;
     try {
