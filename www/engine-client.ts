@@ -8,7 +8,6 @@ interface Pending {
   resolve: (value: never) => void;
   reject: (err: Error) => void;
   progress?: ((p: WorkProgress) => void) | undefined;
-  preview?: ((p: DropPreview) => void) | undefined;
 }
 
 /** Progress of one long request, as the worker reports it. */
@@ -94,9 +93,6 @@ export class EngineClient {
       case 'progress':
         this.pending.get(msg.id)?.progress?.({ done: msg.done, total: msg.total, what: msg.what });
         return;
-      case 'preview':
-        this.pending.get(msg.id)?.preview?.(msg.preview);
-        return;
       case 'error': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
@@ -121,18 +117,16 @@ export class EngineClient {
     this.onFatal(message);
   }
 
-  /** Sends one request; `transfer` lists buffers handed over to the worker.
-   * `progress` and `preview` receive what the worker reports while it works. */
+  /** Sends one request; `transfer` lists buffers handed over to the worker. */
   call<K extends RequestKind>(
     req: RequestOf<K>,
     transfer: Transferable[] = [],
     progress?: (p: WorkProgress) => void,
-    preview?: (p: DropPreview) => void,
   ): Promise<Results[K]> {
     const id = this.nextId++;
     const generation = this.generation;
     return new Promise<Results[K]>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: never) => void, reject, progress, preview });
+      this.pending.set(id, { resolve: resolve as (v: never) => void, reject, progress });
       this.start().then(
         (w) => {
           // Cancelled while the worker was starting: the request is gone.
@@ -163,9 +157,10 @@ export class EngineClient {
    * it parses, so a big series never sits in memory twice) and parses them
    * in order; the UI thread never holds their bytes. Then asks the worker
    * to assemble the volumes. `lazy`: DICOM series are listed from their
-   * headers (`loaded: false`) and decoded by an `open` request. `onPreview`:
-   * a drop of many files shows one of them early (see the worker's
-   * addFiles), long before its series is ready.
+   * headers (`loaded: false`) and decoded by an `open` request.
+   * `onPreview`: a drop of PREVIEW_MIN_FILES or more shows its middle file
+   * (by name) first, drawn alone, long before its series is ready; that
+   * file is sent ahead of the others and is not read twice.
    */
   async loadFiles(
     files: readonly { name: string; file: Blob }[],
@@ -184,12 +179,28 @@ export class EngineClient {
   ): Promise<Results['finish']> {
     const total = files.length;
     onProgress({ done: 0, total });
-    await this.call(
-      { kind: 'addFiles', files: files.map(({ name, file }) => ({ name, file })), lazy, keepBytes, arrival, preview: onPreview !== undefined },
-      [],
-      (p) => onProgress({ done: p.done, total: p.total }),
-      onPreview,
+    const mid = files[total >> 1];
+    if (lazy && onPreview && mid && total >= PREVIEW_MIN_FILES && mid.file.size <= PREVIEW_MAX_BYTES) {
+      // Posting the drop's File handles holds this thread about 0.2 ms a
+      // file (the browser is asked each one's size), and the preview's reply
+      // would wait behind it: the drop is posted once the preview is drawn,
+      // or after PREVIEW_WAIT_MS (an error only means no preview).
+      const shown = this.call({ kind: 'preview', name: mid.name, file: mid.file }).then(
+        (p) => p && onPreview(p),
+        () => {},
+      );
+      await Promise.race([shown, new Promise((resolve) => setTimeout(resolve, PREVIEW_WAIT_MS))]);
+    }
+    await this.call({ kind: 'addFiles', files: files.map(({ name, file }) => ({ name, file })), lazy, keepBytes, arrival }, [], (p) =>
+      onProgress({ done: p.done, total: p.total }),
     );
     return this.call({ kind: 'finish' });
   }
 }
+
+/** A lazy drop of at least this many files shows one of them early (loadFiles' `onPreview`) … */
+export const PREVIEW_MIN_FILES = 8;
+/** … when that file is no larger than this (a large multi-frame file would hold the drop up). */
+export const PREVIEW_MAX_BYTES = 32 << 20;
+/** The drop waits at most this long for its preview. */
+const PREVIEW_WAIT_MS = 100;

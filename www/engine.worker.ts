@@ -157,6 +157,8 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
       throw new Error('addFiles is asynchronous');
     case 'open':
       throw new Error('open is asynchronous');
+    case 'preview':
+      return previewFile(req.name, req.file);
     case 'thumb': {
       const t = e.thumbnail(req.vol, fetchListed);
       try {
@@ -346,27 +348,27 @@ function looksLikeOneSeries(files: readonly { file: Blob }[]): boolean {
   return lo > HEAD_BYTES && hi <= lo * 1.05;
 }
 
-/** A lazy drop of at least this many files shows one of them early: the
- * middle one by name (in a folder of one series, a slice near the middle)
- * is read ahead of the others and drawn alone (Engine's preview_file) … */
-const PREVIEW_MIN_FILES = 8;
-/** … when it is no larger than this (it is read twice: for the preview,
- * then in its turn). */
-const PREVIEW_MAX_BYTES = 32 << 20;
+/** The file last drawn for a preview, and its bytes, kept for the addFiles
+ * that follows (the same Blob in it is not read again), then dropped. */
+let previewed: { file: Blob; bytes: Uint8Array } | null = null;
 
-/** Stands in the read order for the file already read for the preview. */
-const KEPT = new Uint8Array(0);
-
-/** Posts request `id`'s preview of file `name` when it is a DICOM image
- * that decodes alone; nothing otherwise (the drop reports it in its turn). */
-function postPreview(id: number, name: string, got: ArrayBuffer | Uint8Array | Error): void {
-  if (got instanceof Error) return;
-  const t = preview_file(name, got instanceof Uint8Array ? got : new Uint8Array(got));
-  if (!t) return;
+/** One dropped file drawn alone (Engine's preview_file), read here at once:
+ * null when it is not a DICOM image that decodes alone (the drop reports it
+ * in its turn). */
+function previewFile(name: string, file: Blob): { result: DropPreview | null; transfer: Transferable[] } {
+  previewed = null;
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(new FileReaderSync().readAsArrayBuffer(file));
+  } catch {
+    return { result: null, transfer: [] };
+  }
+  previewed = { file, bytes };
+  const t = preview_file(name, bytes);
+  if (!t) return { result: null, transfer: [] };
   try {
     const rgba = t.rgba.buffer as ArrayBuffer;
-    const preview: DropPreview = { name, width: t.width, height: t.height, pixel_mm: [t.pixel_mm_x, t.pixel_mm_y], rgba };
-    post({ type: 'preview', id, preview }, [rgba]);
+    return { result: { name, width: t.width, height: t.height, pixel_mm: [t.pixel_mm_x, t.pixel_mm_y], rgba }, transfer: [rgba] };
   } finally {
     t.free();
   }
@@ -401,30 +403,22 @@ async function addFiles(e: Engine, id: number, req: RequestOf<'addFiles'>): Prom
   }
   // Read whole when decoded on arrival, whatever the drop's size.
   const headOnly = arriving ? () => false : (f: Blob): boolean => lean && f.size > HEAD_BYTES;
-  // The file previewed is read first, and its bytes kept for its turn.
-  const mid = total >> 1;
-  const preview = lazy && req.preview === true && total >= PREVIEW_MIN_FILES && (files[mid]?.file.size ?? Infinity) <= PREVIEW_MAX_BYTES;
-  const early = preview ? 1 : 0;
-  const inTurn: Source[] = files.map((f) => (headOnly(f.file) ? f.file.slice(0, HEAD_BYTES) : f.file));
-  const sources = preview ? [files[mid]?.file ?? KEPT, ...inTurn.map((s, i) => (i === mid ? KEPT : s))] : inTurn;
-  let kept: ArrayBuffer | Uint8Array | Error = new Error('not read');
+  // The file read for a preview is not read again.
+  const kept = previewed;
+  previewed = null;
+  const sources: Source[] = files.map((f) => (f.file === kept?.file ? kept.bytes : headOnly(f.file) ? f.file.slice(0, HEAD_BYTES) : f.file));
   let lastPost = 0;
-  await reader.read(sources, async (k, got) => {
-    if (k < early) {
-      kept = got;
-      postPreview(id, files[mid]?.name ?? '', got);
-      return;
-    }
-    const i = k - early;
+  await reader.read(sources, async (i, got) => {
     const f = files[i];
     if (!f) return;
-    // Read first for the preview: its bytes (or, if that failed, a second try).
-    if (preview && i === mid) got = kept instanceof Error ? await f.file.arrayBuffer().catch(asError) : kept;
     let bytes: ArrayBuffer | Uint8Array | Error | null = got;
     if (!(bytes instanceof Error) && headOnly(f.file)) {
-      // Listed from its head: its pixels are read when its series is opened.
-      if (addFileHead(e, f.name, f.file, new Uint8Array(bytes))) bytes = null;
-      else bytes = await f.file.arrayBuffer().catch(asError);
+      // Listed from its head: its pixels are read when its series is opened
+      // (the file read whole for a preview needs no second read otherwise).
+      const whole = bytes instanceof Uint8Array && bytes.length === f.file.size;
+      const head = bytes instanceof Uint8Array ? bytes.subarray(0, HEAD_BYTES) : new Uint8Array(bytes);
+      if (addFileHead(e, f.name, f.file, head)) bytes = null;
+      else if (!whole) bytes = await f.file.arrayBuffer().catch(asError);
     }
     if (bytes instanceof Error) throw new Error(`${f.name} could not be read: ${bytes.message}`);
     if (bytes !== null) addFile(e, f.name, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), lazy, f.file, lean);

@@ -218,11 +218,12 @@ export type Request =
       /** Lazily, a drop that looks like one series is decoded as its files
        * arrive (default); false: never (for the tests of the other paths). */
       arrival?: boolean | undefined;
-      /** Lazily, a drop of at least PREVIEW_MIN_FILES files: one of them (the
-       * middle one by name) is read first and drawn alone (a 'preview'
-       * message) while the drop is read. */
-      preview?: boolean | undefined;
     }
+  /** One file of a drop about to be read, drawn alone (DropPreview; null
+   * when it is not a DICOM image that decodes alone). Sent before the drop's
+   * files (handing those over takes the page about 0.2 ms a file); its
+   * bytes are kept for the addFiles that follows. */
+  | { kind: 'preview'; name: string; file: Blob }
   | { kind: 'finish' }
   | { kind: 'open'; vol: number }
   | { kind: 'thumb'; vol: number }
@@ -273,6 +274,7 @@ export interface Results extends Results3D {
   finish: FinishInfo;
   open: OpenResult;
   thumb: Thumb;
+  preview: DropPreview | null;
   slice: SliceImage;
   views: ViewsResult;
   geom: Record<ViewName, SliceGeom>;
@@ -313,7 +315,5 @@ export type FromWorker =
   | { type: 'error'; id: number; message: string }
   /** Long work: `done` of `total` (bytes or items) so far. */
   | { type: 'progress'; id: number; done: number; total: number; what: string }
-  /** While a drop is read: one of its files drawn alone (DropPreview). */
-  | { type: 'preview'; id: number; preview: DropPreview }
   /** The wasm instance trapped (panic) or failed to start; it is gone. */
   | { type: 'fatal'; message: string };
