@@ -44,6 +44,11 @@ def ensure_setup(inputs, need_py):
         sh([PY, "-m", "pip", "install", "-q", "pydicom", "numpy", "scipy", "SimpleITK", "nibabel",
             "scikit-image", "pillow"])
     data = os.path.join(WORK, "data")
+    if "j2k_10x" in inputs and not os.path.isdir(os.path.join(data, "j2k_10x")):
+        if not os.path.exists(PY):
+            ensure_setup([], True)
+        sh([PY, os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_j2k_series.py")],
+           env=dict(os.environ, BENCH_DIR=WORK))
     if not all(os.path.isdir(os.path.join(data, i)) for i in inputs):
         src = os.path.join(data, "src_andrei")
         if not os.path.isdir(src):

@@ -276,6 +276,25 @@ fn thumbnail_of(v: &Volume) -> Result<Thumbnail, Error> {
     Ok(Thumbnail { width: g.width, height: g.height, pixel_mm_x: g.pixel_mm[0], pixel_mm_y: g.pixel_mm[1], rgba })
 }
 
+/// One file's pixels decoded on a helper worker ([`decode_pixels`]), for
+/// [`Engine::open_put_pixels`].
+#[wasm_bindgen(getter_with_clone)]
+pub struct DecodedPixels {
+    /// As [`crate::SampleType::name`] names it.
+    pub sample_type: String,
+    /// The samples, little endian.
+    pub data: Vec<u8>,
+}
+
+/// Decodes one DICOM file's pixels as [`crate::formats::dicom::file::read_slice`]
+/// does (modality LUT applied): the work a helper worker does for the
+/// engine while it opens a compressed series.
+#[wasm_bindgen]
+pub fn decode_pixels(name: &str, bytes: &[u8]) -> Result<DecodedPixels, JsError> {
+    let s = crate::formats::dicom::file::read_slice(bytes, name, &Limits::default()).map_err(js_err)?;
+    Ok(DecodedPixels { sample_type: s.pixels.sample_type().name().to_string(), data: s.pixels.to_le_bytes() })
+}
+
 /// A look at one DICOM file of a drop still being read
 /// ([`crate::formats::preview`]): its middle frame across the acquisition
 /// plane, in its own default window, as the series' thumbnail is drawn.
@@ -509,6 +528,37 @@ impl Engine {
     /// The bytes of the next file [`Engine::open_begin`] named.
     pub fn open_put(&mut self, vol: usize, bytes: &[u8]) -> Result<(), JsError> {
         self.fill_put(vol, Ok(bytes))
+    }
+
+    /// Whether listed series `vol` is compressed: its files are then best
+    /// decoded on helper workers ([`decode_pixels`], [`Engine::open_put_pixels`]).
+    pub fn open_compressed(&self, vol: usize) -> bool {
+        self.listed.get(&vol).is_some_and(LazySeries::compressed)
+    }
+
+    /// [`Engine::open_put`] of the next file, its pixels decoded on a
+    /// helper ([`decode_pixels`]: `sample_type` and the samples' bytes);
+    /// its header is parsed here again from `bytes`.
+    pub fn open_put_pixels(
+        &mut self,
+        vol: usize,
+        bytes: &[u8],
+        sample_type: &str,
+        pixels: &[u8],
+    ) -> Result<(), JsError> {
+        let voxels = crate::SampleType::from_name(sample_type)
+            .and_then(|t| crate::Voxels::from_le_bytes(t, pixels))
+            .ok_or_else(|| JsError::new(&format!("pixels of an unknown type ({sample_type})")))?;
+        match (&mut self.filling, self.listed.get(&vol)) {
+            (Some((v, fill)), Some(series)) if *v == vol => {
+                if fill.next_needed(series).is_none() {
+                    return Err(JsError::new(&format!("series {vol} was given more files than it has")));
+                }
+                fill.put_pixels(series, bytes, voxels);
+                Ok(())
+            }
+            _ => Err(JsError::new(&format!("series {vol} is not being opened"))),
+        }
     }
 
     /// The next file [`Engine::open_begin`] named could not be read:

@@ -361,3 +361,108 @@ fn files_listed_and_prepared_apart_build_the_full_reads_volumes() {
     assert!(plain > 20 && decoded > 20 && failed > 0, "plain {plain}, decoded {decoded}, failed {failed}");
     assert!(from_head > 20, "only {from_head} files were listed from their first bytes");
 }
+
+/// The page's way with a compressed series: each file's pixels decoded on a
+/// helper worker (`dicom::file::read_slice`, what `decode_pixels` sends
+/// back) and put with the file's bytes (`SeriesFill::put_pixels`), the
+/// engine decoding a file itself only when the helper failed. Every
+/// compressed series of the corpus, and one with a corrupt JPEG 2000
+/// codestream, builds the full read's volume with the full read's errors;
+/// pixels of the wrong count are refused as the file's error.
+#[test]
+fn compressed_series_decoded_elsewhere_build_the_full_reads_volumes() {
+    if !corpus_present() {
+        return;
+    }
+    let mut cases = vec![read_dir(&corpus().join("data/dicom-series")), read_dir(&corpus().join("data/dicom"))];
+    let mut bad = read_dir(&corpus().join("data/dicom-series/TotalSegmentator__example_ct_dicom"));
+    let bytes = &mut bad[3].1;
+    let at = bytes.windows(4).position(|w| w == [0xff, 0x4f, 0xff, 0x51]).expect("a J2K codestream");
+    bytes[at + 4..at + 40].fill(0);
+    cases.push(bad);
+    let (mut series_seen, mut by_helper, mut by_engine) = (0, 0, 0);
+    for files in cases {
+        let limits = Limits::default();
+        let full = load_files(files.iter().map(|(n, b)| (n.as_str(), b.as_slice())), limits);
+        let mut loader = Loader::new_lazy(limits);
+        loader.set_keep_bytes(false);
+        for (n, b) in &files {
+            loader.add(n, b);
+        }
+        let by_name: std::collections::HashMap<&str, &[u8]> =
+            files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+        let listing = loader.finish_listing();
+        let mut errors: Vec<String> = listing.errors.iter().map(ToString::to_string).collect();
+        let mut volumes = Vec::new();
+        for item in listing.items {
+            let s = match item {
+                Listed::Volume(v) => {
+                    volumes.push(*v);
+                    continue;
+                }
+                Listed::Series(s) => s,
+            };
+            let mut fill = SeriesFill::default();
+            let compressed = s.compressed();
+            series_seen += usize::from(compressed);
+            while let Some(name) = fill.next_needed(&s) {
+                let bytes = by_name[name];
+                match voxdrop::formats::dicom::file::read_slice(bytes, name, &limits) {
+                    Ok(decoded) if compressed => {
+                        by_helper += 1;
+                        fill.put_pixels(&s, bytes, decoded.pixels);
+                    }
+                    Ok(_) => fill.put(&s, Ok(bytes)),
+                    Err(_) => {
+                        by_engine += 1;
+                        fill.put(&s, Ok(bytes));
+                    }
+                }
+            }
+            let (r, errs) = fill.finish(&s);
+            errors.extend(errs.iter().map(ToString::to_string));
+            match r {
+                Ok(v) => volumes.push(v),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        assert_eq!(volumes.len(), full.volumes.len());
+        for v in &full.volumes {
+            assert!(volumes.iter().any(|w| w == v), "{:?} is built as the full read builds it", v.meta.source_file);
+        }
+        let mut expected: Vec<String> = full.errors.iter().map(ToString::to_string).collect();
+        expected.sort();
+        errors.sort();
+        assert_eq!(errors, expected);
+    }
+    assert!(
+        series_seen >= 10 && by_helper > 20 && by_engine > 0,
+        "{series_seen} series, {by_helper} by helpers, {by_engine} by the engine"
+    );
+
+    // Pixels that do not fit the file: its error, and the rest still loads.
+    let files = read_dir(&corpus().join("data/dicom-series/TotalSegmentator__example_ct_dicom"));
+    let mut loader = Loader::new_lazy(Limits::default());
+    loader.set_keep_bytes(false);
+    for (n, b) in &files {
+        loader.add(n, b);
+    }
+    let Some(Listed::Series(s)) = loader.finish_listing().items.into_iter().next() else { panic!("one series") };
+    assert!(s.compressed());
+    let mut fill = SeriesFill::default();
+    let mut first = None;
+    while let Some(name) = fill.next_needed(&s) {
+        let bytes = files.iter().find(|(n, _)| n == name).map(|(_, b)| b.as_slice()).unwrap();
+        let mut pixels = voxdrop::formats::dicom::file::read_slice(bytes, name, &Limits::default()).unwrap().pixels;
+        if first.is_none() {
+            first = Some(name.to_string());
+            pixels = voxdrop::Voxels::I16(vec![0; 7]);
+        }
+        fill.put_pixels(&s, bytes, pixels);
+    }
+    let (r, errs) = fill.finish(&s);
+    let v = r.expect("the other files load");
+    assert_eq!(v.dims[2], files.len() - 1);
+    let first = first.unwrap();
+    assert!(errs.iter().any(|e| e.to_string().contains(&first) && e.to_string().contains("do not fit")), "{errs:?}");
+}

@@ -8,14 +8,31 @@
 // trailer around them make a single-member .nii.gz that any gunzip (zlib,
 // nibabel, fflate) reads.
 
-import { crc32_combine, deflate_piece } from 'voxdrop-wasm';
+//
+// The same helpers decode the files of a compressed DICOM series for the
+// engine while it opens one (`decode` jobs; see openSeries in
+// engine.worker.ts): there too the work is the decoding, not the reading.
 
-/** Helper side: the messages a deflate worker takes and answers. */
+import { crc32_combine, decode_pixels, deflate_piece } from 'voxdrop-wasm';
+
+/** Helper side: the messages a helper worker takes and answers: `data`
+ * compressed, or — with `decode`, the file's name — decoded as a DICOM
+ * file's pixels. */
 export interface DeflateJob {
   id: number;
   data: Uint8Array;
+  decode?: string;
 }
-export type DeflateReply = { id: number; out: Uint8Array; crc: number } | { id: number; error: string };
+export type DeflateReply =
+  | { id: number; out: Uint8Array; crc: number }
+  | { id: number; pixels: Uint8Array; sampleType: string }
+  | { id: number; error: string };
+
+/** A file's pixels decoded on a helper (wasm decode_pixels). */
+export interface DecodedFile {
+  sampleType: string;
+  pixels: Uint8Array;
+}
 
 /** A compressed piece and the CRC-32 of its raw bytes. */
 export interface Piece {
@@ -48,8 +65,7 @@ export function helperCount(): number {
 }
 
 interface Pending {
-  len: number;
-  resolve: (b: Piece) => void;
+  resolve: (r: DeflateReply) => void;
   reject: (e: Error) => void;
 }
 
@@ -65,8 +81,8 @@ export class Helper {
       const p = this.pending.get(r.id);
       this.pending.delete(r.id);
       if (!p) return;
-      if ('out' in r) p.resolve({ out: r.out, crc: r.crc, len: p.len });
-      else p.reject(new Error(r.error));
+      if ('error' in r) p.reject(new Error(r.error));
+      else p.resolve(r);
     };
     worker.onerror = (ev) => {
       ev.preventDefault();
@@ -84,15 +100,28 @@ export class Helper {
     return this.broken === null;
   }
 
-  /** Compresses `data` on the helper; its buffer is transferred (not copied). */
-  deflate(data: Uint8Array): Promise<Piece> {
+  private send(job: DeflateJob, transfer: Transferable[]): Promise<DeflateReply> {
     if (this.broken !== null) return Promise.reject(new Error(this.broken));
-    const id = this.next++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { len: data.length, resolve, reject });
-      const job: DeflateJob = { id, data };
-      this.worker.postMessage(job, [data.buffer]);
+      this.pending.set(job.id, { resolve, reject });
+      this.worker.postMessage(job, transfer);
     });
+  }
+
+  /** Compresses `data` on the helper; its buffer is transferred (not copied). */
+  async deflate(data: Uint8Array): Promise<Piece> {
+    const len = data.length;
+    const r = await this.send({ id: this.next++, data }, [data.buffer]);
+    if (!('out' in r)) throw new Error('a compression worker answered with no data');
+    return { out: r.out, crc: r.crc, len };
+  }
+
+  /** Decodes DICOM file `name`'s pixels on the helper; `data` (a copy the
+   * caller no longer needs) is transferred. */
+  async decode(name: string, data: Uint8Array): Promise<DecodedFile> {
+    const r = await this.send({ id: this.next++, data, decode: name }, [data.buffer]);
+    if (!('pixels' in r)) throw new Error('a decoding worker answered with no pixels');
+    return { sampleType: r.sampleType, pixels: r.pixels };
   }
 }
 
@@ -221,9 +250,20 @@ async function assemble(parts: (Piece | Promise<Piece>)[]): Promise<Blob> {
   return new Blob([...folded, ...run, FINAL_BLOCK, trailer]);
 }
 
-/** Runs this worker as a deflate helper: answers each job with its piece compressed. */
+/** Runs this worker as a helper: answers each job with its piece
+ * compressed, or its file's pixels decoded. */
 export function serveDeflate(post: (reply: DeflateReply, transfer: Transferable[]) => void, job: DeflateJob): void {
   try {
+    if (job.decode !== undefined) {
+      const d = decode_pixels(job.decode, job.data);
+      try {
+        const pixels = d.data;
+        post({ id: job.id, pixels, sampleType: d.sample_type }, [pixels.buffer]);
+      } finally {
+        d.free();
+      }
+      return;
+    }
     const { out, crc } = deflateHere(job.data);
     post({ id: job.id, out, crc }, [out.buffer]);
   } catch (err) {

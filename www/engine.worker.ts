@@ -6,6 +6,7 @@ import init, { Engine, crash_for_test, dicom_tags, install_panic_hook, last_pani
 import { VIEWS } from './protocol';
 import { handle3d, renderProjection } from './worker3d';
 import { DeflatePool, FOLD_BYTES, gzipPulled, serveDeflate } from './deflate';
+import type { DecodedFile, Helper } from './deflate';
 import { ReaderClient, asError, serveReads } from './reader';
 import type { ReadControl, ReadJob, ReadReply, Source } from './reader';
 import type { DeflateJob, DeflateReply } from './deflate';
@@ -437,7 +438,10 @@ async function addFiles(e: Engine, id: number, req: RequestOf<'addFiles'>): Prom
  * Decodes listed series `vol` into place: its files are read again here,
  * several ahead, while wasm decodes each one as it arrives
  * (Engine.open_begin / open_put / open_finish), so reading and decoding
- * overlap and only the files in flight are held outside the volume.
+ * overlap and only the files in flight are held outside the volume. A
+ * compressed series, whose opening decoding bounds, is decoded on the
+ * helper workers (one per core, each its own wasm instance), several files
+ * at once, and put into place here in order (decodeOnHelpers).
  */
 async function openSeries(e: Engine, id: number, vol: number): Promise<OpenResult> {
   const names = e.open_begin(vol);
@@ -445,17 +449,64 @@ async function openSeries(e: Engine, id: number, vol: number): Promise<OpenResul
   const none = new Uint8Array(0);
   const sources = names.map((n) => listedFiles.get(n) ?? none);
   const progress = throttledProgress(id, Math.max(1, total));
-  await reader.read(sources, (i, got) => {
+  const helpers = total > 1 && e.open_compressed(vol) ? deflatePool.get() : [];
+  const put = helpers.length > 0 ? decodeOnHelpers(e, vol, helpers) : null;
+  await reader.read(sources, async (i, got) => {
     const name = names[i] ?? '';
-    if (sources[i] === none) e.open_put_error(vol, name, 'the file is no longer available to read; drop it again');
-    else if (got instanceof Error) e.open_put_error(vol, name, `the file could not be read again (${got.message}); drop it again`);
-    else e.open_put(vol, got instanceof Uint8Array ? got : new Uint8Array(got));
-    progress(i + 1, 'decoding');
+    if (sources[i] === none || got instanceof Error) {
+      await put?.finish(); // the files before it go in first
+      if (got instanceof Error) e.open_put_error(vol, name, `the file could not be read again (${got.message}); drop it again`);
+      else e.open_put_error(vol, name, 'the file is no longer available to read; drop it again');
+    } else {
+      const bytes = got instanceof Uint8Array ? got : new Uint8Array(got);
+      if (put) await put.add(name, bytes);
+      else e.open_put(vol, bytes);
+    }
+    progress(i + 1 - (put?.inFlight ?? 0), put ? `decoding on ${helpers.length} workers` : 'decoding');
   });
+  await put?.finish();
   const result = JSON.parse(e.open_finish(vol)) as OpenResult;
   pruneListed(e);
   if (result.volume) warmSoon();
   return result;
+}
+
+/** Files a helper may hold at once (one decoding, one waiting). */
+const DECODE_DEPTH = 2;
+
+/**
+ * Files of a compressed series decoded on `helpers` and put into place in
+ * their order: `add` hands a file to the least busy helper (a copy: the
+ * bytes stay here for the header, which Engine.open_put_pixels parses
+ * again) and, when every helper is full, puts the oldest file in; `finish`
+ * puts in every file still out. A file a helper failed to decode is
+ * decoded here (Engine.open_put), which reports exactly why.
+ */
+function decodeOnHelpers(e: Engine, vol: number, helpers: Helper[]) {
+  const slots = helpers.map((helper) => ({ helper, load: 0 }));
+  const queue: { bytes: Uint8Array; job: Promise<DecodedFile | Error>; slot: (typeof slots)[number] }[] = [];
+  const putOldest = async (): Promise<void> => {
+    const next = queue.shift();
+    if (!next) return;
+    const done = await next.job;
+    next.slot.load--;
+    if (done instanceof Error) e.open_put(vol, next.bytes);
+    else e.open_put_pixels(vol, next.bytes, done.sampleType, done.pixels);
+  };
+  return {
+    get inFlight(): number {
+      return queue.length;
+    },
+    async add(name: string, bytes: Uint8Array): Promise<void> {
+      while (queue.length >= slots.length * DECODE_DEPTH) await putOldest();
+      const slot = slots.reduce((a, b) => (b.load < a.load ? b : a));
+      slot.load++;
+      queue.push({ bytes, slot, job: slot.helper.decode(name, bytes.slice()).catch(asError) });
+    },
+    async finish(): Promise<void> {
+      while (queue.length > 0) await putOldest();
+    },
+  };
 }
 
 /** Set while an asynchronous request (addFiles, open) runs: later requests wait for it, in order. */

@@ -1102,10 +1102,11 @@ async function openSeries(vol: VolumeInfo): Promise<VolumeInfo | null> {
   }
   try {
     // The series' files are read again and decoded as they arrive.
-    const res = await client.call({ kind: 'open', vol: vol.id }, [], ({ done, total }) => {
+    const res = await client.call({ kind: 'open', vol: vol.id }, [], ({ done, total, what }) => {
       ui.progress.max = total;
       ui.progress.value = done;
-      ui.progressText.textContent = `decoding ${done}/${total} files`;
+      // `what` names the helper workers when a compressed series is decoded on them.
+      ui.progressText.textContent = `${what} ${done}/${total} files`;
     });
     // New files came meanwhile: they replace this series' list.
     if (load !== loads) return null;

@@ -113,6 +113,13 @@ impl LazySeries {
         }
     }
 
+    /// Whether the series' pixel data is encapsulated (compressed): then
+    /// decoding, not reading, bounds opening it, and the page decodes its
+    /// files on helper workers ([`SeriesFill::put_pixels`]).
+    pub fn compressed(&self) -> bool {
+        self.header.meta.transfer_syntax.as_deref().is_some_and(dicom::pixel::is_encapsulated_name)
+    }
+
     /// The names of the files the series was listed from.
     pub fn file_names(&self) -> impl Iterator<Item = &str> {
         self.files.iter().map(|(n, _)| n.as_str())
@@ -277,6 +284,31 @@ impl SeriesFill {
                 self.advance(series);
                 self.take_decoded(series, Ok(*s));
             }
+        }
+    }
+
+    /// [`SeriesFill::put`] of a file decoded elsewhere: its bytes (for its
+    /// header, parsed here again without decoding) and the pixels
+    /// [`dicom::file::read_slice`] gives for it — the same volume and errors
+    /// as `put` with its bytes. Pixels of another count than the header
+    /// describes are refused as the file's error.
+    pub fn put_pixels(&mut self, series: &LazySeries, bytes: &[u8], pixels: Voxels) {
+        if self.failed.is_some() {
+            return;
+        }
+        let Some((name, _)) = series.files.get(self.next) else { return };
+        let slice = dicom::file::read_slice_header(bytes, name, &series.limits).and_then(|mut s| {
+            let want = s.rows.checked_mul(s.columns).and_then(|n| n.checked_mul(s.frames.max(1)));
+            let want = want.and_then(|n| n.checked_mul(s.samples_per_pixel.max(1)));
+            if want != Some(pixels.len()) {
+                return Err(Error::bad_input("the decoded pixels do not fit the file's image size").in_file(name));
+            }
+            s.pixels = pixels;
+            Ok(s)
+        });
+        match slice {
+            Ok(s) => self.put_prepared(series, Prepared::Decoded(Box::new(s))),
+            Err(e) => self.put_prepared(series, Prepared::Failed(e)),
         }
     }
 

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { deflateSync } from 'node:zlib';
 import { join } from 'node:path';
-import { startApp, openApp, idle, messages, canvasInfo, filesUnder, openFolder, CORPUS, SAMPLE } from './helpers.mjs';
+import { startApp, openApp, idle, messages, canvasInfo, filesUnder, openFolder, readNifti, axialSlice, compareSlice, CORPUS, SAMPLE } from './helpers.mjs';
 
 const DIR = join(CORPUS, 'data/dicomdir/pydicom__dicomdirtests');
 let app;
@@ -94,6 +94,43 @@ test('a corrupt codestream is reported when its series is opened; the rest of th
   } finally {
     await s.context.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A compressed series is decoded on the helper workers (each its own wasm
+// instance), several files at once, and put into place in order by the
+// engine: the progress says so, and every axial slice is dcm2niix's.
+test('a JPEG 2000 series is decoded on the helper workers and shows dcm2niix\'s slices', { skip: !existsSync(J2K_CT) && 'corpus absent' }, async () => {
+  const ref = readNifti(join(CORPUS, 'reference/data/dicom-series/TotalSegmentator__example_ct_dicom/dcm2niix/0_CT_Body_3.0.nii'));
+  const s = await openApp(app);
+  try {
+    await s.page.evaluate(() => {
+      const w = /** @type {any} */ (window);
+      w.said = [];
+      const text = document.getElementById('progress-text');
+      new MutationObserver(() => w.said.push(text.textContent)).observe(text, { childList: true, characterData: true, subtree: true });
+    });
+    await openFolder(s.page, J2K_CT);
+    const said = await s.page.evaluate(() => /** @type {any} */ (window).said);
+    assert.ok(said.some((t) => /^decoding on [1-9]\d* workers \d+\/20 files$/.test(t)), said.join(' | '));
+    const c = await canvasInfo(s.page, 'axial');
+    assert.equal(c.count, 20);
+    assert.equal(c.count, axialSlice(ref, 0).count);
+    for (const k of [0, 7, 19]) {
+      await s.page.$eval('#slice-range', (r, k) => {
+        /** @type {HTMLInputElement} */ (r).value = String(k);
+        r.dispatchEvent(new Event('input'));
+      }, k);
+      await idle(s.page);
+      const view = await canvasInfo(s.page, 'axial');
+      assert.equal(view.index, k);
+      const bad = compareSlice(view, axialSlice(ref, k), view.center, view.width_);
+      assert.equal(bad.length, 0, `slice ${k}: ${bad.length} pixels differ, e.g. ${JSON.stringify(bad.slice(0, 3))}`);
+    }
+    assert.ok(!(await messages(s.page)).some((m) => m.kind === 'error'));
+    s.assertQuiet();
+  } finally {
+    await s.context.close();
   }
 });
 

@@ -7,6 +7,28 @@
 /* eslint-disable */
 
 /**
+ * One file's pixels decoded on a helper worker ([`decode_pixels`]), for
+ * [`Engine::open_put_pixels`].
+ */
+export class DecodedPixels {
+    private constructor();
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * The samples, little endian.
+     */
+    get data(): Uint8Array;
+    /**
+     * The samples, little endian.
+     */
+    set data(value: Uint8Array | number[]);
+    /**
+     * As [`crate::SampleType::name`] names it.
+     */
+    sample_type: string;
+}
+
+/**
  * Owns a [`Loader`] for the batch being read and every loaded volume.
  * Volume ids are stable indices; [`Engine::free_volume`] releases one.
  */
@@ -145,6 +167,11 @@ export class Engine {
      */
     open_begin(vol: number): string[];
     /**
+     * Whether listed series `vol` is compressed: its files are then best
+     * decoded on helper workers ([`decode_pixels`], [`Engine::open_put_pixels`]).
+     */
+    open_compressed(vol: number): boolean;
+    /**
      * Ends [`Engine::open_begin`]: builds the volume from the files given
      * (any not given are reported unread) and answers JSON
      * `{volume: VolumeInfo | null, errors: [{file, kind, message}]}`, the
@@ -161,6 +188,12 @@ export class Engine {
      * `message` says why (it is reported with the file's name).
      */
     open_put_error(vol: number, name: string, message: string): void;
+    /**
+     * [`Engine::open_put`] of the next file, its pixels decoded on a
+     * helper ([`decode_pixels`]: `sample_type` and the samples' bytes);
+     * its header is parsed here again from `bytes`.
+     */
+    open_put_pixels(vol: number, bytes: Uint8Array | number[], sample_type: string, pixels: Uint8Array | number[]): void;
     /**
      * Everything the cursor readout needs in one call: JSON
      * `{ijk, value, lps}` or `null` when (px, py) is outside the slice.
@@ -314,6 +347,13 @@ export function crc32_combine(crc_a: number, crc_b: number, len_b: number): numb
 export function crc32_update(crc: number, data: Uint8Array | number[]): number;
 
 /**
+ * Decodes one DICOM file's pixels as [`crate::formats::dicom::file::read_slice`]
+ * does (modality LUT applied): the work a helper worker does for the
+ * engine while it opens a compressed series.
+ */
+export function decode_pixels(name: string, bytes: Uint8Array | number[]): DecodedPixels;
+
+/**
  * Compresses one piece of a parallel .nii.gz export as raw deflate ending
  * with a sync flush (see [`crate::export::pgzip::deflate_piece`]), followed
  * by 4 bytes: the CRC-32 of `data`, little endian (one call, so the piece is
@@ -373,13 +413,18 @@ export interface InitOutput {
     readonly opj_read_header: (a: number, b: number, c: number) => number;
     readonly opj_decode: (a: number, b: number, c: number) => number;
     readonly opj_end_decompress: (a: number, b: number) => number;
+    readonly __wbg_decodedpixels_free: (a: number, b: number) => void;
     readonly __wbg_engine_free: (a: number, b: number) => void;
+    readonly __wbg_get_decodedpixels_data: (a: number) => [number, number];
+    readonly __wbg_get_decodedpixels_sample_type: (a: number) => [number, number];
     readonly __wbg_get_thumbnail_height: (a: number) => number;
     readonly __wbg_get_thumbnail_pixel_mm_x: (a: number) => number;
     readonly __wbg_get_thumbnail_pixel_mm_y: (a: number) => number;
     readonly __wbg_get_thumbnail_rgba: (a: number) => [number, number];
     readonly __wbg_get_thumbnail_width: (a: number) => number;
     readonly __wbg_niftipull_free: (a: number, b: number) => void;
+    readonly __wbg_set_decodedpixels_data: (a: number, b: number, c: number) => void;
+    readonly __wbg_set_decodedpixels_sample_type: (a: number, b: number, c: number) => void;
     readonly __wbg_set_thumbnail_height: (a: number, b: number) => void;
     readonly __wbg_set_thumbnail_pixel_mm_x: (a: number, b: number) => void;
     readonly __wbg_set_thumbnail_pixel_mm_y: (a: number, b: number) => void;
@@ -390,6 +435,7 @@ export interface InitOutput {
     readonly crash_for_test: () => void;
     readonly crc32_combine: (a: number, b: number, c: number) => number;
     readonly crc32_update: (a: number, b: number, c: number) => number;
+    readonly decode_pixels: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly deflate_piece: (a: number, b: number) => [number, number, number, number];
     readonly dicom_tags: (a: number, b: number) => [number, number, number, number];
     readonly engine_add_file: (a: number, b: number, c: number, d: number, e: number) => void;
@@ -414,9 +460,11 @@ export interface InitOutput {
     readonly engine_nifti_piece: (a: number, b: number, c: number) => [number, number, number, number];
     readonly engine_nifti_pull: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly engine_open_begin: (a: number, b: number) => [number, number, number, number];
+    readonly engine_open_compressed: (a: number, b: number) => number;
     readonly engine_open_finish: (a: number, b: number) => [number, number, number, number];
     readonly engine_open_put: (a: number, b: number, c: number, d: number) => [number, number];
     readonly engine_open_put_error: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
+    readonly engine_open_put_pixels: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number];
     readonly engine_probe: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number, number];
     readonly engine_process: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly engine_render: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number) => [number, number, number, number];

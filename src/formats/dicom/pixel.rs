@@ -61,6 +61,14 @@ pub fn is_encapsulated(uid: &str) -> bool {
     ![IMPLICIT_VR_LE, EXPLICIT_VR_LE, DEFLATED_EXPLICIT_VR_LE, EXPLICIT_VR_BE].contains(&uid)
 }
 
+/// Whether a transfer syntax named as [`transfer_syntax_name`] names it
+/// holds its pixel data encapsulated (compressed, as a rule).
+pub fn is_encapsulated_name(name: &str) -> bool {
+    ![IMPLICIT_VR_LE, EXPLICIT_VR_LE, DEFLATED_EXPLICIT_VR_LE, EXPLICIT_VR_BE]
+        .iter()
+        .any(|uid| transfer_syntax_name(uid) == name)
+}
+
 /// Names from DICOM PS3.6 Table A-1 (the names pydicom uses).
 const NAMES: &[(&str, &str)] = &[
     (IMPLICIT_VR_LE, "Implicit VR Little Endian"),
