@@ -1,6 +1,7 @@
 """A JPEG 2000 CT series for the benchmarks: the corpus' TotalSegmentator
 example (20 slices of 512², JPEG 2000 lossless) stacked 10 times along its
-normal, each copy shifted by the series' extent and given new SOP instance
+normal, each copy shifted by the series' extent (continuing the way its
+InstanceNumbers run) and given new SOP instance
 UIDs (same series), the pixel data copied as encoded (not re-encoded).
 Decoding, not reading, bounds opening it.
 
@@ -23,10 +24,12 @@ def main():
     files = sorted(glob.glob(os.path.join(SRC, "*")))
     if not files:
         raise SystemExit(f"no files in {SRC}")
-    slices = [pydicom.dcmread(f) for f in files]
-    zs = sorted(float(d.ImagePositionPatient[2]) for d in slices)
+    slices = sorted((pydicom.dcmread(f, stop_before_pixels=True) for f in files), key=lambda d: int(d.InstanceNumber))
+    zs = [float(d.ImagePositionPatient[2]) for d in slices]
+    # Each copy continues the series the way its InstanceNumbers run
+    # (dcm2niix sorts by them and wants positions to follow).
     step = zs[1] - zs[0]
-    extent = zs[-1] - zs[0] + step
+    extent = (zs[-1] - zs[0] + step)
     os.makedirs(out + ".tmp", exist_ok=True)
     n = 0
     for k in range(COPIES):
@@ -39,7 +42,7 @@ def main():
                 d.SliceLocation = float(d.SliceLocation) + k * extent
             d.SOPInstanceUID = generate_uid()
             d.file_meta.MediaStorageSOPInstanceUID = d.SOPInstanceUID
-            d.InstanceNumber = n + 1
+            d.InstanceNumber = int(d.InstanceNumber) + k * len(files)  # the original order, continued
             d.save_as(os.path.join(out + ".tmp", f"IM{n:04d}.dcm"), enforce_file_format=True)
             n += 1
     os.replace(out + ".tmp", out)
