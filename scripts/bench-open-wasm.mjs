@@ -4,15 +4,20 @@
 // (Engine.open_begin / open_put / open_finish), as the page does. Round 1
 // runs on V8's baseline tier as a fresh page does; later rounds show the
 // optimised code (what Engine.warm_up gets the page to before a drop).
-// Reports, never asserts.
-//   node scripts/bench-open-wasm.mjs [DIR] [ROUNDS]
+// Reports, never asserts. `--arrival`: as a drop that looks like one series
+// is read — each file listed and decoded as it arrives
+// (Engine.arrival_begin / add_file_arriving), opening then only puts the
+// frames into slice order.
+//   node scripts/bench-open-wasm.mjs [DIR] [ROUNDS] [--arrival]
 // Needs the wasm build (node scripts/build.mjs wasm); DIR defaults to the
 // big CT unpacked by `npm run bench` ($BENCH_DIR/data/ct_1x).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const dir = process.argv[2] ?? join(process.env.BENCH_DIR ?? '/tmp/voxdrop-bench', 'data', 'ct_1x');
-const rounds = Number(process.argv[3] ?? 5);
+const args = process.argv.slice(2).filter((a) => a !== '--arrival');
+const arrival = process.argv.includes('--arrival');
+const dir = args[0] ?? join(process.env.BENCH_DIR ?? '/tmp/voxdrop-bench', 'data', 'ct_1x');
+const rounds = Number(args[1] ?? 5);
 const m = await import(new URL('../www/pkg/voxdrop.js', import.meta.url));
 m.initSync({ module: readFileSync(new URL('../www/pkg/voxdrop_bg.wasm', import.meta.url)) });
 const files = readdirSync(dir)
@@ -23,8 +28,12 @@ const e = new m.Engine();
 for (let r = 1; r <= rounds; r++) {
   const t0 = performance.now();
   const kept = new Map();
+  if (arrival) e.arrival_begin(files.length);
+  let arriving = arrival;
   for (const [name, bytes] of files) {
-    if (bytes.length > 65536 && e.add_file_head(name, bytes.subarray(0, 65536), bytes.length)) kept.set(name, bytes);
+    const arrived = arriving && bytes.length > 65536 ? e.add_file_arriving(name, bytes) : 0;
+    arriving = arrived === 2;
+    if (arrived > 0 || (bytes.length > 65536 && e.add_file_head(name, bytes.subarray(0, 65536), bytes.length))) kept.set(name, bytes);
     else if (e.add_file_lazy(name, bytes)) kept.set(name, bytes);
   }
   const listed = JSON.parse(e.finish());

@@ -491,7 +491,13 @@ function decodeOnHelpers(e: Engine, vol: number, helpers: Helper[]) {
     const done = await next.job;
     next.slot.load--;
     if (done instanceof Error) e.open_put(vol, next.bytes);
-    else e.open_put_pixels(vol, next.bytes, done.sampleType, done.pixels);
+    else {
+      try {
+        e.open_put_pixels(vol, next.bytes, done.sampleType, done.pixels);
+      } catch {
+        e.open_put(vol, next.bytes); // pixels this engine cannot take: decoded here instead
+      }
+    }
   };
   return {
     get inFlight(): number {
