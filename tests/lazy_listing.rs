@@ -282,12 +282,7 @@ fn files_listed_and_prepared_apart_build_the_full_reads_volumes() {
     if !corpus_present() {
         return;
     }
-    let mut cases = vec![read_dir(&corpus().join("data/dicom-series")), read_dir(&corpus().join("data/dicom"))];
-    let mut bad = read_dir(&corpus().join("data/dicom-series/TotalSegmentator__example_ct_dicom"));
-    let bytes = &mut bad[3].1;
-    let at = bytes.windows(4).position(|w| w == [0xff, 0x4f, 0xff, 0x51]).expect("a J2K codestream");
-    bytes[at + 4..at + 40].fill(0);
-    cases.push(bad);
+    let cases = series_and_files_with_a_corrupt_codestream();
     let (mut plain, mut decoded, mut failed, mut from_head) = (0, 0, 0, 0);
     for files in cases {
         let limits = Limits::default();
@@ -317,17 +312,7 @@ fn files_listed_and_prepared_apart_build_the_full_reads_volumes() {
         }
         let by_name: std::collections::HashMap<&str, &[u8]> =
             files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
-        let listing = loader.finish_listing();
-        let mut errors: Vec<String> = listing.errors.iter().map(ToString::to_string).collect();
-        let mut volumes = Vec::new();
-        for item in listing.items {
-            let s = match item {
-                Listed::Volume(v) => {
-                    volumes.push(*v);
-                    continue;
-                }
-                Listed::Series(s) => s,
-            };
+        let (volumes, errors) = fill_listing(loader.finish_listing(), |s| {
             let names: Vec<&str> = s.files_to_fetch().collect();
             let mut ready: Vec<voxdrop::formats::Prepared> =
                 names.iter().rev().map(|n| s.prepare(n, Ok(by_name[n].to_vec()))).collect();
@@ -339,27 +324,64 @@ fn files_listed_and_prepared_apart_build_the_full_reads_volumes() {
                     voxdrop::formats::Prepared::Decoded(_) => decoded += 1,
                     voxdrop::formats::Prepared::Failed(_) => failed += 1,
                 }
-                assert_eq!(fill.next_needed(&s), Some(*name));
-                fill.put_prepared(&s, p);
+                assert_eq!(fill.next_needed(s), Some(*name));
+                fill.put_prepared(s, p);
             }
-            let (r, errs) = fill.finish(&s);
-            errors.extend(errs.iter().map(ToString::to_string));
-            match r {
-                Ok(v) => volumes.push(v),
-                Err(e) => errors.push(e.to_string()),
-            }
-        }
-        assert_eq!(volumes.len(), full.volumes.len());
-        for v in &full.volumes {
-            assert!(volumes.iter().any(|w| w == v), "{:?} is built as the full read builds it", v.meta.source_file);
-        }
-        let mut expected: Vec<String> = full.errors.iter().map(ToString::to_string).collect();
-        expected.sort();
-        errors.sort();
-        assert_eq!(errors, expected);
+            fill.finish(s)
+        });
+        assert_same_as_full_read(&full, &volumes, errors);
     }
     assert!(plain > 20 && decoded > 20 && failed > 0, "plain {plain}, decoded {decoded}, failed {failed}");
     assert!(from_head > 20, "only {from_head} files were listed from their first bytes");
+}
+
+/// The corpus' DICOM series folders and loose DICOM files, and the J2K CT
+/// with its fourth file's codestream made corrupt (its header still reads).
+fn series_and_files_with_a_corrupt_codestream() -> Vec<Vec<(String, Vec<u8>)>> {
+    let mut cases = vec![read_dir(&corpus().join("data/dicom-series")), read_dir(&corpus().join("data/dicom"))];
+    let mut bad = read_dir(&corpus().join("data/dicom-series/TotalSegmentator__example_ct_dicom"));
+    let bytes = &mut bad[3].1;
+    let at = bytes.windows(4).position(|w| w == [0xff, 0x4f, 0xff, 0x51]).expect("a J2K codestream");
+    bytes[at + 4..at + 40].fill(0);
+    cases.push(bad);
+    cases
+}
+
+/// What a lazy read ends with: the volumes the listing read whole, and each
+/// listed series filled by `fill` (its volume or why it failed, and its
+/// files' errors), with every error in words.
+fn fill_listing(
+    listing: voxdrop::formats::Listing,
+    mut fill: impl FnMut(&voxdrop::formats::LazySeries) -> (voxdrop::Result<Volume>, Vec<voxdrop::Error>),
+) -> (Vec<Volume>, Vec<String>) {
+    let mut errors: Vec<String> = listing.errors.iter().map(ToString::to_string).collect();
+    let mut volumes = Vec::new();
+    for item in listing.items {
+        match item {
+            Listed::Volume(v) => volumes.push(*v),
+            Listed::Series(s) => {
+                let (r, errs) = fill(&s);
+                errors.extend(errs.iter().map(ToString::to_string));
+                match r {
+                    Ok(v) => volumes.push(v),
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+        }
+    }
+    (volumes, errors)
+}
+
+/// `volumes` are exactly the full read's, and `errors` say what its errors say.
+fn assert_same_as_full_read(full: &voxdrop::formats::Loaded, volumes: &[Volume], mut errors: Vec<String>) {
+    assert_eq!(volumes.len(), full.volumes.len());
+    for v in &full.volumes {
+        assert!(volumes.iter().any(|w| w == v), "{:?} is built as the full read builds it", v.meta.source_file);
+    }
+    let mut expected: Vec<String> = full.errors.iter().map(ToString::to_string).collect();
+    expected.sort();
+    errors.sort();
+    assert_eq!(errors, expected);
 }
 
 /// The page's way with a compressed series: each file's pixels decoded on a
@@ -374,12 +396,7 @@ fn compressed_series_decoded_elsewhere_build_the_full_reads_volumes() {
     if !corpus_present() {
         return;
     }
-    let mut cases = vec![read_dir(&corpus().join("data/dicom-series")), read_dir(&corpus().join("data/dicom"))];
-    let mut bad = read_dir(&corpus().join("data/dicom-series/TotalSegmentator__example_ct_dicom"));
-    let bytes = &mut bad[3].1;
-    let at = bytes.windows(4).position(|w| w == [0xff, 0x4f, 0xff, 0x51]).expect("a J2K codestream");
-    bytes[at + 4..at + 40].fill(0);
-    cases.push(bad);
+    let cases = series_and_files_with_a_corrupt_codestream();
     let (mut series_seen, mut by_helper, mut by_engine) = (0, 0, 0);
     for files in cases {
         let limits = Limits::default();
@@ -391,49 +408,27 @@ fn compressed_series_decoded_elsewhere_build_the_full_reads_volumes() {
         }
         let by_name: std::collections::HashMap<&str, &[u8]> =
             files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
-        let listing = loader.finish_listing();
-        let mut errors: Vec<String> = listing.errors.iter().map(ToString::to_string).collect();
-        let mut volumes = Vec::new();
-        for item in listing.items {
-            let s = match item {
-                Listed::Volume(v) => {
-                    volumes.push(*v);
-                    continue;
-                }
-                Listed::Series(s) => s,
-            };
+        let (volumes, errors) = fill_listing(loader.finish_listing(), |s| {
             let mut fill = SeriesFill::default();
             let compressed = s.compressed();
             series_seen += usize::from(compressed);
-            while let Some(name) = fill.next_needed(&s) {
+            while let Some(name) = fill.next_needed(s) {
                 let bytes = by_name[name];
                 match voxdrop::formats::dicom::file::read_slice(bytes, name, &limits) {
                     Ok(decoded) if compressed => {
                         by_helper += 1;
-                        fill.put_pixels(&s, bytes, decoded.pixels);
+                        fill.put_pixels(s, bytes, decoded.pixels);
                     }
-                    Ok(_) => fill.put(&s, Ok(bytes)),
+                    Ok(_) => fill.put(s, Ok(bytes)),
                     Err(_) => {
                         by_engine += 1;
-                        fill.put(&s, Ok(bytes));
+                        fill.put(s, Ok(bytes));
                     }
                 }
             }
-            let (r, errs) = fill.finish(&s);
-            errors.extend(errs.iter().map(ToString::to_string));
-            match r {
-                Ok(v) => volumes.push(v),
-                Err(e) => errors.push(e.to_string()),
-            }
-        }
-        assert_eq!(volumes.len(), full.volumes.len());
-        for v in &full.volumes {
-            assert!(volumes.iter().any(|w| w == v), "{:?} is built as the full read builds it", v.meta.source_file);
-        }
-        let mut expected: Vec<String> = full.errors.iter().map(ToString::to_string).collect();
-        expected.sort();
-        errors.sort();
-        assert_eq!(errors, expected);
+            fill.finish(s)
+        });
+        assert_same_as_full_read(&full, &volumes, errors);
     }
     assert!(
         series_seen >= 10 && by_helper > 20 && by_engine > 0,

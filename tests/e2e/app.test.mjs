@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { basename, join } from 'node:path';
-import { CORPUS, SAMPLE, startApp, openApp, idle, canvasInfo, messages, readNifti, axialSlice, compareSlice, waitingFor, dropFiles, dropSets, bigSeries, openFolder, filesUnder } from './helpers.mjs';
+import { CORPUS, SAMPLE, startApp, openApp, idle, canvasInfo, messages, readNifti, axialSlice, compareSlice, waitingFor, dropFiles, dropSets, bigSeries, openFolder, filesUnder, showSlice } from './helpers.mjs';
 
 const NIFTI_READER = waitingFor('src/formats/nifti', 'the NIfTI reader');
 const NIFTI_WRITER = waitingFor('src/export/nifti.rs', 'the NIfTI writer');
@@ -375,11 +375,7 @@ test('a large drop shows one of its files while it is read: the slice the volume
   assert.equal(new Set(zs).size, zs.length, 'one slice per file');
   const z = zs[paths.length >> 1];
   const k = zs.filter((x) => x < z).length;
-  await s.page.$eval('#slice-range', (r, k) => {
-    /** @type {HTMLInputElement} */ (r).value = String(k);
-    r.dispatchEvent(new Event('input'));
-  }, k);
-  await idle(s.page);
+  await showSlice(s.page, k);
   const view = await canvasInfo(s.page, 'axial');
   assert.equal(view.index, k);
   assert.deepEqual([p.width, p.height], [view.width, view.height]);

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { deflateSync } from 'node:zlib';
 import { join } from 'node:path';
-import { startApp, openApp, idle, messages, canvasInfo, filesUnder, openFolder, readNifti, axialSlice, compareSlice, CORPUS, SAMPLE } from './helpers.mjs';
+import { startApp, openApp, idle, messages, canvasInfo, filesUnder, openFolder, readNifti, axialSlice, compareSlice, showSlice, CORPUS, SAMPLE } from './helpers.mjs';
 
 const DIR = join(CORPUS, 'data/dicomdir/pydicom__dicomdirtests');
 let app;
@@ -117,11 +117,7 @@ test('a JPEG 2000 series is decoded on the helper workers and shows dcm2niix\'s 
     assert.equal(c.count, 20);
     assert.equal(c.count, axialSlice(ref, 0).count);
     for (const k of [0, 7, 19]) {
-      await s.page.$eval('#slice-range', (r, k) => {
-        /** @type {HTMLInputElement} */ (r).value = String(k);
-        r.dispatchEvent(new Event('input'));
-      }, k);
-      await idle(s.page);
+      await showSlice(s.page, k);
       const view = await canvasInfo(s.page, 'axial');
       assert.equal(view.index, k);
       const bad = compareSlice(view, axialSlice(ref, k), view.center, view.width_);

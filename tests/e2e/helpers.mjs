@@ -121,6 +121,15 @@ export async function canvasInfo(page, view = 'axial') {
   }, view);
 }
 
+/** Moves the active view to slice `k` with the slice slider, as a user does, and waits for the redraw. */
+export async function showSlice(page, k) {
+  await page.$eval('#slice-range', (r, k) => {
+    /** @type {HTMLInputElement} */ (r).value = String(k);
+    r.dispatchEvent(new Event('input'));
+  }, k);
+  await idle(page);
+}
+
 /** Client coordinates of the centre of slice pixel (px, py) of a view. */
 export async function pixelPoint(page, view, px, py) {
   return page.evaluate(([view, px, py]) => {
