@@ -200,7 +200,10 @@ export class EngineClient {
 
 /** A lazy drop of at least this many files shows one of them early (loadFiles' `onPreview`) … */
 export const PREVIEW_MIN_FILES = 8;
-/** … when that file is no larger than this (a large multi-frame file would hold the drop up). */
-export const PREVIEW_MAX_BYTES = 32 << 20;
+/** … when that file is no larger than this. The engine decodes the whole
+ * file before it takes the drop, so a large one (a multi-frame object, a
+ * compressed mammogram) would hold the drop up for its decoding time; a CT
+ * or MR slice is 0.1–2 MiB. */
+export const PREVIEW_MAX_BYTES = 4 << 20;
 /** The drop waits at most this long for its preview. */
 const PREVIEW_WAIT_MS = 100;
