@@ -549,16 +549,7 @@ impl Engine {
         let voxels = crate::SampleType::from_name(sample_type)
             .and_then(|t| crate::Voxels::from_le_bytes(t, pixels))
             .ok_or_else(|| JsError::new(&format!("pixels of an unknown type ({sample_type})")))?;
-        match (&mut self.filling, self.listed.get(&vol)) {
-            (Some((v, fill)), Some(series)) if *v == vol => {
-                if fill.next_needed(series).is_none() {
-                    return Err(JsError::new(&format!("series {vol} was given more files than it has")));
-                }
-                fill.put_pixels(series, bytes, voxels);
-                Ok(())
-            }
-            _ => Err(JsError::new(&format!("series {vol} is not being opened"))),
-        }
+        self.fill_next(vol, |fill, series| fill.put_pixels(series, bytes, voxels))
     }
 
     /// The next file [`Engine::open_begin`] named could not be read:
@@ -1051,12 +1042,18 @@ impl Engine {
 
     /// Gives the next file of the series being opened to its fill.
     fn fill_put(&mut self, vol: usize, bytes: crate::Result<&[u8]>) -> Result<(), JsError> {
+        self.fill_next(vol, |fill, series| fill.put(series, bytes))
+    }
+
+    /// Gives series `vol`'s fill its next file through `put`; an error when
+    /// the series is not being opened or has all its files.
+    fn fill_next(&mut self, vol: usize, put: impl FnOnce(&mut SeriesFill, &LazySeries)) -> Result<(), JsError> {
         match (&mut self.filling, self.listed.get(&vol)) {
             (Some((v, fill)), Some(series)) if *v == vol => {
                 if fill.next_needed(series).is_none() {
                     return Err(JsError::new(&format!("series {vol} was given more files than it has")));
                 }
-                fill.put(series, bytes);
+                put(fill, series);
                 Ok(())
             }
             _ => Err(JsError::new(&format!("series {vol} is not being opened"))),
