@@ -69,7 +69,9 @@ function peerDicomParser(input) {
   const r = run('node', ['run_web.mjs'], { cwd: webDir, env: { ...process.env, RUNS: '1', INPUTS: input, OUT: out } });
   if (!existsSync(out)) {
     console.error(`dicom-parser peer failed: ${r.stderr}`);
-    return null;
+    // The first line naming an error, for the table (e.g. its page's fetch of every file at once failing).
+    const why = String(r.stderr ?? '').split('\n').find((l) => /Error/.test(l))?.trim() ?? `exit ${r.status}`;
+    return { ms: null, tabMiB: null, error: why };
   }
   const row = readFileSync(out, 'utf8').split('\n').map((l) => l.split('\t')).find((c) => c[1] === 'parse_plus_build');
   rmSync(out, { force: true });
@@ -190,6 +192,7 @@ try {
     const memory = [];
     const memoryAgain = [];
     const sitk = [];
+    let parserError = '';
     for (let r = 0; r < RUNS; r++) {
       const { context, page } = await benchPage(`gate${process.env.BENCH_QUERY ?? ''}`);
       await page.setInputFiles('#folder', dir);
@@ -219,6 +222,7 @@ try {
       );
       if (PEERS) {
         const p = peerDicomParser(input);
+        if (p?.error) parserError = p.error;
         parser.push(p?.ms ?? null);
         parserTab.push(p?.tabMiB ?? null);
         const s = peerSitk(dir);
@@ -231,8 +235,12 @@ try {
     const pm = median(parser);
     const sm = median(sitk);
     const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? `**${(a / b).toFixed(2)}×**` : '');
-    // dicom-parser's peer builds no volume from compressed files.
-    const vsParser = (a, what, rest = '') => (Number.isFinite(pm) ? `${ratio(a, pm)} ${what}${rest}` : `${PEERS ? 'no dicom-parser figure (the peer does not decode this transfer syntax)' : ''}${rest}`);
+    // dicom-parser's peer builds no volume from compressed files; on other
+    // inputs its script may fail (its page fetches every file at once).
+    const noParser = input.startsWith('j2k')
+      ? 'no dicom-parser figure (the peer does not decode this transfer syntax)'
+      : `no dicom-parser figure (the shared peer script failed: ${parserError || 'no result'})`;
+    const vsParser = (a, what, rest = '') => (Number.isFinite(pm) ? `${ratio(a, pm)} ${what}${rest}` : `${PEERS ? noParser : ''}${rest}`);
     const tabMiB = median(parserTab);
     const label = `${input} (${files.length} files, ${mb.toFixed(0)} MB, ${ours[0].dims.slice(0, 3).join('×')})`;
     rows.push(

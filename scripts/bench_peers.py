@@ -18,7 +18,7 @@ with the shared scripts, dcm2niix and pigz are installed with apt when
 missing. Results: $BENCH_DIR/peers.tsv and the "peers" section of
 BENCHMARKS.md (between its markers), rewritten in place.
 """
-import argparse, datetime, os, platform, shutil, statistics, subprocess, sys, time
+import argparse, datetime, os, platform, re, shutil, statistics, subprocess, sys, time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.normpath(os.path.join(REPO, "..", "shared"))
@@ -49,15 +49,21 @@ def ensure_setup(inputs, need_py):
             ensure_setup([], True)
         sh([PY, os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_j2k_series.py")],
            env=dict(os.environ, BENCH_DIR=WORK))
-    if not all(os.path.isdir(os.path.join(data, i)) for i in inputs):
-        src = os.path.join(data, "src_andrei")
-        if not os.path.isdir(src):
-            os.makedirs(src)
-            tarball = os.path.join(SHARED, "corpus", "big", "FNNDSC__andrei_abdomen_CT_LIDC-IDRI-0314.tar.gz")
-            sh(["tar", "-xzf", tarball, "-C", src, "--strip-components=1"])
-        if not os.path.exists(PY):
-            ensure_setup(inputs, True)
+    # ct_<N>x other than the shared script's 2x and 4x (e.g. ct_9x, 2475 slices): make_ct_series.py.
+    more = [i for i in inputs if re.fullmatch(r"ct_\d+x", i) and i not in ("ct_1x", "ct_2x", "ct_4x")
+            and not os.path.isdir(os.path.join(data, i))]
+    src = os.path.join(data, "src_andrei")
+    if (more or not all(os.path.isdir(os.path.join(data, i)) for i in inputs)) and not os.path.isdir(src):
+        os.makedirs(src)
+        tarball = os.path.join(SHARED, "corpus", "big", "FNNDSC__andrei_abdomen_CT_LIDC-IDRI-0314.tar.gz")
+        sh(["tar", "-xzf", tarball, "-C", src, "--strip-components=1"])
+    if (more or not all(os.path.isdir(os.path.join(data, i)) for i in inputs)) and not os.path.exists(PY):
+        ensure_setup([], True)
+    if not all(os.path.isdir(os.path.join(data, i)) for i in inputs if i not in more):
         sh([PY, os.path.join(BENCH, "make_data.py")], cwd=WORK, env=dict(os.environ, BENCH_DIR=WORK))
+    for i in more:
+        sh([PY, os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_ct_series.py"), i[3:-1]],
+           env=dict(os.environ, BENCH_DIR=WORK))
 
 
 def build_cli(profile):

@@ -27,6 +27,14 @@ impl Default for Limits {
     }
 }
 
+/// What a limit's message adds: in the browser, where a larger volume can go
+/// (a wasm32 page holds at most 4 GiB, the native tool 8 Gi voxels).
+const WHERE_ELSE: &str = if cfg!(target_arch = "wasm32") {
+    " a page can hold; the voxdrop command-line tool converts larger ones"
+} else {
+    ""
+};
+
 impl Limits {
     /// Checks that `count` elements of `elem_size` bytes fit the limits, and
     /// returns the byte size. `what` names the buffer in the error.
@@ -36,7 +44,7 @@ impl Limits {
             .ok_or_else(|| Error::limit(format!("{what}: {count} elements overflow the address space")))?;
         if bytes > self.max_bytes {
             return Err(Error::limit(format!(
-                "{what}: needs {bytes} bytes, more than the limit of {} bytes",
+                "{what}: needs {bytes} bytes, more than the limit of {} bytes{WHERE_ELSE}",
                 self.max_bytes
             )));
         }
@@ -47,7 +55,7 @@ impl Limits {
     pub fn check_voxels(&self, voxels: u64, what: &str) -> Result<()> {
         if voxels > self.max_voxels {
             return Err(Error::limit(format!(
-                "{what}: {voxels} voxels, more than the limit of {} voxels",
+                "{what}: {voxels} voxels, more than the limit of {} voxels{WHERE_ELSE}",
                 self.max_voxels
             )));
         }
