@@ -507,7 +507,11 @@ pub(super) fn place_plain(
 }
 
 /// [`place_plain`] on the words as numbers. Every step is 16-bit lane
-/// arithmetic, so each loop vectorises (simd128 in wasm).
+/// arithmetic, so each loop vectorises (simd128 in wasm). When the bits
+/// stored alone show that every rescaled value fits (no rescale; CT's 12-bit
+/// values with slope 1), the values are written and their range taken in
+/// one pass; otherwise the stored values' range is taken first, to refuse a
+/// rescale whose results would not fit i16 before anything is written.
 fn place_words(
     acc: &mut Option<Voxels>,
     words: &[u16],
@@ -515,28 +519,16 @@ fn place_words(
     total: usize,
     limits: &Limits,
 ) -> Result<Option<(f64, f64)>> {
-    let sh = 16 - u32::from(p.bits_stored.clamp(1, 16));
+    let bits_n = u32::from(p.bits_stored.clamp(1, 16));
+    let sh = 16 - bits_n;
     let mask = (0xffffu32 >> sh) as u16;
     let Some(&first) = words.first() else { return Ok(None) };
-    // The stored values' range, after masking or sign extension.
-    let (lo, hi) = if p.signed {
-        let ext = |x: u16| ((x << sh) as i16) >> sh;
-        let (mut lo, mut hi) = (ext(first), ext(first));
-        for &x in words {
-            lo = lo.min(ext(x));
-            hi = hi.max(ext(x));
-        }
-        (i64::from(lo), i64::from(hi))
-    } else {
-        let (mut lo, mut hi) = (first & mask, first & mask);
-        for &x in words {
-            lo = lo.min(x & mask);
-            hi = hi.max(x & mask);
-        }
-        (i64::from(lo), i64::from(hi))
-    };
+    // The value as its 16 bits (sign-extended when signed).
+    let bits = |x: u16| if p.signed { (((x << sh) as i16) >> sh) as u16 } else { x & mask };
+    // Appends `words` mapped by `$map` to the volume (allocated on the
+    // first file) and gives the range of what was appended.
     macro_rules! append {
-        ($variant:ident, $map:expr) => {{
+        ($variant:ident, $t:ty, $map:expr) => {{
             if acc.is_none() {
                 *acc = Some(Voxels::$variant(crate::limits::try_with_capacity(total, limits, "series volume")?));
             }
@@ -544,31 +536,53 @@ fn place_words(
             if a.len() + words.len() > a.capacity() {
                 return Ok(None);
             }
-            a.extend(words.iter().map($map));
+            let map = $map;
+            let (mut lo, mut hi) = (<$t>::MAX, <$t>::MIN);
+            a.extend(words.iter().map(|&x| {
+                let y: $t = map(x);
+                lo = lo.min(y);
+                hi = hi.max(y);
+                y
+            }));
+            (i64::from(lo), i64::from(hi))
         }};
     }
-    // The value as its 16 bits (sign-extended when signed).
-    let bits = |x: u16| if p.signed { (((x << sh) as i16) >> sh) as u16 } else { x & mask };
+    let fits = |lo: i64, hi: i64| lo.min(hi) >= i64::from(i16::MIN) && lo.max(hi) <= i64::from(i16::MAX);
     let range = match p.rescale {
-        None if p.signed => {
-            append!(I16, |&x| bits(x) as i16);
-            (lo, hi)
-        }
-        None => {
-            append!(U16, |&x| x & mask);
-            (lo, hi)
-        }
+        None if p.signed => append!(I16, i16, |x: u16| bits(x) as i16),
+        None => append!(U16, u16, |x: u16| x & mask),
         Some((s, b)) => {
-            let ends = [lo * s + b, hi * s + b];
-            let (rlo, rhi) = (ends[0].min(ends[1]), ends[0].max(ends[1]));
-            if rlo < i64::from(i16::MIN) || rhi > i64::from(i16::MAX) {
-                return Ok(None);
-            }
             // Every result fits i16, and wrapping 16-bit arithmetic gives
             // each modulo 2^16 (s and b taken modulo 2^16 too): so exactly.
             let (s16, b16) = (s as u16, b as u16);
-            append!(I16, |&x| bits(x).wrapping_mul(s16).wrapping_add(b16) as i16);
-            (rlo, rhi)
+            let rescaled = |x: u16| bits(x).wrapping_mul(s16).wrapping_add(b16) as i16;
+            // What the bits stored allow, rescaled.
+            let (alo, ahi) = if p.signed {
+                (-(1i64 << (bits_n - 1)), (1i64 << (bits_n - 1)) - 1)
+            } else {
+                (0, (1i64 << bits_n) - 1)
+            };
+            if !fits(alo * s + b, ahi * s + b) {
+                // The stored values' range, after masking or sign extension.
+                let (mut lo, mut hi) = (bits(first) as i16, bits(first) as i16);
+                let (mut ulo, mut uhi) = (first & mask, first & mask);
+                if p.signed {
+                    for &x in words {
+                        lo = lo.min(bits(x) as i16);
+                        hi = hi.max(bits(x) as i16);
+                    }
+                } else {
+                    for &x in words {
+                        ulo = ulo.min(x & mask);
+                        uhi = uhi.max(x & mask);
+                    }
+                }
+                let (lo, hi) = if p.signed { (i64::from(lo), i64::from(hi)) } else { (i64::from(ulo), i64::from(uhi)) };
+                if !fits(lo * s + b, hi * s + b) {
+                    return Ok(None);
+                }
+            }
+            append!(I16, i16, rescaled)
         }
     };
     Ok(Some((range.0 as f64, range.1 as f64)))
