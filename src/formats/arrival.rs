@@ -12,8 +12,9 @@
 //! the series is opened from its files as usual ([`super::SeriesFill`]).
 
 use super::dicom::{self, file::PlainPixels, Slice};
-use super::lazy::{fold_range, place_plain};
+use super::lazy::{fold_range, place_plain, Place};
 use super::{detect, Format, LazySeries, Loader, Parsed};
+use crate::geometry::{cross, dot};
 use crate::limits::Limits;
 use crate::volume::{Volume, Voxels};
 use std::collections::HashMap;
@@ -29,6 +30,16 @@ pub struct ArrivalFill {
     acc: Option<Voxels>,
     /// File name → its frame's place in `acc`.
     slots: HashMap<String, usize>,
+    /// Which frames of `acc` hold a file's values.
+    taken: Vec<bool>,
+    /// No frame before this one is free.
+    free_from: usize,
+    /// The slice normal of the first file (its ImageOrientationPatient's).
+    normal: Option<[f64; 3]>,
+    /// The first file placed: its name, frame, InstanceNumber and position along the normal.
+    first: Option<(String, usize, i64, f64)>,
+    /// Whether InstanceNumbers rise along the normal (learnt from the first two files that differ in both).
+    rising: Option<bool>,
     range: Option<(f64, f64)>,
     dead: bool,
 }
@@ -36,7 +47,20 @@ pub struct ArrivalFill {
 impl ArrivalFill {
     /// Ready for up to `files` files.
     pub fn new(files: usize, limits: Limits) -> Self {
-        ArrivalFill { limits, capacity: files, shape: None, acc: None, slots: HashMap::new(), range: None, dead: false }
+        ArrivalFill {
+            limits,
+            capacity: files,
+            shape: None,
+            acc: None,
+            slots: HashMap::new(),
+            taken: Vec::new(),
+            free_from: 0,
+            normal: None,
+            first: None,
+            rising: None,
+            range: None,
+            dead: false,
+        }
     }
 
     /// Decodes a whole file onto the end of the buffer when it is plain and
@@ -80,21 +104,85 @@ impl ArrivalFill {
         if s.mosaic.is_some() || *self.shape.get_or_insert(shape) != shape {
             return self.give_up();
         }
-        let total = s.rows.saturating_mul(s.columns).saturating_mul(self.capacity);
-        match place_plain(&mut self.acc, plain, total, &self.limits) {
+        let frame = s.rows.saturating_mul(s.columns);
+        if plain.words.len() != 2 * frame || s.frames != 1 {
+            return self.give_up();
+        }
+        let total = frame.saturating_mul(self.capacity);
+        if self.taken.len() != self.capacity {
+            self.taken = vec![false; self.capacity];
+            self.normal = s.orientation.map(|o| cross([o[0], o[1], o[2]], [o[3], o[4], o[5]]));
+        }
+        let inst = s.instance_number;
+        let along = s.position.zip(self.normal).map(|(p, n)| dot(p, n));
+        self.learn_direction(inst, along, frame);
+        // Where the series' order will most likely want the frame (so that
+        // opening moves nothing), else the first free frame.
+        let predicted = inst.and_then(|i| self.frame_of(i)).filter(|&k| !self.taken[k]);
+        let Some(slot) = predicted.or_else(|| self.next_free()) else { return self.give_up() };
+        match place_plain(&mut self.acc, plain, total, &self.limits, Place::Frame(slot)) {
             Ok(Some(r)) => {
                 self.range = fold_range(self.range, Some(r));
-                self.slots.insert(name.to_string(), self.slots.len());
+                self.slots.insert(name.to_string(), slot);
+                self.taken[slot] = true;
+                if self.first.is_none() {
+                    if let (Some(i), Some(a)) = (inst, along) {
+                        self.first = Some((name.to_string(), slot, i, a));
+                    }
+                }
                 true
             }
             Ok(None) | Err(_) => self.give_up(),
         }
     }
 
+    /// The frame a file of InstanceNumber `inst` takes when the series'
+    /// InstanceNumbers run 1…n with its positions along the normal (the
+    /// volume's order): rising, unless learnt otherwise.
+    fn frame_of(&self, inst: i64) -> Option<usize> {
+        let i = usize::try_from(inst).ok().filter(|&i| (1..=self.capacity).contains(&i))?;
+        Some(if self.rising == Some(false) { self.capacity - i } else { i - 1 })
+    }
+
+    fn next_free(&mut self) -> Option<usize> {
+        while *self.taken.get(self.free_from)? {
+            self.free_from += 1;
+        }
+        Some(self.free_from)
+    }
+
+    /// Learns whether InstanceNumbers rise along the normal from this file
+    /// and the first; when they fall, the first file's frame moves to where
+    /// falling numbers put it (the files before this one were placed as if
+    /// they rose: opening puts them right).
+    fn learn_direction(&mut self, inst: Option<i64>, along: Option<f64>, frame: usize) {
+        let (Some((name0, slot0, i0, a0)), None, Some(i), Some(a)) = (&self.first, self.rising, inst, along) else {
+            return;
+        };
+        if i == *i0 || (a - a0).abs() < 1e-3 {
+            return;
+        }
+        let rising = (i > *i0) == (a > *a0);
+        self.rising = Some(rising);
+        let (name0, slot0, i0) = (name0.clone(), *slot0, *i0);
+        if rising {
+            return;
+        }
+        let Some(to) = self.frame_of(i0).filter(|&k| k != slot0 && !self.taken[k]) else { return };
+        let Some(acc) = self.acc.as_mut() else { return };
+        // Frames are written in the buffer's spare capacity (see `take`).
+        crate::with_voxels!(acc, v => v.spare_capacity_mut().copy_within(slot0 * frame..(slot0 + 1) * frame, to * frame));
+        self.taken[slot0] = false;
+        self.taken[to] = true;
+        self.free_from = self.free_from.min(slot0);
+        self.slots.insert(name0, to);
+    }
+
     fn give_up(&mut self) -> bool {
         self.dead = true;
         self.acc = None;
         self.slots = HashMap::new();
+        self.taken = Vec::new();
         false
     }
 
@@ -112,25 +200,47 @@ impl ArrivalFill {
         if !plain {
             return None;
         }
-        let order: Vec<usize> = files
+        let mut order: Vec<usize> = files
             .iter()
             .map(|(name, kept)| kept.is_none().then(|| self.slots.get(name).copied()).flatten())
             .collect::<Option<_>>()?;
+        // Frames no file took (the drop had more files than the series) go
+        // last, and are cut off.
+        order.extend(self.taken.iter().enumerate().filter(|(_, &t)| !t).map(|(k, _)| k));
         let mut voxels = self.acc.take()?;
         self.give_up();
-        permute_frames(&mut voxels, &order, rows * cols)?;
+        let frame = rows * cols;
+        crate::with_voxels!(&mut voxels, v => {
+            if !v.is_empty() || v.capacity() < order.len() * frame {
+                return None;
+            }
+            permute(&mut v.spare_capacity_mut()[..order.len() * frame], &order, frame)?;
+            // SAFETY: the first files.len() frames now hold the frames of
+            // order[..files.len()], the series' files' slots; each was
+            // written whole when its file was placed (`Place::Frame`, a
+            // frame's worth of values: put_read checks the size) or copied
+            // whole from such a frame (learn_direction), and marked taken
+            // only then. `permute` checked that order is a permutation.
+            unsafe { v.set_len(files.len() * frame) };
+        });
         let mut v = series.header.clone();
         v.voxels = voxels;
         Some((v, self.range))
     }
 }
 
+/// [`permute`] on a volume's values.
+#[cfg(test)]
+fn permute_frames(voxels: &mut Voxels, order: &[usize], frame: usize) -> Option<()> {
+    crate::with_voxels!(voxels, v => permute(v, order, frame))
+}
+
 /// Puts frames into a new order in place: frame k becomes the frame that was
 /// at `order[k]` (a permutation of 0..n), following each cycle with one
 /// frame of scratch. None when `order` is not a permutation of the frames.
-fn permute_frames(voxels: &mut Voxels, order: &[usize], frame: usize) -> Option<()> {
+fn permute<T: Copy>(v: &mut [T], order: &[usize], frame: usize) -> Option<()> {
     let n = order.len();
-    if frame == 0 || voxels.len() != n.checked_mul(frame)? {
+    if frame == 0 || v.len() != n.checked_mul(frame)? {
         return None;
     }
     let mut seen = vec![false; n];
@@ -141,27 +251,25 @@ fn permute_frames(voxels: &mut Voxels, order: &[usize], frame: usize) -> Option<
         seen[o] = true;
     }
     seen.fill(false);
-    crate::with_voxels!(voxels, v => {
-        let mut scratch = Vec::with_capacity(frame);
-        for start in 0..n {
-            if seen[start] || order[start] == start {
-                continue;
-            }
-            scratch.clear();
-            scratch.extend_from_slice(&v[start * frame..(start + 1) * frame]);
-            let mut j = start;
-            loop {
-                seen[j] = true;
-                let src = order[j];
-                if src == start {
-                    v[j * frame..(j + 1) * frame].copy_from_slice(&scratch);
-                    break;
-                }
-                v.copy_within(src * frame..(src + 1) * frame, j * frame);
-                j = src;
-            }
+    let mut scratch = Vec::with_capacity(frame);
+    for start in 0..n {
+        if seen[start] || order[start] == start {
+            continue;
         }
-    });
+        scratch.clear();
+        scratch.extend_from_slice(&v[start * frame..(start + 1) * frame]);
+        let mut j = start;
+        loop {
+            seen[j] = true;
+            let src = order[j];
+            if src == start {
+                v[j * frame..(j + 1) * frame].copy_from_slice(&scratch);
+                break;
+            }
+            v.copy_within(src * frame..(src + 1) * frame, j * frame);
+            j = src;
+        }
+    }
     Some(())
 }
 
@@ -230,6 +338,55 @@ mod tests {
         // A loader that keeps files' bytes does not list from headers.
         let mut fill = ArrivalFill::new(files.len(), Limits::default());
         assert_eq!(fill.add(&mut Loader::new_lazy(Limits::default()), &files[0].0, &files[0].1), None);
+    }
+
+    /// The synthetic series with its InstanceNumbers run the other way
+    /// (n … 1 along +z; files of fewer than 10 slices, one digit each).
+    fn falling(files: &[(String, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
+        let n = files.len();
+        assert!(n < 10);
+        let tag = [0x20, 0x00, 0x13, 0x00, b'I', b'S', 2, 0];
+        files
+            .iter()
+            .enumerate()
+            .map(|(z, (name, b))| {
+                let mut b = b.clone();
+                let at = b.windows(tag.len()).position(|w| w == tag).expect("InstanceNumber") + tag.len();
+                b[at] = b'0' + (n - z) as u8;
+                (name.clone(), b)
+            })
+            .collect()
+    }
+
+    /// Each file's frame is written where the series' order puts it, from
+    /// its InstanceNumber, whether the numbers rise or fall along the normal
+    /// (learnt from the first two files): opening then moves nothing, in any
+    /// arrival order. A drop with more files than the series (frames no file
+    /// took) still builds the full read's volume.
+    #[test]
+    fn frames_go_where_the_series_wants_them() {
+        let rising = synth::ct_series(16, 7);
+        for files in [rising.clone(), falling(&rising)] {
+            let full = load_files(files.iter().map(|(n, b)| (n.as_str(), b.as_slice())), Limits::default());
+            let series = listed(&files);
+            for arrival in [vec![0, 1, 2, 3, 4, 5, 6], vec![6, 5, 4, 3, 2, 1, 0], vec![3, 6, 0, 2, 5, 1, 4]] {
+                for spare in [0, 2] {
+                    let mut fill = ArrivalFill::new(files.len() + spare, Limits::default());
+                    for &i in &arrival {
+                        let (n, b) = &files[i];
+                        assert!(fill.put(n, b));
+                    }
+                    if spare == 0 {
+                        for (k, (name, _)) in series.files.iter().enumerate() {
+                            assert_eq!(fill.slots.get(name), Some(&k), "{name}, arrival {arrival:?}");
+                        }
+                    }
+                    let (v, range) = fill.take(&series).expect("the series is the files decoded");
+                    assert!(v == full.volumes[0], "arrival {arrival:?}, {spare} spare");
+                    assert_eq!(range, v.voxels.min_max());
+                }
+            }
+        }
     }
 
     /// Files arriving in any order build, once listed, exactly the volume a

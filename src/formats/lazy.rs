@@ -401,7 +401,7 @@ impl SeriesFill {
             return false;
         }
         let total = plain.words.len() / 2 * series.files.len();
-        match place_plain(&mut self.acc, plain, total, &series.limits) {
+        match place_plain(&mut self.acc, plain, total, &series.limits, Place::End) {
             Ok(Some(r)) => {
                 self.range = fold_range(self.range, Some(r));
                 true
@@ -496,14 +496,26 @@ pub(super) fn place_plain(
     p: &PlainPixels,
     total: usize,
     limits: &Limits,
+    at: Place,
 ) -> Result<Option<(f64, f64)>> {
     // The words where they lie (a file read into memory is aligned, nearly always).
     #[cfg(target_endian = "little")]
     if let Ok(words) = <[u16] as zerocopy::FromBytes>::ref_from_bytes(p.words) {
-        return place_words(acc, words, p, total, limits);
+        return place_words(acc, words, p, total, limits, at);
     }
     let words: Vec<u16> = p.words.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-    place_words(acc, &words, p, total, limits)
+    place_words(acc, &words, p, total, limits, at)
+}
+
+/// Where [`place_plain`] puts a file's values in the volume being filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Place {
+    /// After the values placed before (the volume grows up to `total`).
+    End,
+    /// As the `n`-th frame of its size, in the volume's spare capacity (it
+    /// stays empty, `total` values reserved): the caller keeps track of the
+    /// frames written and sets the length once they are all in place.
+    Frame(usize),
 }
 
 /// [`place_plain`] on the words as numbers. Every step is 16-bit lane
@@ -518,6 +530,7 @@ fn place_words(
     p: &PlainPixels,
     total: usize,
     limits: &Limits,
+    at: Place,
 ) -> Result<Option<(f64, f64)>> {
     let bits_n = u32::from(p.bits_stored.clamp(1, 16));
     let sh = 16 - bits_n;
@@ -525,25 +538,40 @@ fn place_words(
     let Some(&first) = words.first() else { return Ok(None) };
     // The value as its 16 bits (sign-extended when signed).
     let bits = |x: u16| if p.signed { (((x << sh) as i16) >> sh) as u16 } else { x & mask };
-    // Appends `words` mapped by `$map` to the volume (allocated on the
-    // first file) and gives the range of what was appended.
+    // Puts `words` mapped by `$map` into the volume (allocated on the first
+    // file) at `at` and gives the range of what was put.
     macro_rules! append {
         ($variant:ident, $t:ty, $map:expr) => {{
             if acc.is_none() {
                 *acc = Some(Voxels::$variant(crate::limits::try_with_capacity(total, limits, "series volume")?));
             }
             let Some(Voxels::$variant(a)) = acc.as_mut() else { return Ok(None) };
-            if a.len() + words.len() > a.capacity() {
-                return Ok(None);
-            }
             let map = $map;
             let (mut lo, mut hi) = (<$t>::MAX, <$t>::MIN);
-            a.extend(words.iter().map(|&x| {
-                let y: $t = map(x);
-                lo = lo.min(y);
-                hi = hi.max(y);
-                y
-            }));
+            match at {
+                Place::End => {
+                    if a.len() + words.len() > a.capacity() {
+                        return Ok(None);
+                    }
+                    a.extend(words.iter().map(|&x| {
+                        let y: $t = map(x);
+                        lo = lo.min(y);
+                        hi = hi.max(y);
+                        y
+                    }));
+                }
+                Place::Frame(n) => {
+                    let start = n.saturating_mul(words.len());
+                    let spare = a.spare_capacity_mut();
+                    let Some(dst) = spare.get_mut(start..start.saturating_add(words.len())) else { return Ok(None) };
+                    for (d, &x) in dst.iter_mut().zip(words) {
+                        let y: $t = map(x);
+                        lo = lo.min(y);
+                        hi = hi.max(y);
+                        d.write(y);
+                    }
+                }
+            }
             (i64::from(lo), i64::from(hi))
         }};
     }
@@ -623,7 +651,9 @@ mod tests {
             plain += 1;
             let full = read_slice(&bytes, "f", &limits).unwrap_or_else(|e| panic!("{f:?}: {e}"));
             let mut acc = None;
-            let Some(range) = place_plain(&mut acc, &p, p.words.len() / 2, &limits).unwrap() else { continue };
+            let Some(range) = place_plain(&mut acc, &p, p.words.len() / 2, &limits, Place::End).unwrap() else {
+                continue;
+            };
             placed += 1;
             assert!(
                 acc.as_ref() == Some(&full.pixels),
@@ -668,7 +698,7 @@ mod tests {
                         }
                     };
                     let mut acc = None;
-                    let got = place_plain(&mut acc, &p, words.len(), &Limits::default()).unwrap();
+                    let got = place_plain(&mut acc, &p, words.len(), &Limits::default(), Place::End).unwrap();
                     let case = format!("bits {bits} signed {signed} rescale {rescale:?}");
                     match want {
                         Some(w) => {
