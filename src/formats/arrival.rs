@@ -4,10 +4,12 @@
 //! The browser reads a dropped folder at about a millisecond a file, and the
 //! engine waits for most of that time. A drop that looks like one series
 //! (files of about one size) is decoded as it arrives, each plain file
-//! ([`dicom::file::read_slice_plain`]) appended to one buffer in arrival
-//! order. When the series is opened and turns out to be exactly those files,
-//! the buffer's frames are put into volume order in place and it becomes the
-//! volume: nothing is decoded at opening and nothing is held twice. Anything
+//! ([`dicom::file::read_slice_plain`]) written into one buffer as the frame
+//! its InstanceNumber predicts it will be in the volume (else the first free
+//! one). When the series is opened and turns out to be exactly those files,
+//! any frame not where the series' order puts it is moved in place and the
+//! buffer becomes the volume: nothing is decoded at opening, nothing is held
+//! twice, and for the usual series nothing moves either. Anything
 //! else (another file, another shape, a second series) drops the buffer and
 //! the series is opened from its files as usual ([`super::SeriesFill`]).
 
