@@ -55,7 +55,7 @@ impl ArrivalFill {
             shape: None,
             acc: None,
             slots: HashMap::new(),
-            taken: Vec::new(),
+            taken: vec![false; files],
             free_from: 0,
             normal: None,
             first: None,
@@ -65,8 +65,8 @@ impl ArrivalFill {
         }
     }
 
-    /// Decodes a whole file onto the end of the buffer when it is plain and
-    /// like those before it; otherwise gives up for the whole drop (false).
+    /// Decodes a whole file into its frame of the buffer when it is plain
+    /// and like those before it; otherwise gives up for the whole drop (false).
     pub fn put(&mut self, name: &str, bytes: &[u8]) -> bool {
         if self.dead {
             return false;
@@ -111,8 +111,7 @@ impl ArrivalFill {
             return self.give_up();
         }
         let total = frame.saturating_mul(self.capacity);
-        if self.taken.len() != self.capacity {
-            self.taken = vec![false; self.capacity];
+        if self.slots.is_empty() {
             self.normal = s.orientation.map(|o| cross([o[0], o[1], o[2]], [o[3], o[4], o[5]]));
         }
         let inst = s.instance_number;

@@ -535,7 +535,9 @@ fn place_words(
     let bits_n = u32::from(p.bits_stored.clamp(1, 16));
     let sh = 16 - bits_n;
     let mask = (0xffffu32 >> sh) as u16;
-    let Some(&first) = words.first() else { return Ok(None) };
+    if words.is_empty() {
+        return Ok(None);
+    }
     // The value as its 16 bits (sign-extended when signed).
     let bits = |x: u16| if p.signed { (((x << sh) as i16) >> sh) as u16 } else { x & mask };
     // Puts `words` mapped by `$map` into the volume (allocated on the first
@@ -592,20 +594,17 @@ fn place_words(
             };
             if !fits(alo * s + b, ahi * s + b) {
                 // The stored values' range, after masking or sign extension.
-                let (mut lo, mut hi) = (bits(first) as i16, bits(first) as i16);
-                let (mut ulo, mut uhi) = (first & mask, first & mask);
-                if p.signed {
-                    for &x in words {
-                        lo = lo.min(bits(x) as i16);
-                        hi = hi.max(bits(x) as i16);
-                    }
+                let (lo, hi) = if p.signed {
+                    let (lo, hi) = words.iter().fold((i16::MAX, i16::MIN), |(lo, hi), &x| {
+                        let v = bits(x) as i16;
+                        (lo.min(v), hi.max(v))
+                    });
+                    (i64::from(lo), i64::from(hi))
                 } else {
-                    for &x in words {
-                        ulo = ulo.min(x & mask);
-                        uhi = uhi.max(x & mask);
-                    }
-                }
-                let (lo, hi) = if p.signed { (i64::from(lo), i64::from(hi)) } else { (i64::from(ulo), i64::from(uhi)) };
+                    let (lo, hi) =
+                        words.iter().fold((u16::MAX, u16::MIN), |(lo, hi), &x| (lo.min(x & mask), hi.max(x & mask)));
+                    (i64::from(lo), i64::from(hi))
+                };
                 if !fits(lo * s + b, hi * s + b) {
                     return Ok(None);
                 }

@@ -56,17 +56,18 @@ pub const SUPPORTED: &[&str] = &[
     DEFLATED_IMAGE_FRAME,
 ];
 
+/// The syntaxes that store pixel data native (not encapsulated).
+const NATIVE: [&str; 4] = [IMPLICIT_VR_LE, EXPLICIT_VR_LE, DEFLATED_EXPLICIT_VR_LE, EXPLICIT_VR_BE];
+
 /// Whether the syntax stores pixel data encapsulated (PS3.5 A.4).
 pub fn is_encapsulated(uid: &str) -> bool {
-    ![IMPLICIT_VR_LE, EXPLICIT_VR_LE, DEFLATED_EXPLICIT_VR_LE, EXPLICIT_VR_BE].contains(&uid)
+    !NATIVE.contains(&uid)
 }
 
 /// Whether a transfer syntax named as [`transfer_syntax_name`] names it
 /// holds its pixel data encapsulated (compressed, as a rule).
 pub fn is_encapsulated_name(name: &str) -> bool {
-    ![IMPLICIT_VR_LE, EXPLICIT_VR_LE, DEFLATED_EXPLICIT_VR_LE, EXPLICIT_VR_BE]
-        .iter()
-        .any(|uid| transfer_syntax_name(uid) == name)
+    !NATIVE.iter().any(|uid| transfer_syntax_name(uid) == name)
 }
 
 /// Names from DICOM PS3.6 Table A-1 (the names pydicom uses).
