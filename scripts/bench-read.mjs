@@ -13,7 +13,7 @@ if (!dir) {
 }
 const rounds = Number(roundsArg ?? 3);
 const concs = (concArg ?? '16').split(',').map(Number);
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless=new', '--disable-gpu'] });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--headless=new', '--disable-gpu'] });
 try {
   for (let r = 1; r <= rounds; r++) {
     for (const conc of concs) {

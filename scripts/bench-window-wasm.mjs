@@ -107,7 +107,7 @@ let lines;
 if (chromium) {
   const { chromium: browserType } = await import('playwright-core');
   const { CHROMIUM_ARGS } = await import('../tests/e2e/helpers.mjs');
-  const browser = await browserType.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await browserType.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
     lines = await page.evaluate(

@@ -3,7 +3,7 @@
 import { chromium } from 'playwright-core';
 import { startServer } from './serve.mjs';
 const { server, url } = await startServer({ port: 0 });
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless','--no-sandbox','--disable-gpu','--disable-quic','--no-first-run','--disable-background-networking','--disable-component-update','--disable-sync'] });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--headless','--no-sandbox','--disable-gpu','--disable-quic','--no-first-run','--disable-background-networking','--disable-component-update','--disable-sync'] });
 const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, colorScheme: process.env.SCHEME || 'light' });
 page.on('console', m => console.log('console:', m.type(), m.text()));
 page.on('pageerror', e => console.log('pageerror:', e.message));

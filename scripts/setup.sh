@@ -17,14 +17,13 @@ if [ -z "$want" ]; then
   exit 1
 fi
 if [ "$have" != "$want" ]; then
-  echo "setup: installing wasm-bindgen-cli $want (found: ${have:-none})"
-  # --locked first (the CLI's own lock file); when a crate that lock file
-  # pins is no longer served by the registry (seen: webpki-roots 1.0.11),
-  # resolve its dependencies afresh: the CLI version stays the pinned one.
-  if ! cargo install wasm-bindgen-cli --version "$want" --locked; then
-    echo "setup: the locked install failed; installing wasm-bindgen-cli $want with fresh dependencies"
-    cargo install wasm-bindgen-cli --version "$want"
-  fi
+  echo "setup: installing wasm-bindgen-cli $want (found: ${have:-none}; about 3 minutes, once)"
+  # Not --locked: the CLI's own lock file pins crates that crates.io no
+  # longer serves (webpki-roots 1.0.11), so a locked install fails on every
+  # fresh machine. The CLI's version is still the one Cargo.lock pins, which
+  # is what has to match the `wasm-bindgen` crate; only its own dependencies
+  # are resolved afresh.
+  cargo install --quiet wasm-bindgen-cli --version "$want"
 fi
 
 if [ ! -d node_modules ]; then

@@ -569,19 +569,9 @@ fn no_export_carries_patient_name_or_id() {
 /// test instead of skipping it.
 #[test]
 fn python_readers_agree_when_available() {
-    let python = std::env::var("VOXDROP_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = std::process::Command::new(&python)
-        .args(["-c", "import nibabel, nrrd, numpy, PIL"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("VOXDROP_REQUIRE_PYTHON").as_deref() != Ok("1"),
-            "VOXDROP_REQUIRE_PYTHON=1 but {python} lacks nibabel, pynrrd, numpy or Pillow (scripts/setup-python.sh)"
-        );
-        println!("NOTICE: {python} with nibabel, pynrrd, numpy and Pillow not found: external-reader check skipped");
+    let Some(python) = common::python_with("nibabel, nrrd, numpy, PIL") else {
         return;
-    }
+    };
     let (_, vol) = cases().remove(0);
     let dir = tmp("py");
     std::fs::create_dir_all(&dir).unwrap();

@@ -13,7 +13,7 @@ use voxdrop::Limits;
 #[ignore]
 fn big_ct_gzip_levels_vs_dcm2niix() {
     let Some(dir) = common::big_series("FNNDSC__andrei_abdomen_CT_LIDC-IDRI-0314") else {
-        println!("big series not available: skipped");
+        common::record_skip("../shared/corpus/big/FNNDSC__andrei_abdomen_CT_LIDC-IDRI-0314 not found");
         return;
     };
     let mut loader = voxdrop::formats::Loader::new(Limits::default());

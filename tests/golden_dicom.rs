@@ -316,7 +316,7 @@ fn big_series_hashes(name: &str, key: &str) {
         if std::env::var("VOXDROP_REQUIRE_CORPUS").as_deref() == Ok("1") {
             panic!("big series {name} missing");
         }
-        eprintln!("big series {name} not found: skipping");
+        common::record_skip(&format!("../shared/corpus/big/{name} not found"));
         return;
     };
     let j = common::read_json(&common::corpus().join(format!("reference/big/{name}.pydicom.json")));

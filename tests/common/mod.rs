@@ -18,9 +18,53 @@ pub fn corpus_present() -> bool {
         if std::env::var("VOXDROP_REQUIRE_CORPUS").as_deref() == Ok("1") {
             panic!("../shared/corpus is required but missing");
         }
-        eprintln!("../shared/corpus not found: skipping corpus tests");
+        record_skip("../shared/corpus not found");
     }
     ok
+}
+
+/// Says that the running test skips its checks for a missing prerequisite:
+/// on stderr, and as a line (suite, test, reason) appended to the file
+/// `VOXDROP_SKIP_LOG` names, from which `npm test` (scripts/test.sh) counts
+/// every skip in its closing summary, so a skip is never silent.
+pub fn record_skip(reason: &str) {
+    use std::io::Write;
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("?");
+    eprintln!("SKIPPED {test}: {reason}");
+    if let Ok(path) = std::env::var("VOXDROP_SKIP_LOG") {
+        let line = format!("{}\t{test}\t{reason}\n", env!("CARGO_CRATE_NAME"));
+        // One short O_APPEND write a line: tests running on several threads
+        // do not interleave within a line.
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            eprintln!("could not record the skip in {path}: {e}");
+        }
+    }
+}
+
+/// Whether the Python in `VOXDROP_PYTHON` (default `python3`) imports
+/// `modules`. When it does not: a failure under `VOXDROP_REQUIRE_PYTHON=1`
+/// (CI), else a recorded skip. Returns the interpreter when usable.
+pub fn python_with(modules: &str) -> Option<String> {
+    let python = std::env::var("VOXDROP_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = std::process::Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(python);
+    }
+    assert!(
+        std::env::var("VOXDROP_REQUIRE_PYTHON").as_deref() != Ok("1"),
+        "VOXDROP_REQUIRE_PYTHON=1 but {python} cannot import {modules} (bash scripts/setup-python.sh)"
+    );
+    record_skip(&format!("{python} cannot import {modules} (bash scripts/setup-python.sh)"));
+    None
 }
 
 /// A loaded .npy array: shape, and values as f64 (exact for every integer

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { deflateSync } from 'node:zlib';
 import { join } from 'node:path';
-import { startApp, openApp, idle, messages, canvasInfo, filesUnder, openFolder, readNifti, axialSlice, compareSlice, showSlice, CORPUS, SAMPLE } from './helpers.mjs';
+import { startApp, openApp, idle, messages, canvasInfo, filesUnder, openFolder, readNifti, axialSlice, compareSlice, showSlice, skipUnless, CORPUS, SAMPLE } from './helpers.mjs';
 
 const DIR = join(CORPUS, 'data/dicomdir/pydicom__dicomdirtests');
 let app;
@@ -37,7 +37,7 @@ function corruptJ2k(path) {
 // corrupt (its SIZ marker zeroed) is listed with its series, and reported
 // in words when that series is opened; the rest of it, and the other
 // series, load.
-test('a corrupt codestream is reported when its series is opened; the rest of the series and the others load', { skip: !existsSync(J2K_CT) && 'corpus absent' }, async () => {
+test('a corrupt codestream is reported when its series is opened; the rest of the series and the others load', { skip: skipUnless(existsSync(J2K_CT), 'corpus absent', 'dicomdir.test') }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'voxdrop-lazy-'));
   const ct = filesUnder(J2K_CT);
   mkdirSync(join(dir, 'ct'));
@@ -100,7 +100,7 @@ test('a corrupt codestream is reported when its series is opened; the rest of th
 // A compressed series is decoded on the helper workers (each its own wasm
 // instance), several files at once, and put into place in order by the
 // engine: the progress says so, and every axial slice is dcm2niix's.
-test('a JPEG 2000 series is decoded on the helper workers and shows dcm2niix\'s slices', { skip: !existsSync(J2K_CT) && 'corpus absent' }, async () => {
+test('a JPEG 2000 series is decoded on the helper workers and shows dcm2niix\'s slices', { skip: skipUnless(existsSync(J2K_CT), 'corpus absent', 'dicomdir.test') }, async () => {
   const ref = readNifti(join(CORPUS, 'reference/data/dicom-series/TotalSegmentator__example_ct_dicom/dcm2niix/0_CT_Body_3.0.nii'));
   const s = await openApp(app);
   try {
@@ -130,7 +130,7 @@ test('a JPEG 2000 series is decoded on the helper workers and shows dcm2niix\'s 
   }
 });
 
-test('a DICOMDIR folder lists its series; bad entries are reported, the rest open', { skip: !existsSync(DIR) && 'corpus absent' }, async () => {
+test('a DICOMDIR folder lists its series; bad entries are reported, the rest open', { skip: skipUnless(existsSync(DIR), 'corpus absent', 'dicomdir.test') }, async () => {
   const s = await openApp(app);
   await s.page.setInputFiles('#folder-input', DIR);
   await s.page.waitForFunction(() => document.body.dataset.state === 'ready' && /Loaded/.test(document.querySelector('#messages')?.textContent ?? ''), null, { timeout: 120_000 });
@@ -154,7 +154,7 @@ test('a DICOMDIR folder lists its series; bad entries are reported, the rest ope
   await s.context.close();
 });
 
-test('the tag browser lists every element of the series\' first file and filters as you type', { skip: !HAVE && 'corpus absent' }, async () => {
+test('the tag browser lists every element of the series\' first file and filters as you type', { skip: skipUnless(HAVE, 'corpus absent', 'dicomdir.test') }, async () => {
   const s = await openApp(app);
   await s.page.setInputFiles('#file-input', join(CORPUS, 'data/dicom/ExplicitVRLittleEndian/pydicom__CT_small.dcm'));
   await s.page.waitForFunction(() => /Loaded/.test(document.querySelector('#messages')?.textContent ?? ''), null, { timeout: 20_000 });

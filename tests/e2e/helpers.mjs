@@ -1,7 +1,7 @@
 // Shared helpers for the browser tests: server + Chromium, a network watcher,
 // and an independent reference renderer (NIfTI parsed here in Node, windowed
 // per DICOM PS3.3 C.11.2.1.2) to compare canvas pixels against.
-import { readFileSync, existsSync, readdirSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync, statSync, mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { gunzipSync, inflateSync } from 'node:zlib';
@@ -13,6 +13,23 @@ import { startServer } from '../../scripts/serve.mjs';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CORPUS = join(ROOT, '..', 'shared', 'corpus');
 export const SAMPLE = join(ROOT, 'assets', 'sample', 'ct_totalseg_crop.nii.gz');
+
+/** Debian's Chromium, or the build CHROMIUM names (scripts/setup-test.sh installs it). */
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * A test's `skip` option for a prerequisite: false when `present`, else
+ * `reason`, which is also appended to the file VOXDROP_SKIP_LOG names, so
+ * that `npm test` counts the skip in its closing summary. Under
+ * VOXDROP_REQUIRE_CORPUS=1 (CI) a missing prerequisite is a failure: this
+ * throws, and the test file fails.
+ */
+export function skipUnless(present, reason, what) {
+  if (present) return false;
+  if (process.env.VOXDROP_REQUIRE_CORPUS === '1') throw new Error(`${what}: ${reason}, and VOXDROP_REQUIRE_CORPUS=1`);
+  if (process.env.VOXDROP_SKIP_LOG) appendFileSync(process.env.VOXDROP_SKIP_LOG, `browser tests\t${what}\t${reason}\n`);
+  return reason;
+}
 
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -43,7 +60,8 @@ export async function startApp() {
   const dist = join(ROOT, 'dist', 'index.html');
   if (!existsSync(dist)) throw new Error('dist/ is missing: run `npm run build` first');
   const { server, url } = await startServer({ root: join(ROOT, 'dist'), port: 0 });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run \`bash scripts/setup-test.sh chromium\` (or set CHROMIUM)`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   return {
     url,
     browser,

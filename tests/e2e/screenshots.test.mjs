@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startApp, openApp, idle, decodePng, bigSeries, CORPUS, ROOT } from './helpers.mjs';
+import { startApp, openApp, idle, decodePng, bigSeries, skipUnless, CORPUS, ROOT } from './helpers.mjs';
 
 const DIR = join(ROOT, 'tests', 'e2e', 'screenshots');
 /** A pixel differs when a channel is off by more than this; at most MAX_FRACTION may. */
@@ -49,7 +49,7 @@ function compare(actual, reference, what) {
 
 for (const c of CASES) {
   const input = c.open ? c.open() : 'sample';
-  const skip = input === null || (typeof input === 'string' && input !== 'sample' && !existsSync(input)) ? 'corpus file absent' : false;
+  const skip = skipUnless(input !== null && (typeof input !== 'string' || input === 'sample' || existsSync(input)), 'corpus file absent', `screenshots.test: ${c.what}`);
   test(`three views of ${c.what} match the stored screenshot`, { skip }, async () => {
     const s = await openApp(app);
     if (input !== 'sample') {

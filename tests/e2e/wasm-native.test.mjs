@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CORPUS, filesUnder } from './helpers.mjs';
+import { CORPUS, filesUnder, skipUnless } from './helpers.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PKG = join(ROOT, 'www', 'pkg');
@@ -96,7 +96,9 @@ function folders() {
   return out;
 }
 
-const SKIP = !HAVE_CORPUS ? 'needs ../shared/corpus' : !existsSync(NATIVE) ? 'needs the native build (cargo build --release)' : false;
+const SKIP =
+  skipUnless(HAVE_CORPUS, 'needs ../shared/corpus', 'wasm-native.test') ||
+  skipUnless(existsSync(NATIVE), 'needs the native build (cargo build --release)', 'wasm-native.test');
 
 test('wasm reads every corpus transfer syntax and series exactly as the native build does', { skip: SKIP }, async () => {
   const seen = [];
