@@ -589,9 +589,9 @@ pub fn decode_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limit
                 jpeg_frame(f, info, limits).map(Frame::U8)
             }
         }),
-        JPEG_LOSSLESS | JPEG_LOSSLESS_SV1 => {
-            decode_frames(info, &frames, limits, "JPEG Lossless", |f| codec::jpeg::lossless_frame(f, info, limits))
-        }
+        JPEG_LOSSLESS | JPEG_LOSSLESS_SV1 => decode_frames(info, &frames, limits, "JPEG Lossless", |f| {
+            codec::jpeg_lossless::decode_frame(f, info, limits)
+        }),
         JPEG_LS_LOSSLESS | JPEG_LS_NEAR_LOSSLESS => {
             decode_frames(info, &frames, limits, "JPEG-LS", |f| codec::jpegls::decode_frame(f, info))
         }

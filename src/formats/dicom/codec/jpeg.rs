@@ -1,9 +1,7 @@
-//! JPEG Lossless (ISO/IEC 10918-1 process 14, any predictor, and its
-//! selection-value-1 subset; PS3.5 §8.2.1) through the pure-Rust
-//! `jpeg-decoder`, which implements the lossless Huffman process for
-//! 2–16 bit samples.
+//! `jpeg-decoder` set up for one DICOM frame (its header checked against
+//! the DICOM header). JPEG Lossless has its own decoder in
+//! [`super::jpeg_lossless`].
 
-use super::Frame;
 use crate::error::{Error, Result};
 use crate::formats::dicom::pixel::ImageInfo;
 use crate::limits::Limits;
@@ -44,21 +42,4 @@ pub(crate) fn checked_decoder<'a>(
         )));
     }
     Ok(d)
-}
-
-/// One JPEG Lossless frame.
-pub(crate) fn lossless_frame(f: &[u8], info: &ImageInfo, limits: &Limits) -> Result<Frame> {
-    // Lossless JPEG has no colour transform (the samples are what was
-    // coded, as libjpeg/gdcm return them).
-    let mut d = checked_decoder(f, info, limits, Some(jpeg_decoder::ColorTransform::None))?;
-    let comps = info.samples_per_pixel;
-    let px = d.decode().map_err(|e| Error::bad_input(e.to_string()))?;
-    // Samples of more than 8 bits come as native-endian 16-bit words
-    // (also for colour, whose pixel format still says RGB24).
-    let n = info.rows * info.columns * comps;
-    if px.len() == 2 * n {
-        Ok(Frame::U16(px.chunks_exact(2).map(|c| u16::from_ne_bytes([c[0], c[1]])).collect()))
-    } else {
-        Ok(Frame::U8(px))
-    }
 }

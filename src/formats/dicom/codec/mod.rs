@@ -9,6 +9,8 @@ pub(crate) mod j2k;
 mod j2k_alloc;
 pub(crate) mod jpeg;
 pub(crate) mod jpeg12;
+pub(crate) mod jpeg_bits;
+pub(crate) mod jpeg_lossless;
 pub(crate) mod jpegls;
 
 /// One decoded frame. Values are the stored bit patterns: signed samples
