@@ -582,11 +582,12 @@ pub fn decode_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limit
     let n = info.sample_count(limits)?;
     let frames = enc.frames(info.frames)?;
     match ts {
-        JPEG_EXTENDED => decode_frames(info, &frames, limits, "JPEG Extended", |f| {
+        // 8-bit samples through zune-jpeg, 12-bit through codec::jpeg12.
+        JPEG_EXTENDED => decode_frames(info, &frames, limits, "JPEG", |f| {
             if codec::jpeg12::is_12_bit(f) {
                 codec::jpeg12::decode_frame(f, info)
             } else {
-                jpeg_frame(f, info, limits).map(Frame::U8)
+                jpeg_frame(f, info, ts).map(Frame::U8)
             }
         }),
         JPEG_LOSSLESS | JPEG_LOSSLESS_SV1 => decode_frames(info, &frames, limits, "JPEG Lossless", |f| {
@@ -596,7 +597,10 @@ pub fn decode_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limit
             decode_frames(info, &frames, limits, "JPEG-LS", |f| codec::jpegls::decode_frame(f, info))
         }
         JPEG2000_LOSSLESS | JPEG2000 | HTJ2K_LOSSLESS | HTJ2K_LOSSLESS_RPCL | HTJ2K => {
-            decode_frames(info, &frames, limits, "JPEG 2000", |f| codec::j2k::decode_frame(f, info))
+            let name = transfer_syntax_name(ts);
+            decode_frames(info, &frames, limits, "JPEG 2000", |f| {
+                codec::guarded(&name, || codec::j2k::decode_frame(f, info))
+            })
         }
         DEFLATED_IMAGE_FRAME => {
             let frame_bits = checked_product(&[info.frame_len(), usize::from(info.bits_allocated)])?;
@@ -651,8 +655,8 @@ pub fn decode_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limit
             let mut out = try_with_capacity::<u8>(n, limits, "pixel data")?;
             let frame_len = info.frame_len();
             for (k, f) in frames.iter().enumerate() {
-                let px = jpeg_frame(f, info, limits)
-                    .map_err(|e| Error::bad_input(format!("JPEG frame {k}: {}", e.message)))?;
+                let px =
+                    jpeg_frame(f, info, ts).map_err(|e| Error::bad_input(format!("JPEG frame {k}: {}", e.message)))?;
                 if px.len() != frame_len {
                     return Err(Error::bad_input(format!(
                         "JPEG frame {k} decoded to {} samples, expected {frame_len}",
@@ -783,34 +787,29 @@ fn rle_frame(f: &[u8], info: &ImageInfo, bps: usize, out: &mut Vec<u8>) -> Resul
     Ok(())
 }
 
-/// True when the JPEG stream has an APP0 "JFIF" or APP14 "Adobe" marker
-/// before its first scan.
-fn has_colour_marker(f: &[u8]) -> bool {
-    let mut p = 2usize;
-    while let (Some(&0xff), Some(&m), Some(l)) = (f.get(p), f.get(p + 1), f.get(p + 2..p + 4)) {
-        if m == 0xda {
-            break;
-        }
-        let body = f.get(p + 4..).unwrap_or(&[]);
-        if (m == 0xe0 && body.starts_with(b"JFIF")) || (m == 0xee && body.starts_with(b"Adobe")) {
-            return true;
-        }
-        p += 2 + usize::from(u16::from_be_bytes([l[0], l[1]]));
+/// Whether the decoder should turn a 3-component JPEG's YCbCr into RGB:
+/// as an Adobe marker says (transform flag), yes with a JFIF marker;
+/// without either the stream does not say, so follow
+/// PhotometricInterpretation (as pydicom/libjpeg do) — except that a
+/// subsampled stream is YCbCr whatever the header says (GDCM writes
+/// "RGB" over 4:2:0 YCbCr baseline streams).
+fn jpeg_transform(f: &[u8], info: &ImageInfo) -> bool {
+    let cm = codec::jpeg::colour_markers(f);
+    if info.samples_per_pixel != 3 {
+        return false;
     }
-    false
+    if let Some((_, t)) = cm.adobe {
+        return t != 0;
+    }
+    cm.jfif || info.photometric != "RGB" || cm.subsampled
 }
 
-/// One JPEG Baseline frame (ISO/IEC 10918-1 process 1, 8 bits).
-fn jpeg_frame(f: &[u8], info: &ImageInfo, limits: &Limits) -> Result<Vec<u8>> {
-    // Without a JFIF or Adobe marker the stream does not say whether it is
-    // YCbCr; follow PhotometricInterpretation then (as pydicom/libjpeg do).
-    let transform = (info.photometric == "RGB" && !has_colour_marker(f)).then_some(jpeg_decoder::ColorTransform::None);
-    let mut d = codec::jpeg::checked_decoder(f, info, limits, transform)?;
-    // Process 1 is 8-bit: a 16-bit stream under this syntax is refused.
-    if let Some(other @ jpeg_decoder::PixelFormat::L16) = d.info().map(|i| i.pixel_format) {
-        return Err(Error::unsupported(format!("JPEG pixel format {other:?} is not supported")));
-    }
-    d.decode().map_err(|e| Error::bad_input(e.to_string()))
+/// One 8-bit DCT JPEG frame (ISO/IEC 10918-1 processes 1, 2, 6/8, 10/12
+/// with 8-bit samples), behind [`codec::guarded`].
+fn jpeg_frame(f: &[u8], info: &ImageInfo, ts: &str) -> Result<Vec<u8>> {
+    let transform = jpeg_transform(f, info);
+    let name = transfer_syntax_name(ts);
+    codec::guarded(&name, || codec::jpeg::dct8_frame(f, info, transform))
 }
 
 #[cfg(test)]
