@@ -23,6 +23,8 @@ pub const DEFLATED_EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1.99";
 pub const EXPLICIT_VR_BE: &str = "1.2.840.10008.1.2.2";
 pub const JPEG_BASELINE: &str = "1.2.840.10008.1.2.4.50";
 pub const JPEG_EXTENDED: &str = "1.2.840.10008.1.2.4.51";
+pub const JPEG_SPECTRAL: &str = "1.2.840.10008.1.2.4.53";
+pub const JPEG_PROGRESSIVE: &str = "1.2.840.10008.1.2.4.55";
 pub const JPEG_LOSSLESS: &str = "1.2.840.10008.1.2.4.57";
 pub const JPEG_LOSSLESS_SV1: &str = "1.2.840.10008.1.2.4.70";
 pub const JPEG_LS_LOSSLESS: &str = "1.2.840.10008.1.2.4.80";
@@ -43,6 +45,8 @@ pub const SUPPORTED: &[&str] = &[
     EXPLICIT_VR_BE,
     JPEG_BASELINE,
     JPEG_EXTENDED,
+    JPEG_SPECTRAL,
+    JPEG_PROGRESSIVE,
     JPEG_LOSSLESS,
     JPEG_LOSSLESS_SV1,
     JPEG_LS_LOSSLESS,
@@ -79,6 +83,8 @@ const NAMES: &[(&str, &str)] = &[
     (EXPLICIT_VR_BE, "Explicit VR Big Endian"),
     (JPEG_BASELINE, "JPEG Baseline (Process 1)"),
     (JPEG_EXTENDED, "JPEG Extended (Process 2 and 4)"),
+    (JPEG_SPECTRAL, "JPEG Spectral Selection, Non-Hierarchical (Process 6 and 8)"),
+    (JPEG_PROGRESSIVE, "JPEG Full Progression, Non-Hierarchical (Process 10 and 12)"),
     ("1.2.840.10008.1.2.4.57", "JPEG Lossless, Non-Hierarchical (Process 14)"),
     (
         "1.2.840.10008.1.2.4.70",
@@ -120,6 +126,23 @@ pub fn transfer_syntax_name(uid: &str) -> Cow<'static, str> {
     match dicom_transfer_syntax_registry::TransferSyntaxRegistry.get(uid) {
         Some(ts) => Cow::Owned(ts.name().to_string()),
         None => Cow::Borrowed("Unknown transfer syntax"),
+    }
+}
+
+/// dicom-rs's transfer syntax registry plus the retired JPEG processes
+/// 6/8 (`.53`) and 10/12 (`.55`) it does not list. Their data sets are
+/// encoded like every encapsulated syntax (explicit VR little endian,
+/// PS3.5 A.4), so they are parsed with JPEG Baseline's definition; their
+/// pixel data is decoded here, not by dicom-rs.
+pub struct TsIndex;
+
+impl dicom_encoding::transfer_syntax::TransferSyntaxIndex for TsIndex {
+    fn get(&self, uid: &str) -> Option<&dicom_encoding::transfer_syntax::TransferSyntax> {
+        let uid = match uid.trim_end_matches(['\0', ' ']) {
+            JPEG_SPECTRAL | JPEG_PROGRESSIVE => JPEG_BASELINE,
+            other => other,
+        };
+        dicom_transfer_syntax_registry::TransferSyntaxRegistry.get(uid)
     }
 }
 
@@ -521,14 +544,41 @@ impl<'a> Encapsulated<'a> {
             }
             return Ok(out);
         }
+        // No usable Basic Offset Table (PS3.5 A.4 allows it to be empty)
+        // and more fragments than frames: a JPEG-family frame (ISO/IEC
+        // 10918-1 B.2.1, JPEG-LS the same) begins with an SOI marker, so a
+        // fragment that starts with FFD8FF starts a frame, as pydicom and
+        // dcmtk split them.
+        if let Some(groups) = split_at_soi(frags).filter(|g| g.len() == n_frames) {
+            return Ok(groups);
+        }
         Err(Error::bad_input(format!("{} fragments for {n_frames} frames and no usable offset table", frags.len())))
     }
+}
+
+/// Fragments grouped into frames at each fragment that begins with a JPEG
+/// SOI marker (FF D8 FF); None unless the first one does.
+fn split_at_soi<'a>(frags: &[&'a [u8]]) -> Option<Vec<Cow<'a, [u8]>>> {
+    let soi = |f: &[u8]| f.starts_with(&[0xff, 0xd8, 0xff]);
+    if !frags.first().is_some_and(|f| soi(f)) {
+        return None;
+    }
+    let mut groups: Vec<Vec<&'a [u8]>> = Vec::new();
+    for f in frags {
+        match groups.last_mut() {
+            Some(g) if !soi(f) => g.push(f),
+            _ => groups.push(vec![f]),
+        }
+    }
+    Some(groups.into_iter().map(|g| if g.len() == 1 { Cow::Borrowed(g[0]) } else { Cow::Owned(g.concat()) }).collect())
 }
 
 /// The encapsulated syntaxes decoded frame by frame by a codec that takes
 /// 1, 8 or 16 bits allocated.
 const FRAME_CODECS: &[&str] = &[
     JPEG_EXTENDED,
+    JPEG_SPECTRAL,
+    JPEG_PROGRESSIVE,
     JPEG_LOSSLESS,
     JPEG_LOSSLESS_SV1,
     JPEG_LS_LOSSLESS,
@@ -582,8 +632,9 @@ pub fn decode_encapsulated(info: &ImageInfo, ts: &str, enc: &Encapsulated, limit
     let n = info.sample_count(limits)?;
     let frames = enc.frames(info.frames)?;
     match ts {
-        // 8-bit samples through zune-jpeg, 12-bit through codec::jpeg12.
-        JPEG_EXTENDED => decode_frames(info, &frames, limits, "JPEG", |f| {
+        // Processes 2/4, 6/8 and 10/12: 8-bit samples through zune-jpeg,
+        // 12-bit through our own decoder (codec::jpeg12).
+        JPEG_EXTENDED | JPEG_SPECTRAL | JPEG_PROGRESSIVE => decode_frames(info, &frames, limits, "JPEG", |f| {
             if codec::jpeg12::is_12_bit(f) {
                 codec::jpeg12::decode_frame(f, info)
             } else {
@@ -857,6 +908,23 @@ mod tests {
         let enc = Encapsulated { offset_table: &[], fragments: vec![&f] };
         let v = decode_encapsulated(&info(8, 8, false), RLE_LOSSLESS, &enc, &Limits::default()).unwrap();
         assert_eq!(v, Voxels::U8(vec![7, 7]));
+    }
+
+    #[test]
+    fn frames_split_at_soi_without_offset_table() {
+        // 2 frames in 3 fragments, no Basic Offset Table: the second
+        // fragment continues frame 0, the third starts frame 1.
+        let (a, b, c) = (&[0xff, 0xd8, 0xff, 0xdb, 1][..], &[2, 0xff, 0xd9][..], &[0xff, 0xd8, 0xff, 0xd9][..]);
+        let enc = Encapsulated { offset_table: &[], fragments: vec![a, b, c] };
+        let f = enc.frames(2).unwrap();
+        assert_eq!(f.len(), 2);
+        assert_eq!(&*f[0], &[0xff, 0xd8, 0xff, 0xdb, 1, 2, 0xff, 0xd9][..]);
+        assert_eq!(&*f[1], c);
+        // Not JPEG (or a count that does not add up): still refused.
+        let enc = Encapsulated { offset_table: &[], fragments: vec![b, b, b] };
+        assert!(enc.frames(2).is_err());
+        let enc = Encapsulated { offset_table: &[], fragments: vec![a, c, c] };
+        assert!(enc.frames(2).is_err());
     }
 
     #[test]
