@@ -13,6 +13,17 @@
 //!   per-tile state while reading the header. Fixed in `codec/j2k.rs`: SIZ
 //!   is checked against the DICOM header (size, components, tile count)
 //!   before OpenJPEG sees it.
+//! - `codec_jpeg/panic-gdcm-rgb-ycbcr420-no-jfif` (issue 23): 665 bytes, not
+//!   from a fuzzer but made the way real archives hold them: a 16×16 RGB
+//!   image (synthetic gradients) written by `gdcmconv --jpeg --lossy -q 90`
+//!   (GDCM 3.0), i.e. a baseline stream of 4:2:0 YCbCr with no JFIF/Adobe
+//!   marker under PhotometricInterpretation RGB, behind the codec harness's
+//!   4-byte head (16×16, 8 bits, 3 samples). We followed "RGB" and asked
+//!   jpeg-decoder 0.3.2 for no colour transform, and it panicked
+//!   (`decoder.rs:1481`, `color_no_convert`, unwrap on None) — in the browser
+//!   that killed the engine worker. Fixed: a subsampled stream is YCbCr
+//!   whatever the header says, 8-bit DCT goes through zune-jpeg, and each
+//!   third-party decoder runs behind `catch_unwind` natively.
 
 // The fuzz targets' own codec harness (one frame, small image from the
 // first 4 bytes), so a regression file replays exactly what the target ran.
@@ -65,5 +76,41 @@ fn codec_regressions_end_cleanly() {
             let e = r.expect_err("a 6 million×100 JPEG 2000 image in a 64×64 frame is refused");
             assert!(e.to_string().contains("JPEG 2000 image is 6291556×100"), "{target}/{name}: {e}");
         }
+    }
+}
+
+#[test]
+fn codec_jpeg_regressions_decode() {
+    let cases = inputs("codec_jpeg");
+    assert!(!cases.is_empty(), "the codec_jpeg regression files are in the repository");
+    for (name, bytes) in cases {
+        let t = Instant::now();
+        let r = fuzz_common::codec(&bytes, "1.2.840.10008.1.2.4.50");
+        assert!(t.elapsed() < Duration::from_secs(2), "codec_jpeg/{name}: {:?}", t.elapsed());
+        // A valid (if mislabelled) stream: it must decode, not just end cleanly.
+        assert!(r.is_ok(), "codec_jpeg/{name}: {r:?}");
+    }
+}
+
+/// The old path, for the record: jpeg-decoder asked for no colour transform
+/// on the regression stream. Printed, not asserted (a fixed jpeg-decoder
+/// would not be a failure of ours).
+#[test]
+fn jpeg_decoder_without_transform_on_subsampled_stream() {
+    for (name, bytes) in inputs("codec_jpeg") {
+        let stream = bytes.get(4..).unwrap_or(&[]).to_vec();
+        let r = std::panic::catch_unwind(move || {
+            let mut d = jpeg_decoder::Decoder::new(&stream[..]);
+            d.set_color_transform(jpeg_decoder::ColorTransform::None);
+            d.decode().map(|v| v.len())
+        });
+        println!(
+            "codec_jpeg/{name}: jpeg-decoder 0.3 without colour transform: {}",
+            match r {
+                Ok(Ok(n)) => format!("decoded {n} bytes"),
+                Ok(Err(e)) => format!("error {e}"),
+                Err(_) => "panicked".into(),
+            }
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! The mutation suite (issue 7): every file under `../shared/corpus/data`
 //! (hostile files included) and `../shared/corpus/hostile` (if present),
-//! through the reader for its format:
+//! and the JPEG-family single files of `../shared/corpus2/data/dicom`
+//! (every JPEG process DCMTK writes, issue 23; if present), through the
+//! reader for its format:
 //!
 //! - truncated at ≥ 64 offsets: 64 evenly spread cuts plus every header
 //!   boundary the format has (DICOM element starts, NIfTI fields, text
@@ -661,6 +663,14 @@ fn mutate_file(input: &Input, n_flips: usize, seed: u64, o: &mut Outcome) {
 fn corpus_inputs() -> Vec<Input> {
     let mut paths = common::files_under(&common::corpus().join("data"));
     paths.extend(common::files_under(&common::corpus().join("hostile")));
+    // corpus2: baseline, extended, spectral selection, full progression,
+    // lossless (with point transforms): the JPEG decoders' inputs.
+    for d in std::fs::read_dir(common::corpus2().join("data/dicom")).into_iter().flatten().flatten() {
+        let name = d.file_name().to_string_lossy().into_owned();
+        if name.starts_with("JPEG") && !name.starts_with("JPEGLS") && !name.starts_with("JPEG2000") {
+            paths.extend(common::files_under(&d.path()));
+        }
+    }
     let mut out = Vec::new();
     for path in paths {
         if let Ok(only) = std::env::var("VOXDROP_MUTATION_FILE") {

@@ -13,6 +13,10 @@ pub const LIMITS: Limits = Limits { max_voxels: 1 << 24, max_bytes: 64 << 20 };
 /// the rest is the compressed stream, optionally cut into two fragments.
 /// Also used by `tests/fuzz_regressions.rs` to replay what the targets found.
 pub fn codec(data: &[u8], uid: &str) -> voxdrop::Result<()> {
+    // A panic inside a third-party decoder is turned into an error natively
+    // (codec::guarded); a fuzzer must still see it (wasm32 would abort).
+    static STRICT: std::sync::Once = std::sync::Once::new();
+    STRICT.call_once(|| std::env::set_var("VOXDROP_DECODER_PANICS", "1"));
     let Some((head, rest)) = data.split_first_chunk::<4>() else { return Ok(()) };
     let samples = if head[2] & 1 == 1 { 3 } else { 1 };
     let bits: u16 = [8, 12, 16, 16][(head[2] as usize >> 1) & 3];

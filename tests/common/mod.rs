@@ -10,6 +10,13 @@ pub fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
 }
 
+/// `../shared/corpus2` (the second developer corpus: codec variants, DCMTK-
+/// written files with DCMTK's decoding as the reference), relative to the
+/// crate root.
+pub fn corpus2() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus2")
+}
+
 /// Skips (returns false) with a message when the corpus is absent, unless
 /// VOXDROP_REQUIRE_CORPUS=1 (set in CI), where absence is a failure.
 pub fn corpus_present() -> bool {

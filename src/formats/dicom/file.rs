@@ -219,6 +219,7 @@ fn parse_in(bytes: &[u8], total: usize) -> Result<Parsed> {
             None => rest,
         };
         let obj = OpenFileOptions::new()
+            .transfer_syntax_index(pixel::TsIndex) // + the retired JPEG syntaxes
             .read_preamble(ReadPreamble::Never)
             .from_reader(head)
             .map_err(|e| Error::bad_input(format!("data set: {e}")))?;
@@ -300,7 +301,7 @@ fn parse_after_meta(b: &[u8], base: usize, total: usize) -> Result<Parsed> {
     } else {
         (uid.as_str(), Box::new(data))
     };
-    let ts = TransferSyntaxRegistry
+    let ts = pixel::TsIndex // the registry + the retired JPEG syntaxes
         .get(reader_uid)
         .ok_or_else(|| Error::unsupported(format!("transfer syntax {uid} is not registered")))?;
     let obj =

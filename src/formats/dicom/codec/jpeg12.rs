@@ -1,9 +1,15 @@
-//! JPEG Extended with 12-bit samples (ISO/IEC 10918-1 process 4:
-//! sequential DCT, Huffman coding; PS3.5 §8.2.1, .51), which `jpeg-decoder`
-//! refuses. Greyscale, one or more sequential scans of one component,
-//! 8- or 16-bit quantization tables, restart intervals. The inverse DCT is
-//! the separable floating-point form of A.3.3, rounded once at the end.
+//! JPEG with 12-bit samples, DCT-based (ISO/IEC 10918-1 = ITU-T T.81,
+//! Huffman coding): extended sequential (process 4, PS3.5 §8.2.1, `.51`),
+//! spectral selection (process 8, `.53`) and full progression (process 12,
+//! `.55`). Greyscale, 8- or 16-bit quantization tables, restart intervals.
+//! The inverse DCT is the separable floating-point form of A.3.3, rounded
+//! once at the end (within the ±1 accuracy ISO/IEC 10918-2 allows).
+//!
+//! Why our own decoder: neither zune-jpeg nor jpeg-decoder decodes 12-bit
+//! samples (both refuse P = 12), and the C libraries (libjpeg-turbo,
+//! libijg as dcmtk builds it) would put C in the wasm module.
 
+use super::jpeg_bits::{next_segment, read_dht, u16_at, Bits, Huffman};
 use super::Frame;
 use crate::error::{Error, Result};
 use crate::formats::dicom::pixel::ImageInfo;
@@ -19,115 +25,29 @@ const ZIGZAG: [usize; 64] = [
     47, 55, 62, 63,
 ];
 
-/// Huffman table in the decoding form of F.2.2.3 (MAXCODE, VALPTR, MINCODE).
-#[derive(Clone, Default)]
-struct Huffman {
-    maxcode: [i32; 17],
-    valptr: [i32; 17],
-    mincode: [i32; 17],
-    values: Vec<u8>,
-}
-
-impl Huffman {
-    fn new(counts: &[u8], values: &[u8]) -> Huffman {
-        let mut h = Huffman { maxcode: [-1; 17], values: values.to_vec(), ..Default::default() };
-        let mut code = 0i32;
-        let mut k = 0i32;
-        for l in 1..=16 {
-            let n = i32::from(counts[l - 1]);
-            if n > 0 {
-                h.valptr[l] = k;
-                h.mincode[l] = code;
-                code += n;
-                k += n;
-                h.maxcode[l] = code - 1;
-            }
-            code <<= 1;
-        }
-        h
-    }
-}
-
-/// Entropy-coded data reader (F.2.2.5): 0xFF00 is a data 0xFF; at a
-/// marker it supplies zeros.
-struct Bits<'a> {
-    b: &'a [u8],
-    p: usize,
-    acc: u32,
-    n: u32,
-}
-
-impl Bits<'_> {
-    fn bit(&mut self) -> i32 {
-        if self.n == 0 {
-            let byte = match (self.b.get(self.p), self.b.get(self.p + 1)) {
-                (Some(0xff), Some(0)) => {
-                    self.p += 2;
-                    0xff
-                }
-                (Some(0xff), _) | (None, _) => 0,
-                (Some(&x), _) => {
-                    self.p += 1;
-                    x
-                }
-            };
-            self.acc = u32::from(byte);
-            self.n = 8;
-        }
-        self.n -= 1;
-        ((self.acc >> self.n) & 1) as i32
-    }
-    fn bits(&mut self, s: u32) -> i32 {
-        (0..s).fold(0, |v, _| (v << 1) | self.bit())
-    }
-    fn decode(&mut self, h: &Huffman) -> Result<u8> {
-        let mut code = 0i32;
-        for l in 1..=16 {
-            code = (code << 1) | self.bit();
-            if code <= h.maxcode[l] {
-                let i = h.valptr[l] + code - h.mincode[l];
-                return h.values.get(i as usize).copied().ok_or_else(|| bad("Huffman code out of table"));
-            }
-        }
-        Err(bad("invalid Huffman code"))
-    }
-    /// RECEIVE and EXTEND (F.2.2.1).
-    fn extend(&mut self, s: u32) -> Result<i32> {
-        if s == 0 {
-            return Ok(0);
-        }
-        if s > 16 {
-            return Err(bad("coefficient magnitude category above 16"));
-        }
-        let v = self.bits(s);
-        Ok(if v < 1 << (s - 1) { v - (1 << s) + 1 } else { v })
-    }
-    /// Byte-aligns and consumes an RSTn marker if one is next.
-    fn restart(&mut self) {
-        self.n = 0;
-        if let (Some(0xff), Some(m)) = (self.b.get(self.p), self.b.get(self.p + 1)) {
-            if (0xd0..=0xd7).contains(m) {
-                self.p += 2;
-            }
-        }
-    }
-}
-
-fn u16_at(b: &[u8], p: usize) -> Result<usize> {
-    b.get(p..p + 2).map(|x| usize::from(x[0]) << 8 | usize::from(x[1])).ok_or_else(|| bad("truncated"))
-}
-
-/// Whether a JPEG stream's frame header says 12-bit DCT (SOF1/SOF0/SOF3… with P = 12).
+/// Whether a JPEG stream's frame header says 12-bit DCT (SOF0/1/2 with P = 12).
 pub(crate) fn is_12_bit(f: &[u8]) -> bool {
     let mut p = 2;
-    while let (Some(0xff), Some(&m)) = (f.get(p), f.get(p + 1)) {
-        if matches!(m, 0xc0..=0xc2) {
-            return f.get(p + 4) == Some(&12);
+    while let Ok(Some(seg)) = next_segment(f, p) {
+        if matches!(seg.marker, 0xc0..=0xc2) {
+            return seg.body.first() == Some(&12);
         }
-        let Ok(len) = u16_at(f, p + 2) else { return false };
-        p += 2 + len;
+        if seg.marker == 0xda || seg.marker == 0xd9 {
+            return false;
+        }
+        p = seg.end;
     }
     false
+}
+
+/// A scan's parameters (B.2.3): spectral selection Ss..Se, successive
+/// approximation bit positions Ah (high) and Al (low).
+#[derive(Clone, Copy)]
+struct Scan {
+    ss: usize,
+    se: usize,
+    ah: u32,
+    al: u32,
 }
 
 /// One 12-bit JPEG frame → unsigned samples (level shift +2048, A.3.1).
@@ -139,124 +59,86 @@ pub(crate) fn decode_frame(f: &[u8], info: &ImageInfo) -> Result<Frame> {
     let mut dc: [Huffman; 4] = Default::default();
     let mut ac: [Huffman; 4] = Default::default();
     let (mut w, mut h, mut tq, mut cid) = (0usize, 0usize, 0usize, 0u8);
+    let mut progressive = false;
     let mut restart = 0usize;
     let mut coefs: Vec<[i32; 64]> = Vec::new();
     let mut p = 2;
-    loop {
-        let (Some(0xff), Some(&m)) = (f.get(p), f.get(p + 1)) else {
-            // Skip stray bytes to the next marker.
-            if p >= f.len() {
-                return Err(bad("no EOI marker"));
-            }
-            p += 1;
-            continue;
-        };
-        if m == 0xff {
-            p += 1;
-            continue;
-        }
-        if m == 0xd9 {
-            break;
-        }
-        let len = u16_at(f, p + 2)?;
-        let seg = f.get(p + 4..p + 2 + len).filter(|_| len >= 2).ok_or_else(|| bad("truncated marker segment"))?;
-        p += 2 + len;
-        match m {
+    while let Some(seg) = next_segment(f, p)? {
+        p = seg.end;
+        match seg.marker {
+            0xd9 => break,
             0xdb => {
-                let mut s = seg;
+                let mut s = seg.body;
                 while let Some((&pq_tq, rest)) = s.split_first() {
                     let wide = pq_tq >> 4 == 1;
                     let n = if wide { 128 } else { 64 };
                     let vals = rest.get(..n).ok_or_else(|| bad("truncated DQT"))?;
                     let t = &mut qt[usize::from(pq_tq & 3)];
-                    for k in 0..64 {
+                    for (k, &z) in ZIGZAG.iter().enumerate() {
                         let q = if wide {
                             u16::from(vals[2 * k]) << 8 | u16::from(vals[2 * k + 1])
                         } else {
                             u16::from(vals[k])
                         };
-                        t[ZIGZAG[k]] = f32::from(q);
+                        t[z] = f32::from(q);
                     }
-                    s = &rest[n..];
+                    s = rest.get(n..).unwrap_or(&[]);
                 }
             }
-            0xc4 => {
-                let mut s = seg;
-                while let Some((&tc_th, rest)) = s.split_first() {
-                    let counts = rest.get(..16).ok_or_else(|| bad("truncated DHT"))?;
-                    let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
-                    let vals = rest.get(16..16 + total).ok_or_else(|| bad("truncated DHT"))?;
-                    let tbl = Huffman::new(counts, vals);
-                    let i = usize::from(tc_th & 3);
-                    if tc_th >> 4 == 0 {
-                        dc[i] = tbl;
-                    } else {
-                        ac[i] = tbl;
-                    }
-                    s = &rest[16 + total..];
+            0xc4 => read_dht(seg.body, &mut dc, &mut ac)?,
+            0xc0..=0xc2 => {
+                let b = seg.body;
+                if b.first() != Some(&12) {
+                    return Err(Error::unsupported("only 12-bit DCT JPEG takes this path"));
                 }
-            }
-            0xc0 | 0xc1 => {
-                if seg.first() != Some(&12) {
-                    return Err(Error::unsupported("only 12-bit sequential DCT JPEG takes this path"));
-                }
-                h = u16_at(seg, 1)?;
-                w = u16_at(seg, 3)?;
-                if seg.get(5) != Some(&1) {
+                progressive = seg.marker == 0xc2;
+                h = u16_at(b, 1)?;
+                w = u16_at(b, 3)?;
+                if b.get(5) != Some(&1) {
                     return Err(Error::unsupported("12-bit JPEG with more than one component is not supported"));
                 }
-                cid = seg.get(6).copied().unwrap_or(0);
-                tq = usize::from(seg.get(8).copied().unwrap_or(0) & 3);
+                cid = b.get(6).copied().unwrap_or(0);
+                tq = usize::from(b.get(8).copied().unwrap_or(0) & 3);
                 if w != info.columns || h != info.rows {
                     return Err(bad(format!("frame is {w}×{h}, the DICOM header says {}×{}", info.columns, info.rows)));
                 }
                 coefs = vec![[0; 64]; w.div_ceil(8) * h.div_ceil(8)];
             }
-            0xc2 | 0xc3 | 0xc5..=0xc7 | 0xc9..=0xcb | 0xcd..=0xcf => {
-                return Err(Error::unsupported(format!("JPEG process with SOF marker FF{m:02X} is not supported")))
+            0xc3 | 0xc5..=0xc7 | 0xc9..=0xcb | 0xcd..=0xcf => {
+                return Err(Error::unsupported(format!(
+                    "JPEG process with SOF marker FF{:02X} is not supported",
+                    seg.marker
+                )))
             }
-            0xdd => restart = u16_at(seg, 0)?,
+            0xdd => restart = u16_at(seg.body, 0)?,
             0xda => {
                 if coefs.is_empty() {
                     return Err(bad("scan before the frame header"));
                 }
-                if seg.first() != Some(&1) || seg.get(1) != Some(&cid) {
+                let b = seg.body;
+                if b.first() != Some(&1) || b.get(1) != Some(&cid) {
                     return Err(bad("scan does not code the frame's component"));
                 }
-                let td_ta = seg.get(2).copied().unwrap_or(0);
-                let (ss, se) = (seg.get(3).copied().unwrap_or(0), seg.get(4).copied().unwrap_or(63));
-                if ss != 0 || se != 63 || seg.get(5).copied().unwrap_or(0) != 0 {
-                    return Err(Error::unsupported("JPEG spectral selection / successive approximation"));
-                }
-                let (dct, act) = (&dc[usize::from(td_ta >> 4)], &ac[usize::from(td_ta & 3)]);
-                let mut bits = Bits { b: f, p, acc: 0, n: 0 };
-                let mut pred = 0i32;
-                for (i, blk) in coefs.iter_mut().enumerate() {
-                    if restart > 0 && i > 0 && i % restart == 0 {
-                        bits.restart();
-                        pred = 0;
+                let td_ta = b.get(2).copied().unwrap_or(0);
+                let (dct, act) = (&dc[usize::from(td_ta >> 4) & 3], &ac[usize::from(td_ta & 3)]);
+                let ahl = b.get(5).copied().unwrap_or(0);
+                let scan = Scan {
+                    ss: usize::from(b.get(3).copied().unwrap_or(0)),
+                    se: usize::from(b.get(4).copied().unwrap_or(63)),
+                    ah: u32::from(ahl >> 4),
+                    al: u32::from(ahl & 15),
+                };
+                let mut bits = Bits::new(f, p);
+                if progressive {
+                    if scan.se > 63 || scan.ss > scan.se || (scan.ss == 0 && scan.se != 0) || scan.al > 13 {
+                        return Err(bad("invalid progressive scan parameters"));
                     }
-                    let t = u32::from(bits.decode(dct)?);
-                    pred += bits.extend(t)?;
-                    blk[0] = pred;
-                    let mut k = 1;
-                    while k < 64 {
-                        let rs = bits.decode(act)?;
-                        let (r, s) = (usize::from(rs >> 4), u32::from(rs & 15));
-                        if s == 0 {
-                            if r != 15 {
-                                break;
-                            }
-                            k += 16;
-                            continue;
-                        }
-                        k += r;
-                        let v = bits.extend(s)?;
-                        if let Some(&z) = ZIGZAG.get(k) {
-                            blk[z] = v;
-                        }
-                        k += 1;
-                    }
+                    progressive_scan(&mut bits, &mut coefs, scan, dct, act, restart)?;
+                } else {
+                    // A sequential frame codes every coefficient in its one
+                    // scan; libjpeg (and so dcmtk) warns about Ss/Se/Ah/Al
+                    // other than 0/63/0/0 and decodes the scan in full.
+                    sequential_scan(&mut bits, &mut coefs, dct, act, restart)?;
                 }
                 p = bits.p;
             }
@@ -281,6 +163,159 @@ pub(crate) fn decode_frame(f: &[u8], info: &ImageInfo) -> Result<Frame> {
         }
     }
     Ok(Frame::U16(out))
+}
+
+/// A sequential scan (F.2.2): DC difference and run-length AC per block.
+fn sequential_scan(
+    bits: &mut Bits<'_>,
+    coefs: &mut [[i32; 64]],
+    dct: &Huffman,
+    act: &Huffman,
+    restart: usize,
+) -> Result<()> {
+    let mut pred = 0i32;
+    for (i, blk) in coefs.iter_mut().enumerate() {
+        if restart > 0 && i > 0 && i % restart == 0 {
+            bits.restart();
+            pred = 0;
+        }
+        let t = u32::from(bits.decode(dct)?);
+        pred = pred.wrapping_add(bits.extend(t)?);
+        blk[0] = pred;
+        let mut k = 1;
+        while k < 64 {
+            let rs = bits.decode(act)?;
+            let (r, s) = (usize::from(rs >> 4), u32::from(rs & 15));
+            if s == 0 {
+                if r != 15 {
+                    break;
+                }
+                k += 16;
+                continue;
+            }
+            k += r;
+            let v = bits.extend(s)?;
+            if let Some(&z) = ZIGZAG.get(k) {
+                blk[z] = v;
+            }
+            k += 1;
+        }
+    }
+    Ok(())
+}
+
+/// One progressive scan (G.1.2): DC first / refinement, AC first /
+/// refinement with end-of-band runs. One component, so the scan is
+/// non-interleaved: blocks in raster order.
+fn progressive_scan(
+    bits: &mut Bits<'_>,
+    coefs: &mut [[i32; 64]],
+    scan: Scan,
+    dct: &Huffman,
+    act: &Huffman,
+    restart: usize,
+) -> Result<()> {
+    let Scan { ss, se, ah, al } = scan;
+    let mut pred = 0i32;
+    let mut eobrun = 0u32;
+    let p1 = 1i32 << al;
+    let m1 = -1i32 << al;
+    for (i, blk) in coefs.iter_mut().enumerate() {
+        if restart > 0 && i > 0 && i % restart == 0 {
+            bits.restart();
+            pred = 0;
+            eobrun = 0;
+        }
+        if ss == 0 {
+            if ah == 0 {
+                // G.1.2.1: DC first scan.
+                let t = u32::from(bits.decode(dct)?);
+                pred = pred.wrapping_add(bits.extend(t)?);
+                blk[0] = pred.wrapping_mul(p1);
+            } else if bits.bits(1) == 1 {
+                // DC refinement: one bit.
+                blk[0] |= p1;
+            }
+            continue;
+        }
+        if ah == 0 {
+            // G.1.2.2: AC first scan.
+            if eobrun > 0 {
+                eobrun -= 1;
+                continue;
+            }
+            let mut k = ss;
+            while k <= se {
+                let rs = bits.decode(act)?;
+                let (r, s) = (u32::from(rs >> 4), u32::from(rs & 15));
+                if s == 0 {
+                    if r < 15 {
+                        eobrun = (1 << r) - 1 + bits.bits(r) as u32;
+                        break;
+                    }
+                    k += 16;
+                    continue;
+                }
+                k += r as usize;
+                let v = bits.extend(s)?;
+                if let Some(&z) = ZIGZAG.get(k) {
+                    blk[z] = v * p1;
+                }
+                k += 1;
+            }
+            continue;
+        }
+        // G.1.2.3: AC refinement (as libjpeg's decode_mcu_AC_refine).
+        let mut k = ss;
+        if eobrun == 0 {
+            while k <= se {
+                let rs = bits.decode(act)?;
+                let (mut r, s) = (i32::from(rs >> 4), rs & 15);
+                let mut val = 0i32;
+                if s != 0 {
+                    if s != 1 {
+                        return Err(bad("AC refinement with a magnitude other than 1"));
+                    }
+                    val = if bits.bits(1) == 1 { p1 } else { m1 };
+                } else if r != 15 {
+                    eobrun = (1 << r) + bits.bits(r as u32) as u32;
+                    break;
+                }
+                while k <= se {
+                    let Some(c) = ZIGZAG.get(k).and_then(|&z| blk.get_mut(z)) else { break };
+                    if *c != 0 {
+                        if bits.bits(1) == 1 && (*c & p1) == 0 {
+                            *c += if *c >= 0 { p1 } else { m1 };
+                        }
+                    } else {
+                        r -= 1;
+                        if r < 0 {
+                            break;
+                        }
+                    }
+                    k += 1;
+                }
+                if val != 0 {
+                    if let Some(c) = ZIGZAG.get(k).and_then(|&z| blk.get_mut(z)) {
+                        *c = val;
+                    }
+                }
+                k += 1;
+            }
+        }
+        if eobrun > 0 {
+            while k <= se {
+                if let Some(c) = ZIGZAG.get(k).and_then(|&z| blk.get_mut(z)) {
+                    if *c != 0 && bits.bits(1) == 1 && (*c & p1) == 0 {
+                        *c += if *c >= 0 { p1 } else { m1 };
+                    }
+                }
+                k += 1;
+            }
+            eobrun -= 1;
+        }
+    }
+    Ok(())
 }
 
 /// C(u)/2 · cos((2x+1)uπ/16), indexed [x][u].
