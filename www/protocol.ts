@@ -60,7 +60,7 @@ export interface TagRow {
   depth: number;
 }
 
-/** How a view's screen pixels map to voxel indices (src/render.rs Mapping). */
+/** How a view's screen pixels map to voxel indices (src/render/view.rs Mapping). */
 export interface Mapping {
   x_axis: number;
   x_flip: boolean;
