@@ -22,7 +22,7 @@ use crate::limits::Limits;
 use crate::ops::histogram;
 use crate::ops::normalize::{self, Normalize};
 use crate::ops::resample::{self, Interpolator};
-use crate::ops::window::VoiFunction;
+use crate::ops::window::{self, VoiFunction};
 use crate::render::{self, Colormap, Display, Renderer, View};
 use crate::volume::{Meta, Patient, Volume, Window};
 
@@ -159,7 +159,9 @@ struct VolumeInfo<'a> {
     series_number: Option<i64>,
     units: Option<&'a str>,
     windows: &'a [Window],
+    /// The window to open in and its VOI function ([`window::initial`], [`window::function`]).
     default_window: Window,
+    default_function: &'static str,
     warnings: &'a [String],
     /// [min, max] over all voxels, or null when empty.
     range: Option<[f64; 2]>,
@@ -214,7 +216,8 @@ impl<'a> VolumeInfo<'a> {
             series_number: m.series_number,
             units: m.units.as_deref(),
             windows: &m.windows,
-            default_window: render::default_window(vol),
+            default_window: window::initial(vol),
+            default_function: window::function(vol).name(),
             warnings: &m.warnings,
             range: range.unwrap_or_else(|| vol.voxels.min_max()).map(|(lo, hi)| [lo, hi]),
             patient: &m.patient,
@@ -272,7 +275,7 @@ pub struct Thumbnail {
 fn thumbnail_of(v: &Volume) -> Result<Thumbnail, Error> {
     let view = render::acquisition_view(v);
     let count = render::slice_geom(v, view).count;
-    let (g, rgba) = render::slice_rgba(v, view, count / 2, render::default_window(v))?;
+    let (g, rgba) = render::slice_rgba(v, view, count / 2, window::initial(v))?;
     Ok(Thumbnail { width: g.width, height: g.height, pixel_mm_x: g.pixel_mm[0], pixel_mm_y: g.pixel_mm[1], rgba })
 }
 
@@ -492,7 +495,7 @@ impl Engine {
         }
         let _ = fill.range(&series);
         let Ok(v) = fill.finish(&series).0 else { return 0 };
-        let display = Display::grey(render::default_window(&v), VoiFunction::Linear);
+        let display = Display::grey(window::initial(&v), window::function(&v));
         let mut renderer = Renderer::new();
         for view in [View::Axial, View::Coronal, View::Sagittal] {
             let g = render::slice_geom(&v, view);

@@ -33,7 +33,9 @@ export interface VolumeInfo {
   series_number: number | null;
   units: string | null;
   windows: WindowCW[];
+  /** The window to open in (src/ops/window.rs `initial`) and its VOI function. */
   default_window: WindowCW;
+  default_function: VoiFunction;
   warnings: string[];
   range: [number, number] | null;
   /** Shown only in this tab. */

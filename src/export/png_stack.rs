@@ -10,17 +10,18 @@
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::ops::window::{VoiFunction, WindowTransform};
+use crate::ops::window::{self, VoiFunction, WindowTransform};
 use crate::volume::{SampleType, Volume, Voxels, Window};
 
 /// How voxel values become PNG values.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum PngMode {
-    /// 8-bit through a linear window (DICOM PS3.3 C.11.2.1.2); None: the
-    /// file's first window, else min–max.
+    /// 8-bit through the window the views open in ([`window::initial`],
+    /// through [`window::function`]: LINEAR, PS3.3 C.11.2.1.2, for integer
+    /// samples, LINEAR_EXACT for floating-point ones).
     #[default]
     Window8,
-    /// 8-bit through this window.
+    /// 8-bit through this window (the VOI function as for `Window8`).
     Window8With(Window),
     /// 16-bit stored values: png = value + offset (offset 32768 for int16,
     /// 128 for int8, 0 for unsigned; −min for integral wider/float data).
@@ -72,7 +73,8 @@ fn slice_indices(vol: &Volume, axis: usize, s: usize, t: usize) -> impl Iterator
 /// The resolved value mapping.
 #[derive(Debug, Clone, Copy)]
 enum Mapping {
-    Window(WindowTransform, Window),
+    /// The window and its function.
+    Window(WindowTransform, Window, VoiFunction),
     Offset16(f64),
     Labels,
 }
@@ -86,11 +88,13 @@ fn resolve(vol: &Volume, mode: PngMode) -> Result<Mapping> {
     };
     Ok(match mode {
         PngMode::Window8 | PngMode::Window8With(_) => {
-            let w = if let PngMode::Window8With(w) = mode { w } else { super::default_window(vol) };
+            // The views' window policy and VOI function (ops::window).
+            let w = if let PngMode::Window8With(w) = mode { w } else { window::initial(vol) };
             if !(w.center.is_finite() && w.width.is_finite() && w.width > 0.0) {
                 return Err(Error::parameter(format!("window {}/{} is not usable", w.center, w.width)));
             }
-            Mapping::Window(WindowTransform::display(w.center, w.width, VoiFunction::Linear), w)
+            let func = window::function(vol);
+            Mapping::Window(WindowTransform::display(w.center, w.width, func), w, func)
         }
         PngMode::Stored16 => match vol.voxels.sample_type() {
             SampleType::U8 | SampleType::U16 => Mapping::Offset16(0.0),
@@ -117,7 +121,15 @@ fn resolve(vol: &Volume, mode: PngMode) -> Result<Mapping> {
     })
 }
 
-fn encode_png(width: usize, height: usize, sixteen: bool, data: &[u8]) -> Result<Vec<u8>> {
+/// PNG colour type and bit depth for `map`'s bytes.
+fn png_format(map: &Mapping) -> (png::ColorType, png::BitDepth) {
+    match map {
+        Mapping::Offset16(_) => (png::ColorType::Grayscale, png::BitDepth::Sixteen),
+        _ => (png::ColorType::Grayscale, png::BitDepth::Eight),
+    }
+}
+
+fn encode_png(width: usize, height: usize, map: &Mapping, data: &[u8]) -> Result<Vec<u8>> {
     let err = |e: png::EncodingError| Error::io(format!("PNG: {e}"));
     let (w, h) = (
         u32::try_from(width).map_err(|_| Error::unsupported("slice too wide for PNG"))?,
@@ -126,8 +138,9 @@ fn encode_png(width: usize, height: usize, sixteen: bool, data: &[u8]) -> Result
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Grayscale);
-        enc.set_depth(if sixteen { png::BitDepth::Sixteen } else { png::BitDepth::Eight });
+        let (colour, depth) = png_format(map);
+        enc.set_color(colour);
+        enc.set_depth(depth);
         enc.set_compression(png::Compression::Fast);
         let mut wr = enc.write_header().map_err(err)?;
         wr.write_image_data(data).map_err(err)?;
@@ -149,7 +162,7 @@ fn lut(vol: &Volume, map: &Mapping) -> Option<Vec<u8>> {
     };
     let value = |i: usize| f64::from(lo + i as i32);
     match map {
-        Mapping::Window(tr, _) => Some((0..n).map(|i| tr.apply_u8(value(i))).collect()),
+        Mapping::Window(tr, _, _) => Some((0..n).map(|i| tr.apply_u8(value(i))).collect()),
         Mapping::Labels => Some((0..n).map(|i| value(i).clamp(0.0, 255.0) as u8).collect()),
         Mapping::Offset16(_) => None,
     }
@@ -188,7 +201,7 @@ fn slice_bytes(vol: &Volume, map: &Mapping, lut: Option<&[u8]>, axis: usize, s: 
     for i in slice_indices(vol, axis, s, t) {
         let x = vol.voxels.get_f64(i).unwrap_or(0.0);
         match map {
-            Mapping::Window(tr, _) => buf.push(tr.apply_u8(x)),
+            Mapping::Window(tr, _, _) => buf.push(tr.apply_u8(x)),
             Mapping::Labels => buf.push(x as u8),
             Mapping::Offset16(o) => buf.extend_from_slice(&((x + o).clamp(0.0, 65535.0) as u16).to_be_bytes()),
         }
@@ -223,7 +236,7 @@ pub fn write_png_zip_to(vol: &Volume, opts: &PngOptions, w: &mut dyn std::io::Wr
     for t in 0..nt {
         for s in 0..n {
             slice_bytes(vol, &map, table.as_deref(), axis, s, t, &mut buf);
-            let png = encode_png(width, height, matches!(map, Mapping::Offset16(_)), &buf)?;
+            let png = encode_png(width, height, &map, &buf)?;
             let name = if nt > 1 {
                 format!("t{t:0digits$}_{}{s:0digits$}.png", AXIS[axis])
             } else {
@@ -237,11 +250,21 @@ pub fn write_png_zip_to(vol: &Volume, opts: &PngOptions, w: &mut dyn std::io::Wr
     }
     let g = &vol.geometry;
     let (window, mapping) = match map {
-        Mapping::Window(_, w) => (
-            json!({ "center": w.center, "width": w.width }),
-            json!({ "kind": "window", "bits": 8, "function": "LINEAR (DICOM PS3.3 C.11.2.1.2)",
-                    "note": "png 0 = value <= center - 0.5 - (width-1)/2; 255 = value > center - 0.5 + (width-1)/2" }),
-        ),
+        Mapping::Window(_, w, func) => {
+            let (function, note) = if func == VoiFunction::LinearExact {
+                (
+                    "LINEAR_EXACT (DICOM PS3.3 C.11.2.1.3.2)",
+                    "png 0 = value <= center - width/2; 255 = value > center + width/2",
+                )
+            } else {
+                (
+                    "LINEAR (DICOM PS3.3 C.11.2.1.2)",
+                    "png 0 = value <= center - 0.5 - (width-1)/2; 255 = value > center - 0.5 + (width-1)/2",
+                )
+            };
+            let m = json!({ "kind": "window", "bits": 8, "function": function, "note": note });
+            (json!({ "center": w.center, "width": w.width }), m)
+        }
         Mapping::Offset16(o) => {
             (serde_json::Value::Null, json!({ "kind": "stored", "bits": 16, "offset": o, "value": "png - offset" }))
         }
@@ -296,8 +319,9 @@ pub fn write_cine(vol: &Volume, axis: usize, window: Option<Window>, fps: u16) -
     {
         let (w, h) = (vol.dims[ca] as u32, vol.dims[ra] as u32);
         let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Grayscale);
-        enc.set_depth(png::BitDepth::Eight);
+        let (colour, depth) = png_format(&map);
+        enc.set_color(colour);
+        enc.set_depth(depth);
         enc.set_compression(png::Compression::Fast);
         enc.set_animated(frames, 0).map_err(err)?;
         enc.set_frame_delay(1, fps.max(1)).map_err(err)?;

@@ -38,51 +38,6 @@ pub fn slice_rgba(vol: &Volume, view: View, index: usize, window: Window) -> Res
     Ok((g, rgba))
 }
 
-/// The window to open a volume with: the file's own, else 40/400 for CT,
-/// else the full value range.
-pub fn default_window(vol: &Volume) -> Window {
-    if let Some(w) = vol.meta.windows.iter().find(|w| w.width > 0.0 && w.center.is_finite()) {
-        return *w;
-    }
-    if vol.meta.modality.as_deref() == Some("CT") {
-        return Window { center: 40.0, width: 400.0 };
-    }
-    let range = vol.voxels.min_max();
-    if looks_like_hu(vol, range) {
-        return Window { center: 40.0, width: 400.0 };
-    }
-    match range {
-        Some((lo, hi)) if hi > lo => Window { center: (lo + hi) / 2.0, width: hi - lo },
-        Some((lo, _)) => Window { center: lo, width: 1.0 },
-        None => Window { center: 0.0, width: 1.0 },
-    }
-}
-
-/// A volume without a modality (NIfTI, NRRD, …) whose signed values run from
-/// air (about −1000, or the −1024/−2048 padding converters write) to bone
-/// (over +1000) is almost surely CT in Hounsfield units: open it in the
-/// abdomen window as the DICOM CT would, not across its full range.
-fn looks_like_hu(vol: &Volume, range: Option<(f64, f64)>) -> bool {
-    use crate::volume::Voxels;
-    let signed = matches!(vol.voxels, Voxels::I16(_) | Voxels::I32(_) | Voxels::F32(_) | Voxels::F64(_));
-    vol.meta.modality.is_none()
-        && vol.components == 1
-        && signed
-        && range.is_some_and(|(lo, hi)| (-3100.0..=-900.0).contains(&lo) && (1000.0..=40000.0).contains(&hi))
-}
-
-/// Renders slice `index` of frame `t` into `out` (RGBA, width × height × 4), grey.
-pub fn render_rgba(
-    vol: &Volume,
-    view: View,
-    index: usize,
-    t: usize,
-    window: Window,
-    func: VoiFunction,
-    out: &mut [u8],
-) -> Result<()> {
-    Renderer::new().render(vol, view, index, t, Display::grey(window, func), out)
-}
 /// Renders slice `index` of frame `t` into `out` (RGBA, width × height × 4), grey.
 pub fn render_rgba(
     vol: &Volume,

@@ -10,23 +10,6 @@ fn ramp(nx: usize, ny: usize, nz: usize, geometry: Geometry) -> Volume {
 }
 
 #[test]
-fn hu_like_volumes_without_modality_open_in_a_ct_window() {
-    let vol = |v: Vec<i16>, modality: Option<&str>| Volume {
-        voxels: Voxels::I16(v),
-        dims: [4, 1, 1, 1],
-        components: 1,
-        geometry: Geometry::default(),
-        meta: Meta { modality: modality.map(str::to_string), ..Meta::default() },
-    };
-    let ct = Window { center: 40.0, width: 400.0 };
-    assert_eq!(default_window(&vol(vec![-1024, 0, 40, 1800], None)), ct);
-    assert_eq!(default_window(&vol(vec![-1024, 0, 40, 1800], Some("MR"))), Window { center: 388.0, width: 2824.0 });
-    // An MR-like range keeps the full range.
-    assert_eq!(default_window(&vol(vec![0, 10, 200, 900], None)), Window { center: 450.0, width: 900.0 });
-    assert_eq!(default_window(&vol(vec![-200, 10, 200, 900], None)), Window { center: 350.0, width: 1100.0 });
-}
-
-#[test]
 fn lookup_table_shortcuts_match_the_window_function_everywhere() {
     // Every i16 value once (256 × 256), axial and flipped views, several
     // windows including sub-unit widths and huge ones, all functions.
