@@ -422,7 +422,9 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits, decode: bool, key: Str
         .and_then(|s| s.as_mut())
         .ok_or_else(|| Error::bad_input("empty series"))?
         .clone_header();
-    let per_image: Vec<_> = order.iter().filter_map(|&i| Some(items.get(i)?.as_ref()?.meta.windows.clone())).collect();
+    // The first volume's images in slice order (`order` is volume by volume).
+    let per_image: Vec<_> =
+        order.iter().take(nz).filter_map(|&i| Some(items.get(i)?.as_ref()?.meta.windows.clone())).collect();
     let voi = crate::ops::window::series_voi(&per_image);
     let voxels = if !decode {
         for &i in &order {
