@@ -179,6 +179,14 @@ struct VolumeInfo<'a> {
     axis_aligned: bool,
     /// DICOM: the series' first file, for the tag browser.
     source_file: Option<&'a str>,
+    /// PhotometricInterpretation (0028,0004), when the file gave one.
+    photometric: Option<&'a str>,
+    /// A single 2-D image: shown in one view, `acquisition_view`.
+    single_image: bool,
+    acquisition_view: &'static str,
+    /// A single image without ImageOrientationPatient: PatientOrientation
+    /// (0020,0020), the directions towards its view's right and bottom edges.
+    patient_orientation: Option<[String; 2]>,
 }
 
 impl<'a> VolumeInfo<'a> {
@@ -231,6 +239,14 @@ impl<'a> VolumeInfo<'a> {
             time_step: m.time_step,
             axis_aligned: vol.geometry.is_axis_aligned(1e-4),
             source_file: m.source_file.as_deref(),
+            photometric: m.photometric.as_deref(),
+            single_image: render::single_image(vol),
+            acquisition_view: match render::acquisition_view(vol) {
+                View::Axial => "axial",
+                View::Coronal => "coronal",
+                View::Sagittal => "sagittal",
+            },
+            patient_orientation: render::image_directions(vol),
         }
     }
 }

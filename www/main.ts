@@ -282,6 +282,25 @@ function paintOverlays(): void {
   }
 }
 
+/** A single 2-D image opens in one view (its own); the layout chosen
+ * before comes back with the next volume that has slices to page through. */
+let layoutBeforeSingle: { layout: 'three' | 'single'; single: ViewName } | null = null;
+function fitLayout(vol: VolumeInfo): void {
+  if (vol.single_image) {
+    layoutBeforeSingle ??= { layout: state.layout, single: state.single };
+    state.layout = 'single';
+    state.single = vol.acquisition_view;
+  } else if (layoutBeforeSingle) {
+    ({ layout: state.layout, single: state.single } = layoutBeforeSingle);
+    layoutBeforeSingle = null;
+  } else {
+    return;
+  }
+  ui.layoutSelect.value = state.layout;
+  ui.viewSelect.value = state.single;
+  applyLayout();
+}
+
 function applyLayout(): void {
   ui.viewer.classList.toggle('layout-three', state.layout === 'three');
   ui.viewer.classList.toggle('layout-single', state.layout === 'single');
@@ -621,6 +640,7 @@ function wireControls(): void {
   });
   ui.layoutSelect.addEventListener('change', () => {
     state.layout = ui.layoutSelect.value === 'single' ? 'single' : 'three';
+    layoutBeforeSingle = null;
     applyLayout();
   });
   ui.viewSelect.addEventListener('change', () => {
@@ -1214,6 +1234,7 @@ async function showVolumeNow(vol: VolumeInfo): Promise<void> {
     viewports[v].setOrientation(vol, geom[v]);
     viewports[v].resetView();
   }
+  fitLayout(vol);
   measure = null;
   ui.measure.textContent = '';
   ui.oblique.hidden = vol.axis_aligned;

@@ -51,6 +51,15 @@ export interface VolumeInfo {
   axis_aligned: boolean;
   /** DICOM: the series' first file (as dropped), for the tag browser. */
   source_file: string | null;
+  /** PhotometricInterpretation (0028,0004); MONOCHROME1 is drawn inverted by the engine. */
+  photometric: string | null;
+  /** A single 2-D image (radiograph, ultrasound, mammogram, secondary capture): shown in one view. */
+  single_image: boolean;
+  /** The view across the acquisition plane (the single image's view). */
+  acquisition_view: 'axial' | 'coronal' | 'sagittal';
+  /** A single image without ImageOrientationPatient: PatientOrientation (0020,0020),
+   * the patient directions towards its view's right and bottom edges (e.g. ["L", "F"]). */
+  patient_orientation: [string, string] | null;
 }
 
 /** One data element in the tag browser. */

@@ -15,9 +15,12 @@ mod view;
 
 pub use grey_ramp::{GreyRamp, Sample};
 pub use labels::{blend_labels, label_colour, label_values};
+use palette::render_palette;
 pub use palette::{palette, Colormap};
 pub use roi::roi_stats;
-pub use view::{acquisition_view, mapping, slice_geom, voxel_at, Mapping, SliceGeom, View};
+pub use view::{
+    acquisition_view, image_directions, mapping, single_image, slice_geom, voxel_at, Mapping, SliceGeom, View,
+};
 
 use crate::error::{Error, Result};
 use crate::ops::window::{VoiFunction, WindowTransform};
@@ -63,6 +66,13 @@ pub struct Display {
 impl Display {
     pub fn grey(window: Window, func: VoiFunction) -> Self {
         Display { window, func, invert: false, colormap: Colormap::Grey }
+    }
+
+    /// This display as `vol` is shown: a MONOCHROME1 image's grey ramp is
+    /// inverted (PS3.3 C.7.6.3.1.2: the minimum value is meant to show
+    /// white), its values kept, so the *Invert* choice flips from there.
+    pub fn for_volume(self, vol: &Volume) -> Display {
+        Display { invert: self.invert ^ vol.meta.monochrome1(), ..self }
     }
 }
 
@@ -206,22 +216,29 @@ impl Renderer {
         out: &mut [u8],
     ) -> Result<()> {
         let w = walk(vol, view, index, t)?;
+        // The caller's display, for the uncached path (which applies the
+        // volume's own presentation itself).
+        let asked = display;
+        let display = display.for_volume(vol);
+        if vol.meta.palette.is_some() {
+            return self.render(vol, view, index, t, asked, out);
+        }
         let (lo, len) = match (&vol.voxels, vol.components.max(1)) {
             (Voxels::I16(_), 1) => (i16::MIN as i64, 1 << 16),
             (Voxels::U16(_), 1) => (0, 1 << 16),
             (Voxels::U8(_), 1) => (0, 256),
             (Voxels::I8(_), 1) => (i8::MIN as i64, 256),
-            _ => return self.render(vol, view, index, t, display, out),
+            _ => return self.render(vol, view, index, t, asked, out),
         };
         if out.len() != w.width * w.height * 4 {
-            return self.render(vol, view, index, t, display, out);
+            return self.render(vol, view, index, t, asked, out);
         }
         let key = PlaneKey { id, view, index, t, lo };
         let at = match self.planes.iter().position(|(k, _)| k.id == id && k.view == view) {
             Some(i) if self.planes[i].0 == key => i,
             found => {
                 let Some(plane) = gather_indices(vol, &w, lo) else {
-                    return self.render(vol, view, index, t, display, out);
+                    return self.render(vol, view, index, t, asked, out);
                 };
                 match found {
                     Some(i) => {
@@ -274,6 +291,11 @@ impl Renderer {
         if out.len() != need {
             return Err(Error::parameter(format!("output buffer has {} bytes, {need} needed", out.len())));
         }
+        if let Some(p) = vol.meta.palette.as_ref().filter(|_| vol.components.max(1) == 1) {
+            render_palette(vol, p, &w, display.invert, out);
+            return Ok(());
+        }
+        let display = display.for_volume(vol);
         let comps = vol.components.max(1);
         let total = vol.voxels.len();
         let inside = |py: usize, px: usize| -> Option<usize> {

@@ -1,6 +1,8 @@
 //! Colour maps applied after windowing.
 
+use super::view::Walk;
 use crate::error::{Error, Result};
+use crate::volume::{Palette, Volume};
 
 /// Colour maps applied after windowing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,4 +52,20 @@ pub fn palette(colormap: Colormap, invert: bool) -> Vec<[u8; 4]> {
             }
         })
         .collect()
+}
+
+/// Renders the slice `w` walks through `vol`'s PALETTE COLOR lookup table
+/// (PS3.3 C.7.6.3.1.5: each stored value shows its entry, no VOI window
+/// applies), each channel inverted when `invert`; pixels outside the
+/// volume are black. `out` holds width × height × 4 bytes.
+pub(super) fn render_palette(vol: &Volume, palette: &Palette, w: &Walk, invert: bool, out: &mut [u8]) {
+    let flip = if invert { 255 } else { 0 };
+    for (py, row) in out.chunks_exact_mut(w.width.max(1) * 4).take(w.height).enumerate() {
+        for (px, pixel) in row.chunks_exact_mut(4).enumerate() {
+            let i = w.base + py as isize * w.sy + px as isize * w.sx;
+            let colour = usize::try_from(i).ok().and_then(|i| vol.voxels.get_f64(i)).map(|x| palette.colour(x));
+            let [r, g, b] = colour.map_or([0; 3], |c| c.map(|v| v ^ flip));
+            pixel.copy_from_slice(&[r, g, b, 255]);
+        }
+    }
 }

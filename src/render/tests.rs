@@ -368,3 +368,51 @@ fn roi_stats_and_labels() {
     assert_eq!(&out[4..7], &label_colour(1.0).unwrap());
     assert_eq!(label_values(&vol, 3), vec![(1.0, 1), (2.0, 1), (3.0, 1)]);
 }
+
+#[test]
+fn monochrome1_shows_its_ramp_inverted_and_invert_flips_back() {
+    // PS3.3 C.7.6.3.1.2: MONOCHROME1's minimum is white. Values are kept;
+    // the display (cached, uncached, thumbnail) inverts the grey ramp.
+    let mono2 = ramp(4, 3, 2, Geometry::default());
+    let mut mono1 = mono2.clone();
+    mono1.meta.photometric = Some("MONOCHROME1".into());
+    let w = Window { center: 12.0, width: 24.0 };
+    for invert in [false, true] {
+        let d = Display { window: w, func: VoiFunction::Linear, invert, colormap: Colormap::Grey };
+        let (mut a, mut b, mut c) = (vec![0u8; 48], vec![0u8; 48], vec![0u8; 48]);
+        Renderer::new().render(&mono2, View::Axial, 1, 0, d, &mut a).unwrap();
+        Renderer::new().render(&mono1, View::Axial, 1, 0, d, &mut b).unwrap();
+        Renderer::new().render_cached(7, &mono1, View::Axial, 1, 0, d, &mut c).unwrap();
+        for ((pa, pb), pc) in a.chunks_exact(4).zip(b.chunks_exact(4)).zip(c.chunks_exact(4)) {
+            assert_eq!(pb, &[255 - pa[0], 255 - pa[1], 255 - pa[2], 255], "invert {invert}");
+            assert_eq!(pb, pc, "kept slice, invert {invert}");
+        }
+    }
+    let (_, thumb) = slice_rgba(&mono1, View::Axial, 0, w).unwrap();
+    assert_eq!(&thumb[..4], &[255, 255, 255, 255], "value 0 (the minimum) shows white");
+}
+
+#[test]
+fn palette_color_shows_each_stored_value_through_its_palette() {
+    // PS3.3 C.7.6.3.1.5: the stored value picks the entry; no window applies.
+    let mut vol = ramp(4, 3, 2, Geometry::default());
+    vol.meta.photometric = Some("PALETTE COLOR".into());
+    let colours: Vec<[u8; 3]> = (0..24u8).map(|i| [i * 10, 255 - i, i]).collect();
+    vol.meta.palette = Some(crate::volume::Palette { first: 0, colours: colours.clone() });
+    for invert in [false, true] {
+        let d = Display {
+            window: Window { center: 1000.0, width: 1.0 },
+            func: VoiFunction::Linear,
+            invert,
+            colormap: Colormap::Hot,
+        };
+        let (mut a, mut b) = (vec![0u8; 48], vec![0u8; 48]);
+        Renderer::new().render(&vol, View::Axial, 1, 0, d, &mut a).unwrap();
+        Renderer::new().render_cached(3, &vol, View::Axial, 1, 0, d, &mut b).unwrap();
+        assert_eq!(a, b);
+        for (k, px) in a.chunks_exact(4).enumerate() {
+            let c = colours[12 + k].map(|v| if invert { 255 - v } else { v });
+            assert_eq!(px, &[c[0], c[1], c[2], 255], "voxel {k} of slice 1, invert {invert}");
+        }
+    }
+}

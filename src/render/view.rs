@@ -154,3 +154,25 @@ pub(super) fn walk(vol: &Volume, view: View, index: usize, t: usize) -> Result<W
     }
     Ok(Walk { base, sx, sy, width: g.width, height: g.height })
 }
+
+/// Whether `vol` is a single 2-D image (a radiograph, an ultrasound frame,
+/// a mammogram, a secondary capture): one slice, one frame. It is shown in
+/// one view, its acquisition view.
+pub fn single_image(vol: &Volume) -> bool {
+    vol.dims[2] == 1 && vol.dims[3] == 1
+}
+
+/// The patient directions of a single 2-D image that has no
+/// ImageOrientationPatient, from PatientOrientation (0020,0020; PS3.3
+/// C.7.6.1.1.1): `[towards the right edge, towards the bottom edge]` of its
+/// view, which shows the image as stored (its geometry is the identity, so
+/// the axial mapping flips nothing). None when the direction matrix says
+/// more (the letters then come from it).
+pub fn image_directions(vol: &Volume) -> Option<[String; 2]> {
+    let m = mapping(vol, acquisition_view(vol));
+    let as_stored = m.x_axis == 0 && !m.x_flip && m.y_axis == 1 && !m.y_flip;
+    if !single_image(vol) || vol.meta.image_orientation_dicom.is_some() || !as_stored {
+        return None;
+    }
+    vol.meta.patient_orientation.clone()
+}
