@@ -7,7 +7,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CORPUS, startApp, openApp, idle, canvasInfo, dropFiles, monochrome1Radiograph, paletteOf } from './helpers.mjs';
+import { unzipSync } from 'fflate';
+import { CORPUS, startApp, openApp, idle, canvasInfo, dropFiles, monochrome1Radiograph, paletteOf, decodePng } from './helpers.mjs';
 
 let app;
 before(async () => {
@@ -88,8 +89,8 @@ test('a PALETTE COLOR image shows the palette colour of each stored value', asyn
   await s.context.close();
 });
 
-test('a normalised CT opens on its own values: not flat, LINEAR_EXACT, units "normalised"; key 0 returns to it', async () => {
-  const s = await openApp(app);
+test('a normalised CT opens on its own values: not flat, LINEAR_EXACT, units "normalised"; key 0 returns to it; its 8-bit PNG slices differ', async () => {
+  const s = await openApp(app, { acceptDownloads: true });
   await s.page.click('details:has(#step-op) > summary');
   await s.page.selectOption('#step-op', 'normalize');
   await s.page.selectOption('#step-how', 'minmax');
@@ -117,6 +118,24 @@ test('a normalised CT opens on its own values: not flat, LINEAR_EXACT, units "no
   assert.equal(Number(await s.page.$eval('#level-input', (e) => e.value)), level);
   const again = await canvasInfo(s.page, 'axial');
   assert.deepEqual(again.rgba, c.rgba);
+  // The 8-bit PNG stack of the result: its slices differ (not 20 copies of one grey).
+  await s.page.evaluate(() => {
+    document.getElementById('export-panel').open = true;
+  });
+  await s.page.selectOption('#export-format', 'png-zip');
+  await s.page.selectOption('#export-axis', '2');
+  await s.page.selectOption('#export-depth', '8');
+  const [download] = await Promise.all([s.page.waitForEvent('download', { timeout: 60_000 }), s.page.click('#export-run')]);
+  const zip = unzipSync(readFileSync(await download.path()));
+  const pngs = Object.keys(zip).filter((n) => n.endsWith('.png')).sort();
+  assert.equal(pngs.length, c.count);
+  const mid = decodePng(Buffer.from(zip[pngs[Math.floor(pngs.length / 2)]]));
+  const greys = new Set();
+  for (let y = 0; y < mid.height; y++) for (let x = 0; x < mid.width; x++) greys.add(mid.at(x, y));
+  assert.ok(greys.size > 100, `the middle PNG holds ${greys.size} grey levels`);
+  const distinct = new Set(pngs.map((n) => Buffer.from(zip[n]).toString('base64')));
+  assert.equal(distinct.size, pngs.length, 'every slice PNG differs');
+  await idle(s.page);
   s.assertQuiet();
   await s.context.close();
 });
