@@ -247,6 +247,44 @@ pub struct Meta {
     /// DICOM: the name of the series' first file as given to the loader (for
     /// the viewer's tag browser; shown only locally, never exported).
     pub source_file: Option<String>,
+    /// PhotometricInterpretation (0028,0004) as stored: "MONOCHROME1" is
+    /// shown with the grey ramp inverted (PS3.3 C.7.6.3.1.2), values kept.
+    pub photometric: Option<String>,
+    /// PALETTE COLOR images: the colour of each stored value (PS3.3
+    /// C.7.6.3.1.5–6); the voxels keep the stored indices.
+    #[serde(skip)]
+    pub palette: Option<Palette>,
+    /// PatientOrientation (0020,0020) of a single 2-D image: the patient
+    /// direction along its rows (increasing column) and down its columns
+    /// (increasing row), e.g. `["P", "F"]` (PS3.3 C.7.6.1.1.1).
+    pub patient_orientation: Option<[String; 2]>,
+}
+
+impl Meta {
+    /// Whether the minimum value is meant to show white (MONOCHROME1,
+    /// PS3.3 C.7.6.3.1.2): the display ramp is inverted, the values kept.
+    pub fn monochrome1(&self) -> bool {
+        self.photometric.as_deref().is_some_and(|p| p.trim() == "MONOCHROME1")
+    }
+}
+
+/// A palette colour lookup table (PS3.3 C.7.6.3.1.5), as 8-bit RGB.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Palette {
+    /// The stored value the first entry is for (the descriptor's second value).
+    pub first: i64,
+    /// One colour per entry. Values below `first` take the first entry and
+    /// values past the last entry the last one (C.7.6.3.1.5).
+    pub colours: Vec<[u8; 3]>,
+}
+
+impl Palette {
+    /// The colour stored value `value` shows.
+    pub fn colour(&self, value: f64) -> [u8; 3] {
+        let last = self.colours.len().saturating_sub(1);
+        let i = if value.is_nan() { 0.0 } else { (value - self.first as f64).clamp(0.0, last as f64) };
+        self.colours.get(i as usize).copied().unwrap_or([0, 0, 0])
+    }
 }
 
 /// Acquisition parameters as the DICOM files state them (units as in DICOM:

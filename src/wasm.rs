@@ -22,7 +22,7 @@ use crate::limits::Limits;
 use crate::ops::histogram;
 use crate::ops::normalize::{self, Normalize};
 use crate::ops::resample::{self, Interpolator};
-use crate::ops::window::VoiFunction;
+use crate::ops::window::{self, VoiFunction};
 use crate::render::{self, Colormap, Display, Renderer, View};
 use crate::volume::{Meta, Patient, Volume, Window};
 
@@ -159,7 +159,9 @@ struct VolumeInfo<'a> {
     series_number: Option<i64>,
     units: Option<&'a str>,
     windows: &'a [Window],
+    /// The window to open in and its VOI function ([`window::initial`], [`window::function`]).
     default_window: Window,
+    default_function: &'static str,
     warnings: &'a [String],
     /// [min, max] over all voxels, or null when empty.
     range: Option<[f64; 2]>,
@@ -177,6 +179,14 @@ struct VolumeInfo<'a> {
     axis_aligned: bool,
     /// DICOM: the series' first file, for the tag browser.
     source_file: Option<&'a str>,
+    /// PhotometricInterpretation (0028,0004), when the file gave one.
+    photometric: Option<&'a str>,
+    /// A single 2-D image: shown in one view, `acquisition_view`.
+    single_image: bool,
+    acquisition_view: &'static str,
+    /// A single image without ImageOrientationPatient: PatientOrientation
+    /// (0020,0020), the directions towards its view's right and bottom edges.
+    patient_orientation: Option<[String; 2]>,
 }
 
 impl<'a> VolumeInfo<'a> {
@@ -214,7 +224,8 @@ impl<'a> VolumeInfo<'a> {
             series_number: m.series_number,
             units: m.units.as_deref(),
             windows: &m.windows,
-            default_window: render::default_window(vol),
+            default_window: window::initial(vol),
+            default_function: window::function(vol).name(),
             warnings: &m.warnings,
             range: range.unwrap_or_else(|| vol.voxels.min_max()).map(|(lo, hi)| [lo, hi]),
             patient: &m.patient,
@@ -228,6 +239,14 @@ impl<'a> VolumeInfo<'a> {
             time_step: m.time_step,
             axis_aligned: vol.geometry.is_axis_aligned(1e-4),
             source_file: m.source_file.as_deref(),
+            photometric: m.photometric.as_deref(),
+            single_image: render::single_image(vol),
+            acquisition_view: match render::acquisition_view(vol) {
+                View::Axial => "axial",
+                View::Coronal => "coronal",
+                View::Sagittal => "sagittal",
+            },
+            patient_orientation: render::image_directions(vol),
         }
     }
 }
@@ -272,7 +291,7 @@ pub struct Thumbnail {
 fn thumbnail_of(v: &Volume) -> Result<Thumbnail, Error> {
     let view = render::acquisition_view(v);
     let count = render::slice_geom(v, view).count;
-    let (g, rgba) = render::slice_rgba(v, view, count / 2, render::default_window(v))?;
+    let (g, rgba) = render::slice_rgba(v, view, count / 2, window::initial(v))?;
     Ok(Thumbnail { width: g.width, height: g.height, pixel_mm_x: g.pixel_mm[0], pixel_mm_y: g.pixel_mm[1], rgba })
 }
 
@@ -492,7 +511,7 @@ impl Engine {
         }
         let _ = fill.range(&series);
         let Ok(v) = fill.finish(&series).0 else { return 0 };
-        let display = Display::grey(render::default_window(&v), VoiFunction::Linear);
+        let display = Display::grey(window::initial(&v), window::function(&v));
         let mut renderer = Renderer::new();
         for view in [View::Axial, View::Coronal, View::Sagittal] {
             let g = render::slice_geom(&v, view);

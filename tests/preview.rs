@@ -34,7 +34,7 @@ fn check_series(series: &str, files: &[(String, Vec<u8>)], plane: View) {
     assert_eq!(full.volumes.len(), 1, "{series}: {:?}", full.errors);
     let vol = &full.volumes[0];
     assert_eq!(render::acquisition_view(vol), plane, "{series}");
-    let window = render::default_window(vol);
+    let window = voxdrop::ops::window::initial(vol);
     let g = &vol.geometry;
     let normal = g.axis(2);
     let (nz, nt) = (vol.dims[2], vol.dims[3]);

@@ -282,6 +282,25 @@ function paintOverlays(): void {
   }
 }
 
+/** A single 2-D image opens in one view (its own); the layout chosen
+ * before comes back with the next volume that has slices to page through. */
+let layoutBeforeSingle: { layout: 'three' | 'single'; single: ViewName } | null = null;
+function fitLayout(vol: VolumeInfo): void {
+  if (vol.single_image) {
+    layoutBeforeSingle ??= { layout: state.layout, single: state.single };
+    state.layout = 'single';
+    state.single = vol.acquisition_view;
+  } else if (layoutBeforeSingle) {
+    ({ layout: state.layout, single: state.single } = layoutBeforeSingle);
+    layoutBeforeSingle = null;
+  } else {
+    return;
+  }
+  ui.layoutSelect.value = state.layout;
+  ui.viewSelect.value = state.single;
+  applyLayout();
+}
+
 function applyLayout(): void {
   ui.viewer.classList.toggle('layout-three', state.layout === 'three');
   ui.viewer.classList.toggle('layout-single', state.layout === 'single');
@@ -313,7 +332,9 @@ function setSlice(view: ViewName, index: number): void {
 function setWindow(center: number, width: number): void {
   if (!Number.isFinite(center) || !Number.isFinite(width)) return;
   state.display.center = center;
-  state.display.width = Math.max(1, width);
+  // LINEAR (PS3.3 C.11.2.1.2.1) needs a width of at least 1; the other
+  // functions any positive width (a result normalised to 0…1 needs less).
+  state.display.width = state.display.func === 'LINEAR' ? Math.max(1, width) : Math.max(width, 1e-9);
   ui.level.value = fmt(state.display.center);
   ui.width.value = fmt(state.display.width);
   histogram.setWindow(state.display.center, state.display.width);
@@ -339,8 +360,14 @@ function buildPresets(): void {
   add('0', 'File default', "The file's own window (key 0)", fileWindow, 'preset-default');
 }
 
+/** The window the engine chose for the volume (src/ops/window.rs `initial`)
+ * with its VOI function: key 0 and opening a volume. */
 function fileWindow(): void {
-  if (state.vol) setWindow(state.vol.default_window.center, state.vol.default_window.width);
+  const vol = state.vol;
+  if (!vol) return;
+  state.display.func = vol.default_function;
+  ui.func.value = vol.default_function;
+  setWindow(vol.default_window.center, vol.default_window.width);
 }
 
 function setInvert(on: boolean): void {
@@ -392,7 +419,7 @@ async function updateProbe(view: ViewName, px: number, py: number): Promise<void
     o.textContent = '';
     return;
   }
-  const unit = vol.units ?? (vol.modality === 'CT' ? 'HU' : '');
+  const unit = vol.units ?? '';
   const value = p.value === null ? '–' : `${fmt(p.value)}${unit ? ` ${unit}` : ''}`;
   const [x, y, z] = p.lps;
   const label = p.label !== null && p.label !== 0 ? `\nlabel ${fmt(p.label)}` : '';
@@ -559,7 +586,7 @@ function wireViewport(vp: Viewport): void {
     if (drag?.kind === 'window' && state.vol) {
       // Horizontal = width, vertical = level; sensitivity follows the value range.
       const r = state.vol.range;
-      const sens = r ? Math.max((r[1] - r[0]) / 1000, 0.01) : 1;
+      const sens = r ? Math.max((r[1] - r[0]) / 1000, 1e-6) : 1;
       setWindow(drag.center - (ev.clientY - drag.y) * sens, drag.width + (ev.clientX - drag.x) * sens);
       return;
     }
@@ -613,6 +640,7 @@ function wireControls(): void {
   });
   ui.layoutSelect.addEventListener('change', () => {
     state.layout = ui.layoutSelect.value === 'single' ? 'single' : 'three';
+    layoutBeforeSingle = null;
     applyLayout();
   });
   ui.viewSelect.addEventListener('change', () => {
@@ -1206,9 +1234,12 @@ async function showVolumeNow(vol: VolumeInfo): Promise<void> {
     viewports[v].setOrientation(vol, geom[v]);
     viewports[v].resetView();
   }
+  fitLayout(vol);
   measure = null;
   ui.measure.textContent = '';
   ui.oblique.hidden = vol.axis_aligned;
+  state.display.func = vol.default_function;
+  ui.func.value = vol.default_function;
   state.display.center = vol.default_window.center;
   state.display.width = vol.default_window.width;
   ui.level.value = fmt(state.display.center);
@@ -1233,7 +1264,7 @@ async function loadHistogram(vol: VolumeInfo): Promise<void> {
     if (state.vol !== vol) return;
     histogram.set(h);
     histogram.setWindow(state.display.center, state.display.width);
-    const unit = vol.units ?? (vol.modality === 'CT' ? 'HU' : 'value');
+    const unit = vol.units ?? 'value';
     ui.histogramCaption.textContent = `${bins} bins, ${fmt(r[0])} … ${fmt(r[1])} ${unit}; counts on a log scale. Drag the window's edges.`;
   } catch (err) {
     message(`Histogram failed: ${errText(err)}`, 'error');

@@ -33,7 +33,9 @@ export interface VolumeInfo {
   series_number: number | null;
   units: string | null;
   windows: WindowCW[];
+  /** The window to open in (src/ops/window.rs `initial`) and its VOI function. */
   default_window: WindowCW;
+  default_function: VoiFunction;
   warnings: string[];
   range: [number, number] | null;
   /** Shown only in this tab. */
@@ -49,6 +51,15 @@ export interface VolumeInfo {
   axis_aligned: boolean;
   /** DICOM: the series' first file (as dropped), for the tag browser. */
   source_file: string | null;
+  /** PhotometricInterpretation (0028,0004); MONOCHROME1 is drawn inverted by the engine. */
+  photometric: string | null;
+  /** A single 2-D image (radiograph, ultrasound, mammogram, secondary capture): shown in one view. */
+  single_image: boolean;
+  /** The view across the acquisition plane (the single image's view). */
+  acquisition_view: 'axial' | 'coronal' | 'sagittal';
+  /** A single image without ImageOrientationPatient: PatientOrientation (0020,0020),
+   * the patient directions towards its view's right and bottom edges (e.g. ["L", "F"]). */
+  patient_orientation: [string, string] | null;
 }
 
 /** One data element in the tag browser. */
@@ -60,7 +71,7 @@ export interface TagRow {
   depth: number;
 }
 
-/** How a view's screen pixels map to voxel indices (src/render.rs Mapping). */
+/** How a view's screen pixels map to voxel indices (src/render/view.rs Mapping). */
 export interface Mapping {
   x_axis: number;
   x_flip: boolean;

@@ -28,6 +28,13 @@ export function directionLetter(v: readonly number[]): string {
   return (v[best] ?? 0) >= 0 ? pair[1] : pair[0];
 }
 
+/** The opposite of a PatientOrientation value (PS3.3 C.7.6.1.1.1: letters
+ * A/P, R/L, H/F, the main one first), letter by letter. */
+export function oppositeDirections(d: string): string {
+  const opposite: Record<string, string> = { A: 'P', P: 'A', R: 'L', L: 'R', H: 'F', F: 'H' };
+  return [...d].map((c) => opposite[c] ?? c).join('');
+}
+
 function niceLength(maxMm: number): number {
   const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500];
   let pick = 1;
@@ -92,9 +99,18 @@ export class Viewport {
     this.octx = o;
   }
 
-  /** Orientation letters on the four edges, from the direction matrix. */
+  /** Orientation letters on the four edges, from the direction matrix, or
+   * for a single image without one from its PatientOrientation (0020,0020). */
   setOrientation(vol: VolumeInfo, geom: SliceGeom): void {
     this.geom = geom;
+    const po = vol.patient_orientation;
+    if (po && vol.acquisition_view === this.view) {
+      this.edges.right.textContent = po[0];
+      this.edges.left.textContent = oppositeDirections(po[0]);
+      this.edges.bottom.textContent = po[1];
+      this.edges.top.textContent = oppositeDirections(po[1]);
+      return;
+    }
     const axis = (c: number, flip: boolean): number[] =>
       [0, 1, 2].map((r) => (vol.direction[r]?.[c] ?? 0) * (flip ? -1 : 1));
     const right = axis(geom.mapping.x_axis, geom.mapping.x_flip);

@@ -25,7 +25,7 @@ use std::io::Write;
 use std::ops::Range;
 
 use crate::error::{Error, Result};
-use crate::volume::{Volume, Window};
+use crate::volume::Volume;
 
 pub use equalize::equalize;
 pub use tilt::untilt;
@@ -330,13 +330,4 @@ pub fn export_to(
         }
     }
     Ok(names)
-}
-
-/// The window used when none is given: the file's own, else min–max.
-pub fn default_window(vol: &Volume) -> Window {
-    if let Some(w) = vol.meta.windows.first() {
-        return *w;
-    }
-    let (lo, hi) = vol.voxels.min_max().unwrap_or((0.0, 1.0));
-    Window { center: (lo + hi) / 2.0, width: (hi - lo).max(1.0) }
 }

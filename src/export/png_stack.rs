@@ -10,17 +10,18 @@
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::ops::window::{VoiFunction, WindowTransform};
+use crate::ops::window::{self, VoiFunction, WindowTransform};
 use crate::volume::{SampleType, Volume, Voxels, Window};
 
 /// How voxel values become PNG values.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum PngMode {
-    /// 8-bit through a linear window (DICOM PS3.3 C.11.2.1.2); None: the
-    /// file's first window, else min–max.
+    /// 8-bit through the window the views open in ([`window::initial`],
+    /// through [`window::function`]: LINEAR, PS3.3 C.11.2.1.2, for integer
+    /// samples, LINEAR_EXACT for floating-point ones).
     #[default]
     Window8,
-    /// 8-bit through this window.
+    /// 8-bit through this window (the VOI function as for `Window8`).
     Window8With(Window),
     /// 16-bit stored values: png = value + offset (offset 32768 for int16,
     /// 128 for int8, 0 for unsigned; −min for integral wider/float data).
@@ -72,7 +73,11 @@ fn slice_indices(vol: &Volume, axis: usize, s: usize, t: usize) -> impl Iterator
 /// The resolved value mapping.
 #[derive(Debug, Clone, Copy)]
 enum Mapping {
-    Window(WindowTransform, Window),
+    /// The window, its function, and whether the grey ramp is inverted
+    /// (MONOCHROME1, PS3.3 C.7.6.3.1.2: the minimum shows white).
+    Window(WindowTransform, Window, VoiFunction, bool),
+    /// PALETTE COLOR: RGB through the volume's palette (PS3.3 C.7.6.3.1.5).
+    Palette,
     Offset16(f64),
     Labels,
 }
@@ -86,11 +91,16 @@ fn resolve(vol: &Volume, mode: PngMode) -> Result<Mapping> {
     };
     Ok(match mode {
         PngMode::Window8 | PngMode::Window8With(_) => {
-            let w = if let PngMode::Window8With(w) = mode { w } else { super::default_window(vol) };
+            // The views' window policy and VOI function (ops::window).
+            let w = if let PngMode::Window8With(w) = mode { w } else { window::initial(vol) };
             if !(w.center.is_finite() && w.width.is_finite() && w.width > 0.0) {
                 return Err(Error::parameter(format!("window {}/{} is not usable", w.center, w.width)));
             }
-            Mapping::Window(WindowTransform::display(w.center, w.width, VoiFunction::Linear), w)
+            if vol.meta.palette.is_some() {
+                return Ok(Mapping::Palette);
+            }
+            let func = window::function(vol);
+            Mapping::Window(WindowTransform::display(w.center, w.width, func), w, func, vol.meta.monochrome1())
         }
         PngMode::Stored16 => match vol.voxels.sample_type() {
             SampleType::U8 | SampleType::U16 => Mapping::Offset16(0.0),
@@ -117,7 +127,16 @@ fn resolve(vol: &Volume, mode: PngMode) -> Result<Mapping> {
     })
 }
 
-fn encode_png(width: usize, height: usize, sixteen: bool, data: &[u8]) -> Result<Vec<u8>> {
+/// PNG colour type and bit depth for `map`'s bytes.
+fn png_format(map: &Mapping) -> (png::ColorType, png::BitDepth) {
+    match map {
+        Mapping::Offset16(_) => (png::ColorType::Grayscale, png::BitDepth::Sixteen),
+        Mapping::Palette => (png::ColorType::Rgb, png::BitDepth::Eight),
+        _ => (png::ColorType::Grayscale, png::BitDepth::Eight),
+    }
+}
+
+fn encode_png(width: usize, height: usize, map: &Mapping, data: &[u8]) -> Result<Vec<u8>> {
     let err = |e: png::EncodingError| Error::io(format!("PNG: {e}"));
     let (w, h) = (
         u32::try_from(width).map_err(|_| Error::unsupported("slice too wide for PNG"))?,
@@ -126,8 +145,9 @@ fn encode_png(width: usize, height: usize, sixteen: bool, data: &[u8]) -> Result
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Grayscale);
-        enc.set_depth(if sixteen { png::BitDepth::Sixteen } else { png::BitDepth::Eight });
+        let (colour, depth) = png_format(map);
+        enc.set_color(colour);
+        enc.set_depth(depth);
         enc.set_compression(png::Compression::Fast);
         let mut wr = enc.write_header().map_err(err)?;
         wr.write_image_data(data).map_err(err)?;
@@ -149,9 +169,11 @@ fn lut(vol: &Volume, map: &Mapping) -> Option<Vec<u8>> {
     };
     let value = |i: usize| f64::from(lo + i as i32);
     match map {
-        Mapping::Window(tr, _) => Some((0..n).map(|i| tr.apply_u8(value(i))).collect()),
+        Mapping::Window(tr, _, _, invert) => {
+            Some((0..n).map(|i| tr.apply_u8(value(i)) ^ if *invert { 255 } else { 0 }).collect())
+        }
         Mapping::Labels => Some((0..n).map(|i| value(i).clamp(0.0, 255.0) as u8).collect()),
-        Mapping::Offset16(_) => None,
+        Mapping::Offset16(_) | Mapping::Palette => None,
     }
 }
 
@@ -188,7 +210,8 @@ fn slice_bytes(vol: &Volume, map: &Mapping, lut: Option<&[u8]>, axis: usize, s: 
     for i in slice_indices(vol, axis, s, t) {
         let x = vol.voxels.get_f64(i).unwrap_or(0.0);
         match map {
-            Mapping::Window(tr, _) => buf.push(tr.apply_u8(x)),
+            Mapping::Window(tr, _, _, invert) => buf.push(tr.apply_u8(x) ^ if *invert { 255 } else { 0 }),
+            Mapping::Palette => buf.extend(vol.meta.palette.as_ref().map_or([0; 3], |p| p.colour(x))),
             Mapping::Labels => buf.push(x as u8),
             Mapping::Offset16(o) => buf.extend_from_slice(&((x + o).clamp(0.0, 65535.0) as u16).to_be_bytes()),
         }
@@ -223,7 +246,7 @@ pub fn write_png_zip_to(vol: &Volume, opts: &PngOptions, w: &mut dyn std::io::Wr
     for t in 0..nt {
         for s in 0..n {
             slice_bytes(vol, &map, table.as_deref(), axis, s, t, &mut buf);
-            let png = encode_png(width, height, matches!(map, Mapping::Offset16(_)), &buf)?;
+            let png = encode_png(width, height, &map, &buf)?;
             let name = if nt > 1 {
                 format!("t{t:0digits$}_{}{s:0digits$}.png", AXIS[axis])
             } else {
@@ -237,15 +260,34 @@ pub fn write_png_zip_to(vol: &Volume, opts: &PngOptions, w: &mut dyn std::io::Wr
     }
     let g = &vol.geometry;
     let (window, mapping) = match map {
-        Mapping::Window(_, w) => (
-            json!({ "center": w.center, "width": w.width }),
-            json!({ "kind": "window", "bits": 8, "function": "LINEAR (DICOM PS3.3 C.11.2.1.2)",
-                    "note": "png 0 = value <= center - 0.5 - (width-1)/2; 255 = value > center - 0.5 + (width-1)/2" }),
-        ),
+        Mapping::Window(_, w, func, inverted) => {
+            let (function, note) = if func == VoiFunction::LinearExact {
+                (
+                    "LINEAR_EXACT (DICOM PS3.3 C.11.2.1.3.2)",
+                    "png 0 = value <= center - width/2; 255 = value > center + width/2",
+                )
+            } else {
+                (
+                    "LINEAR (DICOM PS3.3 C.11.2.1.2)",
+                    "png 0 = value <= center - 0.5 - (width-1)/2; 255 = value > center - 0.5 + (width-1)/2",
+                )
+            };
+            let mut m = json!({ "kind": "window", "bits": 8, "function": function, "note": note });
+            if inverted {
+                // MONOCHROME1 (PS3.3 C.7.6.3.1.2): the ramp is reversed, as displayed.
+                m["inverted"] = json!("MONOCHROME1: png = 255 - the grey level the note gives");
+            }
+            (json!({ "center": w.center, "width": w.width }), m)
+        }
         Mapping::Offset16(o) => {
             (serde_json::Value::Null, json!({ "kind": "stored", "bits": 16, "offset": o, "value": "png - offset" }))
         }
         Mapping::Labels => (serde_json::Value::Null, json!({ "kind": "labels", "bits": 8, "value": "png" })),
+        Mapping::Palette => (
+            serde_json::Value::Null,
+            json!({ "kind": "palette", "bits": 8, "colour": "RGB",
+                    "note": "the stored value's PALETTE COLOR lookup-table entry (DICOM PS3.3 C.7.6.3.1.5), 8 bits a channel" }),
+        ),
     };
     let manifest = json!({
         "ConversionSoftware": "voxdrop",
@@ -296,8 +338,9 @@ pub fn write_cine(vol: &Volume, axis: usize, window: Option<Window>, fps: u16) -
     {
         let (w, h) = (vol.dims[ca] as u32, vol.dims[ra] as u32);
         let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Grayscale);
-        enc.set_depth(png::BitDepth::Eight);
+        let (colour, depth) = png_format(&map);
+        enc.set_color(colour);
+        enc.set_depth(depth);
         enc.set_compression(png::Compression::Fast);
         enc.set_animated(frames, 0).map_err(err)?;
         enc.set_frame_delay(1, fps.max(1)).map_err(err)?;
@@ -311,4 +354,42 @@ pub fn write_cine(vol: &Volume, axis: usize, window: Option<Window>, fps: u16) -
         wr.finish().map_err(err)?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::volume::{Meta, Palette};
+
+    fn vol(meta: Meta) -> Volume {
+        let v: Vec<u16> = (0..24).collect();
+        Volume { voxels: Voxels::U16(v), dims: [4, 3, 2, 1], components: 1, geometry: Default::default(), meta }
+    }
+
+    /// The first PNG of the zip: (colour type, pixel bytes).
+    fn first_png(vol: &Volume) -> (png::ColorType, Vec<u8>) {
+        let zip = write_png_zip(vol, &PngOptions::default()).unwrap();
+        let files = super::super::zip::read_stored(&zip).unwrap();
+        let (_, bytes) = files.iter().find(|(n, _)| n.ends_with(".png")).unwrap();
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        buf.truncate(info.buffer_size());
+        (info.color_type, buf)
+    }
+
+    #[test]
+    fn monochrome1_exports_as_shown_and_palette_color_in_rgb() {
+        // MONOCHROME1 (PS3.3 C.7.6.3.1.2): the grey levels are reversed.
+        let (_, grey) = first_png(&vol(Meta::default()));
+        let mono1 = Meta { photometric: Some("MONOCHROME1".into()), ..Meta::default() };
+        let (_, inverted) = first_png(&vol(mono1));
+        assert_eq!(inverted, grey.iter().map(|g| 255 - g).collect::<Vec<_>>());
+        // PALETTE COLOR (C.7.6.3.1.5): each stored value's entry, RGB.
+        let colours: Vec<[u8; 3]> = (0..24u8).map(|i| [i, 100 + i, 200 - i]).collect();
+        let pal = Meta { palette: Some(Palette { first: 0, colours: colours.clone() }), ..Meta::default() };
+        let (kind, rgb) = first_png(&vol(pal));
+        assert_eq!(kind, png::ColorType::Rgb);
+        assert_eq!(rgb, colours[..12].concat());
+    }
 }

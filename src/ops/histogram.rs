@@ -140,6 +140,48 @@ pub fn histogram(vol: &Volume, bins: usize, lo: f64, hi: f64, mask: Option<&[boo
     Ok(h)
 }
 
+/// The range holding the central `1 − 2·tail` of the finite values of
+/// `vol` (its components counted alike): from `numpy.percentile(v, 100·tail,
+/// method="lower")` to `numpy.percentile(v, 100·(1 − tail), method="higher")`,
+/// so it never trims more than `tail` at either end. Exact for 8- and 16-bit
+/// data (every stored value is counted); wider and floating-point data are
+/// binned into 4096 bins over their range first, and an end is its bin's
+/// edge (within 1/4096 of the range, on the outer side). None when the
+/// volume holds no finite value.
+pub fn robust_range(vol: &Volume, tail: f64) -> Option<(f64, f64)> {
+    let (lo, hi) = vol.voxels.min_max()?;
+    if !(lo.is_finite() && hi.is_finite()) {
+        return None;
+    }
+    if hi <= lo {
+        return Some((lo, hi));
+    }
+    let integral = matches!(vol.voxels, Voxels::I16(_) | Voxels::U16(_) | Voxels::U8(_) | Voxels::I8(_));
+    // Counts of each stored value (a bin of width 1 each) or of 4096 bins.
+    let h = if integral {
+        histogram(vol, (hi - lo) as usize + 1, lo, hi + 1.0, None).ok()?
+    } else {
+        histogram(vol, 4096, lo, hi, None).ok()?
+    };
+    let total: u64 = h.counts.iter().sum();
+    if total == 0 {
+        return None;
+    }
+    let tail = tail.clamp(0.0, 0.5);
+    let last = (total - 1) as f64;
+    // The bin holding the value of rank r (0-based, ascending).
+    let bin_of = |rank: u64| {
+        let mut seen = 0u64;
+        h.counts.iter().position(|&c| {
+            seen += c;
+            seen > rank
+        })
+    };
+    let low = bin_of((tail * last).floor() as u64)?;
+    let high = bin_of((((1.0 - tail) * last).ceil() as u64).min(total - 1))?;
+    Some(if integral { (lo + low as f64, lo + high as f64) } else { (h.edge(low), h.edge(high + 1)) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +215,22 @@ mod tests {
         assert_eq!((a.counts, a.below, a.above), (b.counts, b.below, b.above));
         assert!(stats(&v, Some(&[true; 2])).is_err());
         assert!(stats(&v, Some(&[false; 6])).unwrap().is_none());
+    }
+
+    #[test]
+    fn robust_range_matches_numpy_percentiles() {
+        // numpy.percentile(np.arange(1000), 0.5, method="lower") = 4,
+        // numpy.percentile(np.arange(1000), 99.5, method="higher") = 995
+        let v = vol((0..1000).collect(), [1000, 1, 1, 1]);
+        assert_eq!(robust_range(&v, 0.005), Some((4.0, 995.0)));
+        // Four values: nothing is trimmed (ranks 0 and ⌈2.985⌉ = 3).
+        assert_eq!(robust_range(&vol(vec![0, 10, 200, 900], [4, 1, 1, 1]), 0.005), Some((0.0, 900.0)));
+        // Floats: the outer edges of the bins holding those ranks.
+        let f = Volume { voxels: Voxels::F32((0..1000).map(|x| x as f32 / 999.0).collect()), ..v.clone() };
+        let (lo, hi) = robust_range(&f, 0.005).unwrap();
+        assert!((4.0 / 999.0 - 1.0 / 4096.0..=4.0 / 999.0).contains(&lo) && lo > 4.0 / 999.0 - 1.0 / 4096.0, "{lo}");
+        assert!((995.0 / 999.0..995.0 / 999.0 + 1.0 / 4096.0).contains(&hi), "{hi}");
+        let empty = Volume { voxels: Voxels::F32(vec![f32::NAN; 3]), ..v };
+        assert_eq!(robust_range(&empty, 0.005), None);
     }
 }

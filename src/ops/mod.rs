@@ -1,7 +1,6 @@
 //! Pure operations on volumes.
 
 pub mod crop;
-pub mod grey_ramp;
 pub mod histogram;
 pub mod mesh;
 pub mod modality;

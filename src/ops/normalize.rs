@@ -24,8 +24,11 @@ pub enum Normalize {
 fn map_f32(vol: &Volume, limits: &Limits, f: impl Fn(f64) -> f32) -> Result<Volume> {
     let mut out: Vec<f32> = try_with_capacity(vol.voxels.len(), limits, "normalised volume")?;
     crate::with_voxels!(&vol.voxels, v => out.extend(v.iter().map(|x| f(*x as f64))));
+    // New values: the source's VOI no longer fits them (ops::window::initial
+    // fits a window to them instead).
     let mut meta = vol.meta.clone();
-    meta.units = None;
+    meta.units = Some("normalised".to_string());
+    meta.windows.clear();
     Ok(Volume { voxels: Voxels::F32(out), dims: vol.dims, components: vol.components, geometry: vol.geometry, meta })
 }
 
@@ -67,6 +70,7 @@ pub fn window_u8(vol: &Volume, center: f64, width: f64, func: VoiFunction, limit
     crate::with_voxels!(&vol.voxels, v => out.extend(v.iter().map(|x| t.apply_u8(*x as f64))));
     let mut meta = vol.meta.clone();
     meta.units = None;
+    meta.windows.clear();
     Ok(Volume { voxels: Voxels::U8(out), dims: vol.dims, components: vol.components, geometry: vol.geometry, meta })
 }
 
@@ -77,5 +81,6 @@ pub fn clip(vol: &Volume, lo: f64, hi: f64, limits: &Limits) -> Result<Volume> {
     }
     let mut out = map_f32(vol, limits, |x| x.clamp(lo, hi) as f32)?;
     out.meta.units = vol.meta.units.clone();
+    out.meta.windows = vol.meta.windows.clone();
     Ok(out)
 }

@@ -440,3 +440,71 @@ export async function openFolder(page, dir, timeout = 120_000) {
   );
   return performance.now() - t;
 }
+
+// ------------------------------------------------------------ generated cases
+
+/** Byte offset of the first data element `tag` ([group, element]) with explicit VR `vr`, little endian. */
+function findElement(bytes, [group, element], vr) {
+  const needle = Buffer.from([group & 0xff, group >> 8, element & 0xff, element >> 8, vr.charCodeAt(0), vr.charCodeAt(1)]);
+  const at = Buffer.from(bytes).indexOf(needle, 132);
+  if (at < 0) throw new Error(`(${group.toString(16)},${element.toString(16)}) ${vr} not found`);
+  return at;
+}
+
+/**
+ * A MONOCHROME1 planar image made at test time, as the corpus has none: the
+ * NM whole-body bone scan `pydicom-data__JPEG2000_UNC.dcm` (explicit VR little
+ * endian, 1024 × 256, int16, no VOI) with every stored value v replaced by
+ * min + max − v, PhotometricInterpretation MONOCHROME2 → MONOCHROME1 (the same
+ * length) and the empty PatientOrientation (0020,0020) set to "L\F" (rows
+ * towards the patient's left, columns towards the feet). Displayed as
+ * MONOCHROME1 should be (PS3.3 C.7.6.3.1.2) it looks like the original.
+ * Returns the bytes and the stored values (row-major) of the new file.
+ */
+export function monochrome1Radiograph() {
+  const src = readFileSync(join(CORPUS, 'data/dicom/ExplicitVRLittleEndian/pydicom-data__JPEG2000_UNC.dcm'));
+  const out = Buffer.from(src);
+  const pi = findElement(out, [0x0028, 0x0004], 'CS');
+  if (out.toString('latin1', pi + 8, pi + 20) !== 'MONOCHROME2 ') throw new Error('not MONOCHROME2');
+  out.write('MONOCHROME1 ', pi + 8, 'latin1');
+  const px = findElement(out, [0x7fe0, 0x0010], 'OW');
+  const length = out.readUInt32LE(px + 8);
+  const values = new Int16Array(length / 2);
+  for (let i = 0; i < values.length; i++) values[i] = out.readInt16LE(px + 12 + 2 * i);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  for (let i = 0; i < values.length; i++) {
+    values[i] = lo + hi - values[i];
+    out.writeInt16LE(values[i], px + 12 + 2 * i);
+  }
+  const po = findElement(out, [0x0020, 0x0020], 'CS');
+  if (out.readUInt16LE(po + 6) !== 0) throw new Error('PatientOrientation is not empty');
+  const bytes = Buffer.concat([out.subarray(0, po + 6), Buffer.from([4, 0]), Buffer.from('L\\F ', 'latin1'), out.subarray(po + 8)]);
+  return { name: 'nm_bone_monochrome1.dcm', bytes, values, rows: 1024, columns: 256 };
+}
+
+/**
+ * The palette of a PALETTE COLOR file with plain 16-bit tables (explicit VR
+ * little endian): its stored 8-bit values (row-major) and, for each, the
+ * RGB of its table entries shown with 8 bits (the high byte), read from
+ * the file's (0028,1101–1103) descriptors and (0028,1201–1203) data.
+ */
+export function paletteOf(bytes) {
+  const table = (k) => {
+    const d = findElement(bytes, [0x0028, 0x1101 + k], 'US');
+    const entries = bytes.readUInt16LE(d + 8) || 65536;
+    const first = bytes.readUInt16LE(d + 10);
+    const at = findElement(bytes, [0x0028, 0x1201 + k], 'OW');
+    const data = Array.from({ length: entries }, (_, i) => bytes.readUInt16LE(at + 12 + 2 * i));
+    return { first, data };
+  };
+  const [r, g, b] = [0, 1, 2].map(table);
+  const colour = (v) => [r, g, b].map((t) => t.data[Math.min(Math.max(v - t.first, 0), t.data.length - 1)] >> 8);
+  const px = findElement(bytes, [0x7fe0, 0x0010], 'OW');
+  const length = bytes.readUInt32LE(px + 8);
+  return { values: bytes.subarray(px + 12, px + 12 + length), colour };
+}

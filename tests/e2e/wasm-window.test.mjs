@@ -2,7 +2,7 @@
 // function does.
 //
 // A grey LINEAR / LINEAR_EXACT window is computed in wasm by a simd128 loop on
-// 16-bit integers (src/ops/grey_ramp.rs) instead of a lookup table; the Rust
+// 16-bit integers (src/render/grey_ramp.rs) instead of a lookup table; the Rust
 // tests check that form against the table natively, where another SIMD loop
 // (AVX2) runs. This runs the wasm build itself (the file the page loads, in
 // Node): a 256×256 slice holding every int16 (and every uint16) value once,

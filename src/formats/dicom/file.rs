@@ -638,6 +638,15 @@ fn finish_read(
         None
     };
     let frame_info = if info.frames > 1 { super::enhanced::frame_info(&obj, info.frames) } else { Vec::new() };
+    // PS3.3 C.7.6.3.1.5: a PALETTE COLOR image shows its stored values
+    // through the palette; a palette that cannot be read leaves the
+    // indices shown in grey, with a warning.
+    let palette = match (info.photometric.as_str(), info.samples_per_pixel) {
+        ("PALETTE COLOR", 1) => super::palette::read(&obj, big_endian)
+            .map_err(|e| warnings.push(format!("{}; shown in grey", e.message)))
+            .ok(),
+        _ => None,
+    };
     let series_uid = text(&obj, tags::SERIES_INSTANCE_UID);
     let meta = Meta {
         format: "DICOM".to_string(),
@@ -681,6 +690,16 @@ fn finish_read(
         slice_positions: None,
         slice_shear: None,
         source_file: None,
+        photometric: (!info.photometric.is_empty()).then(|| info.photometric.clone()),
+        palette,
+        // PS3.3 C.7.6.1.1.1: two values, each a string of letters A P L R H F.
+        patient_orientation: text(&obj, tags::PATIENT_ORIENTATION).and_then(|t| {
+            let mut it = t.split('\\').map(|v| v.trim().to_ascii_uppercase());
+            match (it.next(), it.next()) {
+                (Some(r), Some(c)) if !r.is_empty() && !c.is_empty() => Some([r, c]),
+                _ => None,
+            }
+        }),
     };
     Ok(Slice {
         file: name.to_string(),

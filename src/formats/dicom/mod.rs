@@ -7,6 +7,7 @@ pub mod dicomdir;
 pub mod enhanced;
 pub mod file;
 pub mod mosaic;
+mod palette;
 pub mod pixel;
 pub mod series;
 pub mod synth;

@@ -422,6 +422,10 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits, decode: bool, key: Str
         .and_then(|s| s.as_mut())
         .ok_or_else(|| Error::bad_input("empty series"))?
         .clone_header();
+    // The first volume's images in slice order (`order` is volume by volume).
+    let per_image: Vec<_> =
+        order.iter().take(nz).filter_map(|&i| Some(items.get(i)?.as_ref()?.meta.windows.clone())).collect();
+    let voi = crate::ops::window::series_voi(&per_image);
     let voxels = if !decode {
         for &i in &order {
             let s = items.get_mut(i).and_then(Option::take).ok_or_else(|| Error::bad_input("slice used twice"))?;
@@ -450,6 +454,7 @@ fn assemble_group(mut group: Vec<Slice>, limits: &Limits, decode: bool, key: Str
         warnings.push("no PixelSpacing: 1 mm pixels assumed".into());
     }
     let mut meta = template.meta;
+    meta.windows = voi;
     meta.image_orientation_dicom = template.orientation;
     meta.warnings.extend(warnings);
     meta.slice_positions = uneven;
