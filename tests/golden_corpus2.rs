@@ -58,7 +58,7 @@ fn present() -> bool {
         if std::env::var("VOXDROP_REQUIRE_CORPUS").as_deref() == Ok("1") {
             panic!("../shared/corpus2 is required but missing");
         }
-        eprintln!("../shared/corpus2 not found: skipping corpus2 tests");
+        common::record_skip("../shared/corpus2 not found");
     }
     ok
 }
@@ -180,7 +180,7 @@ fn every_corpus2_dicom_file() {
 fn gdcm_rgb_baseline_decodes() {
     let src = common::corpus().join("data/dicom/ExplicitVRLittleEndian/pydicom-data__SC_rgb.dcm");
     if !src.exists() {
-        eprintln!("{} not found: skipping", src.display());
+        common::record_skip(&format!("{} not found", src.display()));
         return;
     }
     let out = std::env::temp_dir().join(format!("voxdrop-gdcm-sc-rgb-{}.dcm", std::process::id()));
@@ -189,7 +189,7 @@ fn gdcm_rgb_baseline_decodes() {
     match made {
         Ok(o) if o.status.success() => {}
         _ => {
-            eprintln!("gdcmconv not available: skipping (apt-get install libgdcm-tools)");
+            common::record_skip("gdcmconv not available (apt-get install libgdcm-tools)");
             return;
         }
     }
