@@ -70,7 +70,7 @@ impl Header {
 pub fn read_header(bytes: &[u8]) -> Result<Header> {
     let mut h = Header { fields: Vec::new(), list_files: Vec::new(), data_offset: bytes.len() };
     let mut in_list = false;
-    for (line, pos) in super::header_lines(bytes) {
+    for (line, pos) in super::text_header::header_lines(bytes) {
         let line = std::str::from_utf8(line).map_err(|_| Error::bad_input("the MetaImage header is not text"))?;
         let line = line.trim();
         if in_list {
@@ -253,7 +253,7 @@ pub fn read_metaimage(bytes: &[u8], name: &str, limits: &Limits) -> Result<Volum
     (|| {
         let h = read_header(bytes)?;
         if let Some(files) = h.data_files()? {
-            return Err(super::missing_data_file(&files));
+            return Err(super::text_header::missing_data_file(&files));
         }
         let p = plan(&h)?;
         let n = count_of(&p, limits)?;
@@ -280,7 +280,7 @@ pub fn read_detached(header: &[u8], data: &[&[u8]], name: &str, limits: &Limits)
         let mut it = parts.into_iter();
         let mut all = it.next().ok_or_else(|| Error::bad_input("no data"))?;
         for part in it {
-            all = crate::formats::nrrd::concat_voxels(all, part)?;
+            all = sample::concat_voxels(all, part)?;
         }
         Ok(build(p, all))
     })()

@@ -106,7 +106,7 @@ pub fn read_header(bytes: &[u8]) -> Result<Header> {
     let mut h = Header { fields: Vec::new(), key_values: Vec::new(), list_files: Vec::new(), data_offset: None };
     let mut first = true;
     let mut in_list = false;
-    for (line, pos) in super::header_lines(bytes) {
+    for (line, pos) in super::text_header::header_lines(bytes) {
         let line = std::str::from_utf8(line).map_err(|_| Error::bad_input("the NRRD header is not text"))?;
         let line = line.strip_suffix('\r').unwrap_or(line);
         if first {
@@ -468,23 +468,6 @@ fn decode_chunk(p: &Plan, data: &[u8], count: usize, limits: &Limits) -> Result<
     sample::decode(&raw, p.stored, p.endian, count, limits)
 }
 
-/// Appends `b` to `a` (same sample type), with `try_reserve`.
-pub(crate) fn concat_voxels(mut a: Voxels, b: Voxels) -> Result<Voxels> {
-    macro_rules! ext {
-        ($($var:ident),*) => {
-            match (&mut a, b) {
-                $((Voxels::$var(x), Voxels::$var(y)) => {
-                    x.try_reserve(y.len()).map_err(|_| Error::limit("could not grow the volume"))?;
-                    x.extend_from_slice(&y);
-                })*
-                _ => return Err(Error::bad_input("data files decode to different types")),
-            }
-        };
-    }
-    ext!(U8, I8, U16, I16, U32, I32, F32, F64);
-    Ok(a)
-}
-
 /// Concatenates several decoded chunks.
 fn concat(parts: Vec<Voxels>, limits: &Limits) -> Result<Voxels> {
     let mut it = parts.into_iter();
@@ -492,7 +475,7 @@ fn concat(parts: Vec<Voxels>, limits: &Limits) -> Result<Voxels> {
         return Err(Error::bad_input("no data"));
     };
     for p in it {
-        first = concat_voxels(first, p)?;
+        first = sample::concat_voxels(first, p)?;
     }
     limits.check_voxels(first.len() as u64, "volume")?;
     Ok(first)
@@ -621,7 +604,7 @@ pub fn read_nrrd(bytes: &[u8], name: &str, limits: &Limits) -> Result<Volume> {
 fn read_attached(bytes: &[u8], limits: &Limits) -> Result<Volume> {
     let h = read_header(bytes)?;
     if let Some(files) = h.data_files()? {
-        return Err(super::missing_data_file(&files));
+        return Err(super::text_header::missing_data_file(&files));
     }
     let p = plan(&h)?;
     let count = sample_count(&p)?;
@@ -655,16 +638,7 @@ fn read_detached_inner(header: &[u8], data: &[&[u8]], limits: &Limits) -> Result
     build(p, &h, v, limits)
 }
 
-/// Resolves a data file name against the header's path ("a/b/x.nhdr" + "y.raw" → "a/b/y.raw").
-pub fn resolve_data_path(header_name: &str, data_file: &str) -> String {
-    if data_file.starts_with('/') {
-        return data_file.to_string();
-    }
-    match header_name.rfind(['/', '\\']) {
-        Some(i) => format!("{}/{}", header_name.get(..i).unwrap_or(""), data_file),
-        None => data_file.to_string(),
-    }
-}
+pub use super::text_header::resolve_data_path;
 
 #[cfg(test)]
 mod tests {
