@@ -76,11 +76,32 @@ mod cli {
                 }
             } else if p.exists() {
                 out.push(p.clone());
+                out.extend(companions_beside(p));
             } else {
                 return Err(Error::io(format!("{}: no such file or folder", p.display())));
             }
         }
+        // A companion found beside a header may also have been given.
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|p| seen.insert(p.clone()));
         Ok(out)
+    }
+
+    /// The files a header given on the command line needs (its .img, the
+    /// data files an .nhdr or .mhd names, its .REC, an array's sidecar),
+    /// found beside it by the reader table's companion rule.
+    fn companions_beside(path: &Path) -> Vec<PathBuf> {
+        use std::io::Read;
+        let mut head = Vec::new();
+        match std::fs::File::open(path) {
+            Ok(f) => {
+                if f.take(64 << 10).read_to_end(&mut head).is_err() {
+                    return Vec::new();
+                }
+            }
+            Err(_) => return Vec::new(),
+        }
+        voxdrop::formats::companion_paths(path, &head)
     }
 
     /// A progress bar on stderr, drawn only when stderr is a terminal (so
