@@ -8,6 +8,7 @@ pub mod metaimage;
 pub mod mgh;
 pub mod minc;
 pub mod nifti;
+pub mod npy;
 pub mod nrrd;
 pub mod parrec;
 pub mod reader;
@@ -273,9 +274,7 @@ impl Loader {
         }
         let format = detect(bytes, name);
         let Some(reader) = reader::reader_of(format) else {
-            return Err(Error::unsupported(
-                "not a recognised medical image (DICOM, NIfTI, NRRD, MetaImage, MGH, MINC, PAR/REC expected)",
-            ));
+            return Err(Error::unsupported(reader::UNKNOWN));
         };
         match reader.role {
             reader::Role::Dicom if dicom::dicomdir::looks_like_dicomdir(bytes) => {

@@ -9,7 +9,7 @@
 //! ([`take_companion`]) and the CLI beside the path it was given
 //! ([`companion_paths`]).
 
-use super::{dicom, metaimage, mgh, minc, nifti, nrrd, parrec, stack, text_header};
+use super::{dicom, metaimage, mgh, minc, nifti, npy, nrrd, parrec, stack, text_header};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::volume::Volume;
@@ -38,6 +38,10 @@ pub enum InputFormat {
     Ecat,
     /// AFNI .HEAD/.BRIK (recognised, not read).
     Afni,
+    /// NumPy array (.npy) or zip of arrays (.npz).
+    Npy,
+    /// A JSON sidecar: the geometry of a .npy beside it.
+    Sidecar,
     /// A 2-D PNG / JPEG / TIFF image: a slice of an image stack.
     ImageSlice,
     /// A file that is only data for some header (.raw, .zraw, .REC, .BRIK…).
@@ -271,6 +275,27 @@ pub static READERS: &[Reader] = &[
         },
         unclaimed: not_a_companion,
     },
+    Reader {
+        format: InputFormat::Npy,
+        name: "NumPy",
+        role: Role::Volume,
+        extensions: &[".npy", ".npz"],
+        sniff: |b, lname| npy::looks_like_npy(b, lname),
+        companions: |m| Ok(vec![Companion::wanted(vec![npy::sidecar_name(m.name)])]),
+        read: |m, c, l| npy::read_npy(m, c.first().and_then(|c| c.bytes.as_deref()), l),
+        unclaimed: not_a_companion,
+    },
+    // Our own sidecars (.npy): companions only; alone, not an image.
+    Reader {
+        format: InputFormat::Sidecar,
+        name: "JSON sidecar",
+        role: Role::Companion,
+        extensions: &[".json"],
+        sniff: never,
+        companions: none,
+        read: |m, _, _| Err(sidecar_alone(m.name)),
+        unclaimed: sidecar_alone,
+    },
     // Last: its ".gz" would shadow ".nii.gz", ".hdr.gz" and ".img.gz".
     Reader {
         format: InputFormat::Companion,
@@ -304,6 +329,15 @@ fn image_alone(name: &str) -> Error {
 fn data_alone(name: &str) -> Error {
     Error::bad_input("a data file without the header that describes it (.nhdr, .mhd, .PAR, .HEAD)").in_file(name)
 }
+
+/// A JSON file no array claimed: as before the table, not an image.
+fn sidecar_alone(name: &str) -> Error {
+    Error::unsupported(UNKNOWN).in_file(name)
+}
+
+/// The error for a file no row recognises.
+pub(crate) const UNKNOWN: &str =
+    "not a recognised medical image (DICOM, NIfTI, NRRD, MetaImage, MGH, MINC, PAR/REC, NumPy expected)";
 
 fn is_hdr_name(lname: &str) -> bool {
     lname.ends_with(".hdr") || lname.ends_with(".hdr.gz")
