@@ -11,8 +11,8 @@ pub mod nifti;
 pub mod npy;
 pub mod nrrd;
 pub mod parrec;
+pub mod raw;
 pub mod reader;
-pub mod sample;
 pub mod stack;
 mod text_header;
 

@@ -11,8 +11,8 @@
 //! f4, f8, either byte order. Format: NumPy's `format.py` (versions 1–3).
 
 use crate::error::{Error, Result};
+use crate::formats::raw::{self, Endian, Stored};
 use crate::formats::reader::Named;
-use crate::formats::sample::{self, Endian, Stored};
 use crate::geometry::{Geometry, Mat3};
 use crate::limits::{checked_product, Limits};
 use crate::volume::{Meta, SampleType, Volume};
@@ -62,7 +62,7 @@ fn read_inner(main: Named, sidecar: Option<&[u8]>, limits: &Limits) -> Result<Vo
     let dims = dims_of(&h)?;
     let count = usize::try_from(checked_product(&dims)?).map_err(|_| Error::limit("the array is too large"))?;
     limits.check_voxels(count as u64, "volume")?;
-    let voxels = sample::decode(array.get(h.data..).unwrap_or(&[]), h.stored, h.endian, count, limits)?;
+    let voxels = raw::decode(array.get(h.data..).unwrap_or(&[]), h.stored, h.endian, count, limits)?;
     let mut meta = Meta { format: "NumPy".into(), ..Default::default() };
     let geometry = match sidecar.map(geometry_of) {
         Some(Ok(g)) => g,
@@ -126,7 +126,7 @@ fn parse_header(b: &[u8]) -> Result<Header> {
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| sample::parse_usize(s, "the .npy shape"))
+        .map(|s| raw::parse_usize(s, "the .npy shape"))
         .collect::<Result<Vec<_>>>()?;
     let (stored, endian) = dtype(descr)?;
     Ok(Header { stored, endian, fortran, shape, data: end })
@@ -222,7 +222,7 @@ fn npz_array(zip: &[u8], limits: &Limits) -> Result<Vec<u8>> {
         .ok_or_else(|| Error::bad_input(format!("the .npz entry {} is truncated", pick.name)))?;
     match pick.method {
         0 => Ok(data.to_vec()),
-        8 => sample::decompress(data, sample::Codec::Deflate, pick.size as u64, limits),
+        8 => raw::decompress(data, raw::Codec::Deflate, pick.size as u64, limits),
         m => Err(Error::unsupported(format!("the .npz entry {} uses zip method {m}", pick.name))),
     }
 }

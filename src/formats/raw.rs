@@ -1,4 +1,4 @@
-//! Shared helpers for the non-DICOM readers: typed samples from raw bytes,
+//! Raw-sample helpers shared by the non-DICOM readers: typed samples from raw bytes,
 //! bounded decompression (gzip, zlib, bzip2), and value scaling.
 //!
 //! Every function checks sizes against the bytes present and the [`Limits`]
