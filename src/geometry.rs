@@ -60,11 +60,18 @@ pub fn det3(m: &Mat3) -> f64 {
         + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
 }
 
-/// Inverse of a 4×4 affine whose last row is (0, 0, 0, 1).
-pub fn invert_affine(a: &Mat4) -> Option<Mat4> {
-    let m: Mat3 = [[a[0][0], a[0][1], a[0][2]], [a[1][0], a[1][1], a[1][2]], [a[2][0], a[2][1], a[2][2]]];
-    let d = det3(&m);
-    if !d.is_finite() || d.abs() < 1e-18 {
+/// How far from singular a 3×3 matrix must be to be inverted: its
+/// determinant relative to the product of its columns' lengths (1 for an
+/// orthogonal matrix, 0 for a singular one), so the test does not depend
+/// on the units (a 0.001 mm spacing is as invertible as a 1 mm one).
+pub const SINGULAR: f64 = 1e-12;
+
+/// Inverse of a 3×3 matrix (adjugate over determinant), or None when it is
+/// singular by [`SINGULAR`] or not finite. The one 3×3 inverse of the crate.
+pub fn inverse3(m: &Mat3) -> Option<Mat3> {
+    let d = det3(m);
+    let scale: f64 = (0..3).map(|c| norm([m[0][c], m[1][c], m[2][c]])).product();
+    if !d.is_finite() || !scale.is_finite() || d.abs() <= SINGULAR * scale {
         return None;
     }
     let mut inv = [[0.0; 3]; 3];
@@ -76,6 +83,13 @@ pub fn invert_affine(a: &Mat4) -> Option<Mat4> {
             *v = (m[r1][c1] * m[r2][c2] - m[r1][c2] * m[r2][c1]) / d;
         }
     }
+    Some(inv)
+}
+
+/// Inverse of a 4×4 affine whose last row is (0, 0, 0, 1).
+pub fn invert_affine(a: &Mat4) -> Option<Mat4> {
+    let m: Mat3 = [[a[0][0], a[0][1], a[0][2]], [a[1][0], a[1][1], a[1][2]], [a[2][0], a[2][1], a[2][2]]];
+    let inv = inverse3(&m)?;
     let t = [a[0][3], a[1][3], a[2][3]];
     let mut out = [[0.0; 4]; 4];
     for r in 0..3 {
@@ -237,6 +251,31 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9
+    }
+
+    /// The one 3×3 inverse: M·M⁻¹ = I for an oblique, anisotropic matrix at
+    /// any scale (micrometre spacing included); singular and non-finite
+    /// matrices give None.
+    #[test]
+    fn inverse3_inverts_at_any_scale_and_refuses_singular() {
+        let (c, s) = (0.3f64.cos(), 0.3f64.sin());
+        for scale in [1e-4, 1.0, 1e4] {
+            let m: Mat3 = [
+                [c * 0.7 * scale, -s * 0.5 * scale, 0.0],
+                [s * 0.7 * scale, c * 0.5 * scale, 0.1 * scale],
+                [0.0, 0.0, 2.0 * scale],
+            ];
+            let inv = inverse3(&m).expect("invertible");
+            for r in 0..3 {
+                for k in 0..3 {
+                    let p: f64 = (0..3).map(|j| m[r][j] * inv[j][k]).sum();
+                    assert!(close(p, if r == k { 1.0 } else { 0.0 }), "scale {scale}: ({r},{k}) = {p}");
+                }
+            }
+        }
+        assert!(inverse3(&[[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 0.0, 1.0]]).is_none());
+        assert!(inverse3(&[[1.0, 0.0, 0.0], [0.0, 1.0, 1e-13], [0.0, 1.0, 1e-13 + 1e-26]]).is_none());
+        assert!(inverse3(&[[f64::NAN, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]).is_none());
     }
 
     #[test]

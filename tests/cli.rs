@@ -170,3 +170,128 @@ fn convert_reads_each_series_again_into_place_as_the_full_read_builds_it() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The reference the golden tests use for a corpus input: its values in
+/// x-fastest order and its LPS affine (nibabel's RAS affine, else
+/// SimpleITK's LPS geometry).
+fn reference_of(rel: &str) -> (Vec<f64>, voxdrop::geometry::Mat4) {
+    let json_path = corpus().join("reference/data").join(format!("{rel}.json"));
+    let j = common::read_json(&json_path);
+    let npy = common::read_npy(&json_path.parent().unwrap().join(j["array"]["npy"].as_str().unwrap()));
+    let values = if npy.fortran_order {
+        npy.values
+    } else {
+        // C order: the last axis is the fastest; reverse to x fastest.
+        let shape = &npy.shape;
+        let mut out = vec![0.0; npy.values.len()];
+        let mut idx = vec![0usize; shape.len()];
+        for (ci, v) in npy.values.iter().enumerate() {
+            let mut rem = ci;
+            for a in (0..shape.len()).rev() {
+                idx[a] = rem % shape[a];
+                rem /= shape[a];
+            }
+            let fi = (0..shape.len()).rev().fold(0, |fi, a| fi * shape[a] + idx[a]);
+            out[fi] = *v;
+        }
+        out
+    };
+    let num = |v: &serde_json::Value| v.as_f64().unwrap();
+    let affine = if let Some(rows) = j["affine"].as_array() {
+        let mut a = [[0.0; 4]; 4];
+        for (r, row) in rows.iter().enumerate() {
+            for (c, x) in row.as_array().unwrap().iter().enumerate() {
+                a[r][c] = num(x);
+            }
+        }
+        voxdrop::Geometry::from_ras_affine(&a).world_from_voxel()
+    } else {
+        let g = &j["sitk"]["geometry"];
+        let v = |k: &str| -> Vec<f64> { g[k].as_array().unwrap().iter().map(num).collect() };
+        let (sp, o, d) = (v("spacing"), v("origin"), v("direction"));
+        let mut m = [[0.0; 4]; 4];
+        for r in 0..3 {
+            for c in 0..3 {
+                m[r][c] = d[r * 3 + c] * sp[c];
+            }
+            m[r][3] = o[r];
+        }
+        m[3][3] = 1.0;
+        m
+    };
+    (values, affine)
+}
+
+/// Issue 23 item 6: a header given alone on the command line finds its
+/// companion files beside it (.hdr → .img, .nhdr → its data file,
+/// .PAR → .REC), for `info` and `convert`; what `convert` writes holds
+/// the reference's values and affine.
+#[test]
+fn a_header_given_alone_finds_its_companions_beside_it() {
+    if !corpus_present() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("voxdrop-cli-pairs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // (header, relative tolerance on values and why, whether the affine is compared)
+    let cases = [
+        ("analyze/nibabel-written/anatomical_analyze75.hdr", 0.0, "exact", true),
+        // As in golden_nifti: nibabel takes this one's affine from the SPM .mat sidecar, which we do not read.
+        ("analyze/nibabel-written/avg152T1_spm2_scaled.hdr", 0.0, "exact", false),
+        ("nifti/nifti-rs/minimal.hdr", 0.0, "exact", true),
+        ("nrrd/pynrrd/BallBinary30x30x30.nhdr", 0.0, "exact", true),
+        ("parrec/nibabel/phantom_EPI_asc_CLEAR_2_1.PAR", 1e-9, "f64 scaling arithmetic order", true),
+    ];
+    for (k, (rel, tol, why, check_affine)) in cases.iter().enumerate() {
+        let header = corpus().join("data").join(rel);
+        let info = voxdrop().arg("info").arg(&header).output().unwrap();
+        assert!(info.status.success(), "info {rel}: {}", String::from_utf8_lossy(&info.stderr));
+        let target = dir.join(format!("{k}.nii"));
+        let out = voxdrop().arg("convert").arg(&header).arg("-o").arg(&target).output().unwrap();
+        assert!(out.status.success(), "convert {rel}: {}", String::from_utf8_lossy(&out.stderr));
+        let ours = read_nifti(&std::fs::read(&target).unwrap(), "out.nii", &Limits::default()).unwrap();
+        let (values, affine) = reference_of(rel);
+        assert_eq!(ours.voxels.len(), values.len(), "{rel}: sample count ({:?})", ours.dims);
+        for (i, r) in values.iter().enumerate() {
+            let o = ours.voxels.get_f64(i).unwrap();
+            assert!((o - r).abs() <= tol * r.abs().max(1.0), "{rel}: value {i}: ours {o}, reference {r} ({why})");
+        }
+        let a = ours.geometry.world_from_voxel();
+        if !check_affine {
+            continue;
+        }
+        for r in 0..4 {
+            for c in 0..4 {
+                // The NIfTI written stores its affine as f32.
+                assert!((a[r][c] - affine[r][c]).abs() < 1e-4, "{rel}: affine ours {a:?}, reference {affine:?}");
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A MetaImage .mhd given alone finds the raw file it names beside it
+/// (the corpus has no .mhd: this one is written here).
+#[test]
+fn an_mhd_given_alone_finds_its_raw_file() {
+    let dir = std::env::temp_dir().join(format!("voxdrop-cli-mhd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mhd = "ObjectType = Image\nNDims = 3\nDimSize = 2 2 1\nElementSpacing = 0.5 0.5 2\nElementType = MET_SHORT\n\
+               ElementDataFile = Data.RAW\n";
+    std::fs::write(dir.join("scan.mhd"), mhd).unwrap();
+    let data: Vec<u8> = [-3i16, 0, 7, 300].iter().flat_map(|v| v.to_le_bytes()).collect();
+    // Named in another case than the header says: found ignoring case.
+    std::fs::write(dir.join("data.raw"), &data).unwrap();
+    let target = dir.join("scan.nii");
+    let out = voxdrop().arg("convert").arg(dir.join("scan.mhd")).arg("-o").arg(&target).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = read_nifti(&std::fs::read(&target).unwrap(), "scan.nii", &Limits::default()).unwrap();
+    assert_eq!(v.voxels, voxdrop::volume::Voxels::I16(vec![-3, 0, 7, 300]));
+    assert_eq!(v.geometry.spacing, [0.5, 0.5, 2.0]);
+    // Without it, the error names the missing file.
+    std::fs::remove_file(dir.join("data.raw")).unwrap();
+    let out = voxdrop().arg("info").arg(dir.join("scan.mhd")).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Data.RAW") && err.contains("missing"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

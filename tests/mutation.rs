@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use voxdrop::formats::{self, dicom, metaimage, mgh, minc, nifti, nrrd, parrec, stack, Format};
+use voxdrop::formats::{self, dicom, metaimage, mgh, minc, nifti, nrrd, parrec, stack, InputFormat};
 use voxdrop::Limits;
 
 // ---------------------------------------------------------------- allocator
@@ -102,34 +102,34 @@ struct Input {
     path: PathBuf,
     name: String,
     bytes: Vec<u8>,
-    format: Format,
+    format: InputFormat,
     companion: Option<Vec<u8>>,
 }
 
-fn read(format: Format, name: &str, bytes: &[u8], companion: Option<&[u8]>) -> Result<(), String> {
+fn read(format: InputFormat, name: &str, bytes: &[u8], companion: Option<&[u8]>) -> Result<(), String> {
     let l = &LIMITS;
     let r = match format {
-        Format::Dicom if dicom::dicomdir::looks_like_dicomdir(bytes) => {
+        InputFormat::Dicom if dicom::dicomdir::looks_like_dicomdir(bytes) => {
             return dicom::dicomdir::references(bytes).map(|_| ()).map_err(|e| e.to_string())
         }
-        Format::Dicom => dicom::file::read_slice(bytes, name, l).map(|_| ()),
-        Format::Nifti => nifti::read_nifti(bytes, name, l).map(|_| ()),
-        Format::NiftiHeader => match companion {
+        InputFormat::Dicom => dicom::file::read_slice(bytes, name, l).map(|_| ()),
+        InputFormat::Nifti => nifti::read_nifti(bytes, name, l).map(|_| ()),
+        InputFormat::NiftiHeader => match companion {
             Some(img) => nifti::read_pair(bytes, img, name, l).map(|_| ()),
             None => nifti::read_nifti(bytes, name, l).map(|_| ()),
         },
-        Format::Nrrd => match companion {
+        InputFormat::Nrrd => match companion {
             Some(d) => nrrd::read_detached(bytes, &[d], name, l).map(|_| ()),
             None => nrrd::read_nrrd(bytes, name, l).map(|_| ()),
         },
-        Format::MetaImage => match companion {
+        InputFormat::MetaImage => match companion {
             Some(d) => metaimage::read_detached(bytes, &[d], name, l).map(|_| ()),
             None => metaimage::read_metaimage(bytes, name, l).map(|_| ()),
         },
-        Format::Mgh => mgh::read_mgh(bytes, name, l).map(|_| ()),
-        Format::Minc => minc::read_minc(bytes, name, l).map(|_| ()),
-        Format::Par => parrec::read_parrec(bytes, companion, name, l).map(|_| ()),
-        Format::ImageSlice => stack::assemble_image_stack_with_limits(&[(name, bytes)], [1.0; 3], l).map(|_| ()),
+        InputFormat::Mgh => mgh::read_mgh(bytes, name, l).map(|_| ()),
+        InputFormat::Minc => minc::read_minc(bytes, name, l).map(|_| ()),
+        InputFormat::Par => parrec::read_parrec(bytes, companion, name, l).map(|_| ()),
+        InputFormat::ImageSlice => stack::assemble_image_stack_with_limits(&[(name, bytes)], [1.0; 3], l).map(|_| ()),
         // Recognised-but-refused formats and stray files: through the loader.
         _ => {
             let loaded = formats::load_files([(name, bytes)], *l);
@@ -139,19 +139,19 @@ fn read(format: Format, name: &str, bytes: &[u8], companion: Option<&[u8]>) -> R
     r.map_err(|e| e.to_string())
 }
 
-fn companion_of(path: &Path, format: Format, bytes: &[u8]) -> Option<Vec<u8>> {
+fn companion_of(path: &Path, format: InputFormat, bytes: &[u8]) -> Option<Vec<u8>> {
     let dir = path.parent()?;
     let file = path.file_name()?.to_string_lossy().into_owned();
     let want: String = match format {
-        Format::NiftiHeader => {
+        InputFormat::NiftiHeader => {
             let stem = file.strip_suffix(".gz").unwrap_or(&file);
             let stem = stem.strip_suffix(".hdr")?;
             let gz = if file.ends_with(".gz") { ".gz" } else { "" };
             format!("{stem}.img{gz}")
         }
-        Format::Nrrd => nrrd::read_header(bytes).ok()?.data_files().ok()??.into_iter().next()?,
-        Format::MetaImage => metaimage::read_header(bytes).ok()?.data_files().ok()??.into_iter().next()?,
-        Format::Par => parrec::rec_name(&file),
+        InputFormat::Nrrd => nrrd::read_header(bytes).ok()?.data_files().ok()??.into_iter().next()?,
+        InputFormat::MetaImage => metaimage::read_header(bytes).ok()?.data_files().ok()??.into_iter().next()?,
+        InputFormat::Par => parrec::rec_name(&file),
         _ => return None,
     };
     std::fs::read(dir.join(&want)).ok().or_else(|| {
@@ -166,8 +166,8 @@ fn companion_of(path: &Path, format: Format, bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Companion files are exercised through their header, not on their own.
-fn is_companion(format: Format) -> bool {
-    matches!(format, Format::Companion | Format::NiftiImage)
+fn is_companion(format: InputFormat) -> bool {
+    matches!(format, InputFormat::Companion | InputFormat::NiftiImage)
 }
 
 // ---------------------------------------------------------------- mutations
@@ -258,22 +258,22 @@ fn boundaries(input: &Input) -> Vec<usize> {
     let b = &input.bytes;
     let mut v = vec![0, 1, 2, 3, 4, 8, 16, 32, 64];
     match input.format {
-        Format::Dicom => {
+        InputFormat::Dicom => {
             v.extend([127, 128, 131, 132, 136, 140, 144]);
             for e in dicom_elements(b).iter().take(200) {
                 v.extend([e.at, e.at + 4, e.len_at, e.value_at, e.value_at + 1]);
             }
         }
-        Format::Nifti | Format::NiftiHeader => {
+        InputFormat::Nifti | InputFormat::NiftiHeader => {
             v.extend([40, 56, 68, 70, 72, 76, 108, 112, 148, 252, 344, 347, 348, 351, 352, 356, 540, 544, 548]);
             if let Ok(h) = nifti::read_header(b) {
                 let o = h.vox_offset.max(0.0) as usize;
                 v.extend([o.saturating_sub(1), o, o + 1]);
             }
         }
-        Format::Mgh => v.extend([4, 8, 12, 16, 20, 24, 28, 30, 284, 285]),
-        Format::Minc => v.extend([4, 8, 12, 16, 20, 24]),
-        Format::ImageSlice => v.extend([8, 12, 16, 29, 33, 37, 41]),
+        InputFormat::Mgh => v.extend([4, 8, 12, 16, 20, 24, 28, 30, 284, 285]),
+        InputFormat::Minc => v.extend([4, 8, 12, 16, 20, 24]),
+        InputFormat::ImageSlice => v.extend([8, 12, 16, 29, 33, 37, 41]),
         _ => {
             // Text headers: every line start, and the end of the header.
             v.extend(b.iter().enumerate().filter(|(_, &c)| c == b'\n').map(|(i, _)| i + 1).take(256));
@@ -299,7 +299,7 @@ fn flips(input: &Input, n: usize, seed: u64, out: &mut Vec<Case>) {
     let b = &input.bytes;
     let mut rng = Rng(seed ^ 0x9e37_79b9_7f4a_7c15 ^ (b.len() as u64).wrapping_mul(0x1000_0001));
     let header = match input.format {
-        Format::Dicom => {
+        InputFormat::Dicom => {
             dicom_elements(b).iter().take_while(|e| e.tag != (0x7FE0, 0x0010)).last().map_or(1024, |e| e.value_at + 16)
         }
         _ => 1024,
@@ -367,7 +367,7 @@ fn targeted(input: &Input, rng: &mut Rng, out: &mut Vec<Case>) {
     let wrap = |m: Vec<u8>| if gz { gzip(&m) } else { m };
     let mut push = |label: String, m: Vec<u8>, c: Option<Vec<u8>>| out.push((label, wrap(m), c));
     match input.format {
-        Format::Dicom => {
+        InputFormat::Dicom => {
             let els = dicom_elements(base);
             let (mut items, mut others) = (0, 0);
             for e in &els {
@@ -448,7 +448,7 @@ fn targeted(input: &Input, rng: &mut Rng, out: &mut Vec<Case>) {
                 }
             }
         }
-        Format::Nifti | Format::NiftiHeader => {
+        InputFormat::Nifti | InputFormat::NiftiHeader => {
             let n2 = u32_at(base, 0, false) == Some(540) || u32_at(base, 0, true) == Some(540);
             let be = u32_at(base, 0, true) == Some(348) || u32_at(base, 0, true) == Some(540);
             let mut set = |label: String, at: usize, v: Vec<u8>, c: &Option<Vec<u8>>| {
@@ -497,7 +497,7 @@ fn targeted(input: &Input, rng: &mut Rng, out: &mut Vec<Case>) {
                 }
             }
         }
-        Format::Mgh => {
+        InputFormat::Mgh => {
             for (field, at) in [("width", 4), ("height", 8), ("depth", 12), ("frames", 16), ("type", 20)] {
                 for v in [0i32, -1, i32::MAX, 1 << 16] {
                     let mut m = base.to_vec();
@@ -507,9 +507,9 @@ fn targeted(input: &Input, rng: &mut Rng, out: &mut Vec<Case>) {
                 }
             }
         }
-        Format::Nrrd | Format::MetaImage => {
+        InputFormat::Nrrd | InputFormat::MetaImage => {
             let text = String::from_utf8_lossy(base).into_owned();
-            let keys: &[&str] = if input.format == Format::Nrrd {
+            let keys: &[&str] = if input.format == InputFormat::Nrrd {
                 &["sizes:", "dimension:", "type:", "encoding:", "byte skip:", "line skip:", "space directions:"]
             } else {
                 &["DimSize", "NDims", "ElementType", "HeaderSize", "ElementNumberOfChannels", "CompressedDataSize"]
@@ -517,7 +517,7 @@ fn targeted(input: &Input, rng: &mut Rng, out: &mut Vec<Case>) {
             for key in keys {
                 let Some(start) = text.find(key) else { continue };
                 let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-                let sep = if input.format == Format::Nrrd { " " } else { " = " };
+                let sep = if input.format == InputFormat::Nrrd { " " } else { " = " };
                 for v in ["0", "-1", "2147483648", "2147483648 2147483648 2147483648", "65536 65536 65536", "bogus", ""]
                 {
                     let mut m = text.as_bytes()[..start].to_vec();
@@ -535,7 +535,7 @@ fn targeted(input: &Input, rng: &mut Rng, out: &mut Vec<Case>) {
                 push("companion half".into(), base.to_vec(), Some(c[..c.len() / 2].to_vec()));
             }
         }
-        Format::Par => {
+        InputFormat::Par => {
             if let Some(c) = comp {
                 for cut in [0, 1, c.len() / 3] {
                     push(format!("REC cut at {cut}"), base.to_vec(), Some(c[..cut.min(c.len())].to_vec()));

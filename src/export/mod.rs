@@ -9,7 +9,6 @@
 //! sidecar, and the sidecar only with `keep_phi` (see [`deid`]).
 
 pub mod deid;
-pub mod equalize;
 pub mod mesh;
 pub mod naming;
 pub mod nifti;
@@ -18,7 +17,6 @@ pub mod nrrd;
 pub mod pgzip;
 pub mod png_stack;
 pub mod sidecar;
-pub mod tilt;
 pub mod zip;
 
 use std::io::Write;
@@ -27,8 +25,8 @@ use std::ops::Range;
 use crate::error::{Error, Result};
 use crate::volume::Volume;
 
-pub use equalize::equalize;
-pub use tilt::untilt;
+/// Volume→volume rebuilds are ops; re-exported where callers found them.
+pub use crate::ops::{equalize, untilt};
 
 /// gzip level for .nii.gz and gzip NRRD, native and wasm alike (both use
 /// zlib-rs). Its level 1 is zlib-ng's "quick" strategy (static Huffman only:

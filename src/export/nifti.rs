@@ -13,7 +13,7 @@
 use std::io::Write;
 
 use crate::error::{Error, Result};
-use crate::geometry::{det3, Mat3};
+use crate::geometry::{det3, inverse3, Mat3};
 use crate::volume::{SampleType, Volume};
 
 /// Size of what [`nifti_header`] returns: the header and the extension flag.
@@ -73,22 +73,6 @@ fn transpose(a: &Mat3) -> Mat3 {
         }
     }
     m
-}
-
-fn inverse3(a: &Mat3) -> Option<Mat3> {
-    let d = det3(a);
-    if !d.is_finite() || d.abs() < 1e-300 {
-        return None;
-    }
-    let mut inv = [[0.0; 3]; 3];
-    for (r, row) in inv.iter_mut().enumerate() {
-        for (c, v) in row.iter_mut().enumerate() {
-            let (r1, r2) = ((c + 1) % 3, (c + 2) % 3);
-            let (c1, c2) = ((r + 1) % 3, (r + 2) % 3);
-            *v = (a[r1][c1] * a[r2][c2] - a[r1][c2] * a[r2][c1]) / d;
-        }
-    }
-    Some(inv)
 }
 
 /// The orthogonal matrix nearest to `a` (polar decomposition by Newton's

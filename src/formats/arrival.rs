@@ -15,7 +15,7 @@
 
 use super::dicom::{self, file::PlainPixels, Slice};
 use super::lazy::{fold_range, place_plain, Place};
-use super::{detect, Format, LazySeries, Loader, Parsed};
+use super::{detect, InputFormat, LazySeries, Loader, Parsed};
 use crate::geometry::{cross, dot};
 use crate::limits::Limits;
 use crate::volume::{Volume, Voxels};
@@ -82,7 +82,7 @@ impl ArrivalFill {
     /// does not list from headers: then list the file as before. Else
     /// whether decoding on arrival goes on (the file is listed either way).
     pub fn add(&mut self, loader: &mut Loader, name: &str, bytes: &[u8]) -> Option<bool> {
-        if self.dead || !loader.lists_heads() || detect(bytes, name) != Format::Dicom {
+        if self.dead || !loader.lists_heads() || detect(bytes, name) != InputFormat::Dicom {
             self.give_up();
             return None;
         }

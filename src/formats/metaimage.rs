@@ -13,7 +13,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::error::{Error, Result};
-use crate::formats::sample::{self, Codec, Endian, Stored};
+use crate::formats::raw::{self, Codec, Endian, Stored};
 use crate::geometry::{Geometry, Mat4};
 use crate::limits::{check_present, checked_product, Limits};
 use crate::volume::{Meta, SampleType, Volume};
@@ -70,7 +70,7 @@ impl Header {
 pub fn read_header(bytes: &[u8]) -> Result<Header> {
     let mut h = Header { fields: Vec::new(), list_files: Vec::new(), data_offset: bytes.len() };
     let mut in_list = false;
-    for (line, pos) in super::header_lines(bytes) {
+    for (line, pos) in super::text_header::header_lines(bytes) {
         let line = std::str::from_utf8(line).map_err(|_| Error::bad_input("the MetaImage header is not text"))?;
         let line = line.trim();
         if in_list {
@@ -108,7 +108,7 @@ pub fn read_header(bytes: &[u8]) -> Result<Header> {
 fn numbers(s: Option<&str>, what: &str) -> Result<Vec<f64>> {
     match s {
         None => Ok(Vec::new()),
-        Some(s) => s.split_whitespace().map(|t| sample::parse_f64(t, what)).collect(),
+        Some(s) => s.split_whitespace().map(|t| raw::parse_f64(t, what)).collect(),
     }
 }
 
@@ -133,7 +133,7 @@ fn plan(h: &Header) -> Result<Plan> {
             return Err(Error::unsupported(format!("MetaIO ObjectType {t:?}: only Image is read")));
         }
     }
-    let ndims = sample::parse_usize(h.field("NDims").unwrap_or(""), "NDims")?;
+    let ndims = raw::parse_usize(h.field("NDims").unwrap_or(""), "NDims")?;
     if !(1..=4).contains(&ndims) {
         return Err(Error::unsupported(format!("NDims {ndims}: 1 to 4 are read")));
     }
@@ -141,7 +141,7 @@ fn plan(h: &Header) -> Result<Plan> {
         .field("DimSize")
         .unwrap_or("")
         .split_whitespace()
-        .map(|t| sample::parse_usize(t, "DimSize"))
+        .map(|t| raw::parse_usize(t, "DimSize"))
         .collect::<Result<Vec<_>>>()?;
     if dims.len() != ndims || dims.contains(&0) {
         return Err(Error::bad_input(format!("DimSize {dims:?} does not match NDims {ndims}")));
@@ -160,7 +160,7 @@ fn plan(h: &Header) -> Result<Plan> {
         other => return Err(Error::unsupported(format!("MetaImage ElementType {other:?} is not read"))),
     };
     let components = match h.field("ElementNumberOfChannels") {
-        Some(c) => sample::parse_usize(c, "ElementNumberOfChannels")?,
+        Some(c) => raw::parse_usize(c, "ElementNumberOfChannels")?,
         None => 1,
     };
     if !(1..=4).contains(&components) {
@@ -222,7 +222,7 @@ fn decode_part(p: &Plan, data: &[u8], count: usize, limits: &Limits) -> Result<c
             }
             None => data,
         };
-        bytes = sample::decompress(comp, Codec::Zlib, need, limits)?;
+        bytes = raw::decompress(comp, Codec::Zlib, need, limits)?;
         &bytes
     } else if p.header_size == -1 {
         check_present(need, data.len() as u64, "voxel data (HeaderSize -1)")?;
@@ -230,7 +230,7 @@ fn decode_part(p: &Plan, data: &[u8], count: usize, limits: &Limits) -> Result<c
     } else {
         data.get(p.header_size as usize..).unwrap_or(&[])
     };
-    sample::decode(raw, p.stored, p.endian, count, limits)
+    raw::decode(raw, p.stored, p.endian, count, limits)
 }
 
 fn build(p: Plan, voxels: crate::volume::Voxels) -> Volume {
@@ -253,7 +253,7 @@ pub fn read_metaimage(bytes: &[u8], name: &str, limits: &Limits) -> Result<Volum
     (|| {
         let h = read_header(bytes)?;
         if let Some(files) = h.data_files()? {
-            return Err(super::missing_data_file(&files));
+            return Err(super::text_header::missing_data_file(&files));
         }
         let p = plan(&h)?;
         let n = count_of(&p, limits)?;
@@ -280,7 +280,7 @@ pub fn read_detached(header: &[u8], data: &[&[u8]], name: &str, limits: &Limits)
         let mut it = parts.into_iter();
         let mut all = it.next().ok_or_else(|| Error::bad_input("no data"))?;
         for part in it {
-            all = crate::formats::nrrd::concat_voxels(all, part)?;
+            all = raw::concat_voxels(all, part)?;
         }
         Ok(build(p, all))
     })()

@@ -11,7 +11,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::error::{Error, Result};
-use crate::formats::sample::{self, Codec, Endian, Stored};
+use crate::formats::raw::{self, Codec, Endian, Stored};
 use crate::geometry::{Geometry, Mat4};
 use crate::limits::{checked_product, Limits};
 use crate::volume::{Meta, SampleType, Volume};
@@ -37,7 +37,7 @@ pub fn read_mgh(bytes: &[u8], name: &str, limits: &Limits) -> Result<Volume> {
 
 fn read_inner(bytes: &[u8], limits: &Limits) -> Result<Volume> {
     let gz = bytes.starts_with(&[0x1f, 0x8b]);
-    let head = if gz { sample::decompress(bytes, Codec::Gzip, HEADER as u64, limits)? } else { bytes.to_vec() };
+    let head = if gz { raw::decompress(bytes, Codec::Gzip, HEADER as u64, limits)? } else { bytes.to_vec() };
     let head = head.get(..HEADER).ok_or_else(|| Error::bad_input("the MGH header is shorter than 284 bytes"))?;
     let int = |i: usize| be_i32(head, i * 4).unwrap_or(0);
     if int(0) != 1 {
@@ -60,13 +60,13 @@ fn read_inner(bytes: &[u8], limits: &Limits) -> Result<Volume> {
     let need = limits.check(count, stored.size() as u64, "voxel data")?;
     let full;
     let body: &[u8] = if gz {
-        full = sample::decompress(bytes, Codec::Gzip, (HEADER + need + 20) as u64, limits)?;
+        full = raw::decompress(bytes, Codec::Gzip, (HEADER + need + 20) as u64, limits)?;
         &full
     } else {
         bytes
     };
     let data = body.get(HEADER..).unwrap_or(&[]);
-    let voxels = sample::decode(data, Stored::Plain(stored), Endian::Big, count as usize, limits)?;
+    let voxels = raw::decode(data, Stored::Plain(stored), Endian::Big, count as usize, limits)?;
 
     let mut meta = Meta { format: if gz { "MGZ" } else { "MGH" }.to_string(), ..Default::default() };
     let good_ras = head.get(28..30).map(|s| i16::from_be_bytes([s[0], s[1]])).unwrap_or(0);

@@ -30,7 +30,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::error::{Error, Result};
-use crate::formats::sample::{self, Endian, Stored};
+use crate::formats::raw::{self, Endian, Stored};
 use crate::geometry::{Geometry, Mat4};
 use crate::limits::{checked_product, try_with_capacity, Limits};
 use crate::volume::{Meta, SampleType, Volume, Voxels};
@@ -234,7 +234,7 @@ impl Cdf {
         let n = checked_product(&shape)? as usize;
         let stored = stored_of(v.nc_type, true)?;
         let data = bytes.get(v.begin as usize..).unwrap_or(&[]);
-        sample::to_f64(&sample::decode(data, stored, Endian::Big, n, limits)?, limits)
+        raw::to_f64(&raw::decode(data, stored, Endian::Big, n, limits)?, limits)
     }
 }
 
@@ -333,7 +333,7 @@ fn normalize(
     // Samples per scaling entry.
     let block = sizes.get(ndims..).map(|s| s.iter().product::<usize>()).unwrap_or(1).max(1);
     let mut out: Vec<f64> = try_with_capacity(raw.len(), limits, "scaled voxels")?;
-    let vals = sample::to_f64(&raw, limits)?;
+    let vals = raw::to_f64(&raw, limits)?;
     let range = dmax - dmin;
     for (i, v) in vals.iter().enumerate() {
         let s = i / block;
@@ -409,7 +409,7 @@ fn read_minc1(bytes: &[u8], limits: &Limits) -> Result<Volume> {
     let count = checked_product(&sizes)?;
     limits.check_voxels(count, "volume")?;
     let data = bytes.get(image.begin as usize..).unwrap_or(&[]);
-    let raw = sample::decode(data, stored, Endian::Big, count as usize, limits)?;
+    let raw = raw::decode(data, stored, Endian::Big, count as usize, limits)?;
     let Stored::Plain(st) = stored else { return Err(Error::bad_input("type")) };
 
     let minmax = match (cdf.var("image-max"), cdf.var("image-min")) {
@@ -557,7 +557,7 @@ fn read_minc2_inner(bytes: &[u8], limits: &Limits) -> Result<Volume> {
     if raw_bytes.len() as u64 != count * st.size() as u64 {
         return Err(Error::bad_input(format!("MINC2: image data has {} bytes for {sizes:?}", raw_bytes.len())));
     }
-    let raw = sample::decode(&raw_bytes, Stored::Plain(st), endian, count as usize, limits)?;
+    let raw = raw::decode(&raw_bytes, Stored::Plain(st), endian, count as usize, limits)?;
     drop(raw_bytes);
 
     let minmax = if matches!(st, SampleType::F32 | SampleType::F64) {

@@ -8,139 +8,25 @@ pub mod metaimage;
 pub mod mgh;
 pub mod minc;
 pub mod nifti;
+pub mod npy;
 pub mod nrrd;
 pub mod parrec;
-pub mod sample;
+pub mod raw;
+pub mod reader;
 pub mod stack;
+mod text_header;
 
 pub use arrival::ArrivalFill;
 pub use lazy::{Fetch, LazySeries, Prepared, SeriesFill};
+#[cfg(not(target_arch = "wasm32"))]
+pub use reader::companion_paths;
+pub use reader::{detect, InputFormat, Reader, READERS};
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::volume::Volume;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-
-/// A recognised input format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Dicom,
-    /// Single-file NIfTI-1/2 (.nii, .nii.gz).
-    Nifti,
-    /// NIfTI/Analyze header of a pair (.hdr[.gz]).
-    NiftiHeader,
-    /// Image file of a pair (.img[.gz]); needs its header.
-    NiftiImage,
-    /// NRRD (.nrrd with attached data, or .nhdr naming its data files).
-    Nrrd,
-    /// MetaImage (.mha with attached data, .mhd naming its data file).
-    MetaImage,
-    /// FreeSurfer MGH / MGZ.
-    Mgh,
-    /// MINC1 (NetCDF) or MINC2 (HDF5, refused as unsupported).
-    Minc,
-    /// Philips PAR header (its .REC is a companion).
-    Par,
-    /// ECAT7 PET (recognised, not read).
-    Ecat,
-    /// AFNI .HEAD/.BRIK (recognised, not read).
-    Afni,
-    /// A 2-D PNG / JPEG / TIFF image: a slice of an image stack.
-    ImageSlice,
-    /// A file that is only data for some header (.raw, .zraw, .REC, .BRIK…).
-    Companion,
-    Unknown,
-}
-
-fn lower_name(name: &str) -> String {
-    name.rsplit(['/', '\\']).next().unwrap_or(name).to_ascii_lowercase()
-}
-
-/// Detects the format of one file: magic bytes first, then the extension.
-pub fn detect(bytes: &[u8], name: &str) -> Format {
-    let lname = lower_name(name);
-    if dicom::file::looks_like_dicom(bytes) {
-        return Format::Dicom;
-    }
-    if nrrd::looks_like_nrrd(bytes) {
-        return Format::Nrrd;
-    }
-    if stack::looks_like_image(bytes) {
-        return Format::ImageSlice;
-    }
-    if metaimage::looks_like_metaimage(bytes) {
-        return Format::MetaImage;
-    }
-    if minc::looks_like_minc1(bytes) || minc::looks_like_hdf5(bytes) {
-        return Format::Minc;
-    }
-    if parrec::looks_like_par(bytes) {
-        return Format::Par;
-    }
-    if bytes.starts_with(b"MATRIX7") {
-        return Format::Ecat;
-    }
-    let gz = bytes.starts_with(&[0x1f, 0x8b]);
-    if (lname.ends_with(".mgz") || lname.ends_with(".mgh.gz") || lname.ends_with(".mgh"))
-        && (gz || mgh::looks_like_mgh(bytes))
-    {
-        return Format::Mgh;
-    }
-    if nifti::looks_like_nifti(bytes) {
-        if lname.ends_with(".hdr") || lname.ends_with(".hdr.gz") {
-            return Format::NiftiHeader;
-        }
-        return Format::Nifti;
-    }
-    if lname.ends_with(".img") || lname.ends_with(".img.gz") {
-        return Format::NiftiImage;
-    }
-    if lname.ends_with(".nii") || lname.ends_with(".nii.gz") {
-        return Format::Nifti;
-    }
-    if lname.ends_with(".hdr") || lname.ends_with(".hdr.gz") {
-        return Format::NiftiHeader;
-    }
-    if lname.ends_with(".mha") || lname.ends_with(".mhd") {
-        return Format::MetaImage;
-    }
-    if lname.ends_with(".head") {
-        return Format::Afni;
-    }
-    if lname.ends_with(".v") {
-        return Format::Ecat;
-    }
-    if lname.ends_with(".mnc") {
-        return Format::Minc;
-    }
-    if lname.ends_with(".par") {
-        return Format::Par;
-    }
-    if lname.ends_with(".nrrd") || lname.ends_with(".nhdr") {
-        return Format::Nrrd;
-    }
-    if [".raw", ".raw.gz", ".zraw", ".gz", ".bz2", ".rec", ".brik", ".brik.gz", ".dat"]
-        .iter()
-        .any(|s| lname.ends_with(s))
-    {
-        return Format::Companion;
-    }
-    if lname.ends_with(".dcm") || lname.ends_with(".ima") || lname.ends_with(".dicom") || !lname.contains('.') {
-        // DICOM files without preamble often have no extension at all.
-        return Format::Dicom;
-    }
-    Format::Unknown
-}
-
-/// Pair stem: "a/b/brain.hdr.gz" → "a/b/brain".
-fn pair_stem(name: &str) -> String {
-    let n = name.strip_suffix(".gz").or_else(|| name.strip_suffix(".GZ")).unwrap_or(name);
-    match n.rfind('.') {
-        Some(i) => n[..i].to_string(),
-        None => n.to_string(),
-    }
-}
 
 /// The result of loading a set of files.
 #[derive(Debug, Default)]
@@ -168,15 +54,14 @@ pub enum Listed {
     Series(Box<LazySeries>),
 }
 
-/// A header whose data live in other files, waiting for them.
+/// A file whose companions (data files, the image of a header, a
+/// sidecar) may come later: read at the end, with what was found.
 #[derive(Debug)]
-enum Pending {
-    /// A detached NRRD header and the data files it names (resolved paths).
-    Nrrd { name: String, bytes: Vec<u8>, files: Vec<String> },
-    /// A MetaImage .mhd and the data files it names.
-    Meta { name: String, bytes: Vec<u8>, files: Vec<String> },
-    /// A PAR header; its REC has the same stem.
-    Par { name: String, bytes: Vec<u8> },
+struct Pending {
+    reader: &'static Reader,
+    name: String,
+    bytes: Vec<u8>,
+    companions: Vec<reader::Companion>,
 }
 
 /// One file parsed on its own, without a [`Loader`]: lets a caller parse
@@ -198,11 +83,6 @@ pub enum Parsed {
     Other,
 }
 
-/// Base name, lower-cased: the fallback key for matching companions.
-fn base_lower(name: &str) -> String {
-    lower_name(name)
-}
-
 /// Takes files one at a time (so the browser can free each file's bytes as
 /// soon as it is parsed) and assembles the volumes at the end.
 #[derive(Debug, Default)]
@@ -211,16 +91,15 @@ pub struct Loader {
     slices: Vec<dicom::Slice>,
     volumes: Vec<Volume>,
     errors: Vec<Error>,
-    headers: Vec<(String, Vec<u8>)>,
-    images: Vec<(String, Vec<u8>)>,
     /// DICOMDIRs seen: (file name, paths of the files it lists, as dropped files would be named).
     dicomdirs: Vec<(String, Vec<String>)>,
     /// Every file name added, normalised for matching DICOMDIR references.
     names: Vec<String>,
-    /// Headers of other formats waiting for their data files.
+    /// Files waiting for their companions, read at the end.
     pending: Vec<Pending>,
-    /// Files that are only data (.raw, .REC, …), claimed by headers at the end.
-    loose: Vec<(String, Vec<u8>)>,
+    /// Files that are only companions (.img, .raw, .REC, …), with their row,
+    /// claimed by the pending files at the end.
+    loose: Vec<(String, Vec<u8>, &'static Reader)>,
     /// 2-D images, assembled into one volume at the end.
     stack: Vec<(String, Vec<u8>)>,
     /// Voxel spacing for the image stack (the images carry none).
@@ -324,7 +203,7 @@ impl Loader {
     /// bytes and its length, or None when the whole file is needed
     /// ([`Loader::parse_listing`]).
     pub fn parse_head(name: &str, head: &[u8], total: usize, limits: &Limits) -> Option<Parsed> {
-        if detect(head, name) != Format::Dicom || dicom::dicomdir::looks_like_dicomdir(head) {
+        if detect(head, name) != InputFormat::Dicom || dicom::dicomdir::looks_like_dicomdir(head) {
             return None;
         }
         dicom::file::read_slice_header_from_head(head, total, name, limits).map(|s| Parsed::Header(Box::new(s)))
@@ -341,13 +220,13 @@ impl Loader {
             return Parsed::Other;
         }
         let r = match detect(bytes, name) {
-            Format::Dicom if !dicom::dicomdir::looks_like_dicomdir(bytes) && header_only => {
+            InputFormat::Dicom if !dicom::dicomdir::looks_like_dicomdir(bytes) && header_only => {
                 dicom::file::read_slice_header(bytes, name, limits).map(|s| Parsed::Header(Box::new(s)))
             }
-            Format::Dicom if !dicom::dicomdir::looks_like_dicomdir(bytes) => {
+            InputFormat::Dicom if !dicom::dicomdir::looks_like_dicomdir(bytes) => {
                 dicom::file::read_slice(bytes, name, limits).map(|s| Parsed::Slice(Box::new(s)))
             }
-            Format::Nifti => nifti::read_nifti(bytes, name, limits).map(|v| Parsed::Volume(Box::new(v))),
+            InputFormat::Nifti => nifti::read_nifti(bytes, name, limits).map(|v| Parsed::Volume(Box::new(v))),
             _ => Ok(Parsed::Other),
         };
         r.unwrap_or_else(Parsed::Failed)
@@ -393,8 +272,12 @@ impl Loader {
         if bytes.is_empty() {
             return Err(Error::bad_input("the file is empty"));
         }
-        match detect(bytes, name) {
-            Format::Dicom if dicom::dicomdir::looks_like_dicomdir(bytes) => {
+        let format = detect(bytes, name);
+        let Some(reader) = reader::reader_of(format) else {
+            return Err(Error::unsupported(reader::UNKNOWN));
+        };
+        match reader.role {
+            reader::Role::Dicom if dicom::dicomdir::looks_like_dicomdir(bytes) => {
                 // An index of the file set, not an image: remember what it lists.
                 let folder = dicom::dicomdir::folder_of(name);
                 let refs = dicom::dicomdir::references(bytes)?
@@ -403,60 +286,26 @@ impl Loader {
                     .collect();
                 self.dicomdirs.push((name.to_string(), refs));
             }
-            Format::Dicom if self.lazy => {
+            reader::Role::Dicom if self.lazy => {
                 let slice = dicom::file::read_slice_header(bytes, name, &self.limits)?;
                 self.slices.push(slice);
                 self.dicom_files.push((name.to_string(), (!self.drop_bytes).then(|| Arc::from(bytes))));
             }
-            Format::Dicom => {
+            reader::Role::Dicom => {
                 let slice = dicom::file::read_slice(bytes, name, &self.limits)?;
                 self.slices.push(slice);
             }
-            Format::Nifti => {
-                let vol = nifti::read_nifti(bytes, name, &self.limits)?;
-                self.volumes.push(vol);
-            }
-            Format::NiftiHeader => self.headers.push((name.to_string(), bytes.to_vec())),
-            Format::NiftiImage => self.images.push((name.to_string(), bytes.to_vec())),
-            Format::Nrrd => {
-                let h = nrrd::read_header(bytes)?;
-                match h.data_files()? {
-                    None => self.volumes.push(nrrd::read_nrrd(bytes, name, &self.limits)?),
-                    Some(files) => {
-                        let files = files.iter().map(|f| nrrd::resolve_data_path(name, f)).collect();
-                        self.pending.push(Pending::Nrrd { name: name.to_string(), bytes: bytes.to_vec(), files });
-                    }
+            reader::Role::StackSlice => self.stack.push((name.to_string(), bytes.to_vec())),
+            reader::Role::Companion => self.loose.push((name.to_string(), bytes.to_vec(), reader)),
+            reader::Role::Volume => {
+                let main = reader::Named { name, bytes };
+                let companions = (reader.companions)(main)?;
+                if companions.is_empty() {
+                    self.volumes.push((reader.read)(main, &[], &self.limits)?);
+                } else {
+                    let (name, bytes) = (name.to_string(), bytes.to_vec());
+                    self.pending.push(Pending { reader, name, bytes, companions });
                 }
-            }
-            Format::MetaImage => {
-                let h = metaimage::read_header(bytes)?;
-                match h.data_files()? {
-                    None => self.volumes.push(metaimage::read_metaimage(bytes, name, &self.limits)?),
-                    Some(files) => {
-                        let files = files.iter().map(|f| nrrd::resolve_data_path(name, f)).collect();
-                        self.pending.push(Pending::Meta { name: name.to_string(), bytes: bytes.to_vec(), files });
-                    }
-                }
-            }
-            Format::Mgh => self.volumes.push(mgh::read_mgh(bytes, name, &self.limits)?),
-            Format::Minc => self.volumes.push(minc::read_minc(bytes, name, &self.limits)?),
-            Format::Par => {
-                // Check the header now, so a broken PAR is reported even without its REC.
-                parrec::read_header_geometry(bytes)?;
-                self.pending.push(Pending::Par { name: name.to_string(), bytes: bytes.to_vec() });
-            }
-            Format::Ecat => return Err(Error::unsupported("ECAT7 PET files are recognised but not read")),
-            Format::Afni => {
-                return Err(Error::unsupported(
-                    "AFNI .HEAD/.BRIK datasets are recognised but not read: convert with 3dAFNItoNIFTI",
-                ))
-            }
-            Format::ImageSlice => self.stack.push((name.to_string(), bytes.to_vec())),
-            Format::Companion => self.loose.push((name.to_string(), bytes.to_vec())),
-            Format::Unknown => {
-                return Err(Error::unsupported(
-                    "not a recognised medical image (DICOM, NIfTI, NRRD, MetaImage, MGH, MINC, PAR/REC expected)",
-                ))
             }
         }
         Ok(())
@@ -464,104 +313,20 @@ impl Loader {
 
     /// Number of files accepted so far (DICOM slices + volumes + pair halves).
     pub fn pending(&self) -> usize {
-        self.slices.len()
-            + self.volumes.len()
-            + self.headers.len()
-            + self.images.len()
-            + self.pending.len()
-            + self.loose.len()
-            + self.stack.len()
+        self.slices.len() + self.volumes.len() + self.pending.len() + self.loose.len() + self.stack.len()
     }
 
-    /// Finds a companion file among the loose files and the unpaired .img
-    /// files: by its full (resolved) path, else by base name (ignoring case,
-    /// as PAR/REC and DOS-era names vary). Marks it used.
-    fn take_companion(&mut self, wanted: &str, used_loose: &mut [bool], used_img: &mut [bool]) -> Option<Vec<u8>> {
-        let exact = |n: &str| n == wanted;
-        let base = base_lower(wanted);
-        let by_base = |n: &str| base_lower(n) == base;
-        for matcher in [&exact as &dyn Fn(&str) -> bool, &by_base] {
-            if let Some(i) = self
-                .loose
-                .iter()
-                .enumerate()
-                .position(|(i, (n, _))| !used_loose.get(i).copied().unwrap_or(true) && matcher(n))
-            {
-                if let Some(u) = used_loose.get_mut(i) {
-                    *u = true;
-                }
-                return self.loose.get_mut(i).map(|(_, b)| std::mem::take(b));
+    /// Reads the files that waited for their companions, each with those
+    /// found among the companion-only files (the first to claim one takes it).
+    fn finish_pending(&mut self, loose: &mut [(String, Vec<u8>, bool)]) {
+        for mut p in std::mem::take(&mut self.pending) {
+            for c in &mut p.companions {
+                c.bytes = reader::take_companion(&c.names, loose);
             }
-            if let Some(i) = self
-                .images
-                .iter()
-                .enumerate()
-                .position(|(i, (n, _))| !used_img.get(i).copied().unwrap_or(true) && matcher(n))
-            {
-                if let Some(u) = used_img.get_mut(i) {
-                    *u = true;
-                }
-                return self.images.get_mut(i).map(|(_, b)| std::mem::take(b));
-            }
-        }
-        None
-    }
-
-    /// Collects the data files a header names, or names the first missing one.
-    fn gather(
-        &mut self,
-        name: &str,
-        files: &[String],
-        used_loose: &mut [bool],
-        used_img: &mut [bool],
-    ) -> Result<Vec<Vec<u8>>> {
-        let mut data = Vec::with_capacity(files.len());
-        for f in files {
-            match self.take_companion(f, used_loose, used_img) {
-                Some(b) => data.push(b),
-                None => {
-                    return Err(
-                        Error::bad_input(format!("the data file {f} that this header names is missing")).in_file(name)
-                    )
-                }
-            }
-        }
-        Ok(data)
-    }
-
-    fn push_result(&mut self, r: Result<Volume>, name: &str) {
-        match r {
-            Ok(v) => self.volumes.push(v),
-            Err(e) => self.errors.push(e.in_file(name)),
-        }
-    }
-
-    /// Reads the headers that wait for data files.
-    fn finish_pending(&mut self, used_loose: &mut [bool], used_img: &mut [bool]) {
-        for p in std::mem::take(&mut self.pending) {
-            match p {
-                Pending::Nrrd { name, bytes, files } => {
-                    let r = self.gather(&name, &files, used_loose, used_img).and_then(|data| {
-                        let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
-                        nrrd::read_detached(&bytes, &refs, &name, &self.limits)
-                    });
-                    self.push_result(r, &name);
-                }
-                Pending::Meta { name, bytes, files } => {
-                    let r = self.gather(&name, &files, used_loose, used_img).and_then(|data| {
-                        let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
-                        metaimage::read_detached(&bytes, &refs, &name, &self.limits)
-                    });
-                    self.push_result(r, &name);
-                }
-                Pending::Par { name, bytes } => {
-                    let rec = nrrd::resolve_data_path(&name, &parrec::rec_name(&name));
-                    let rec = self.take_companion(&rec, used_loose, used_img);
-                    match parrec::read_parrec(&bytes, rec.as_deref(), &name, &self.limits) {
-                        Ok(v) => self.volumes.push(v),
-                        Err(e) => self.errors.push(e),
-                    }
-                }
+            let main = reader::Named { name: &p.name, bytes: &p.bytes };
+            match (p.reader.read)(main, &p.companions, &self.limits) {
+                Ok(v) => self.volumes.push(v),
+                Err(e) => self.errors.push(e.in_file(&p.name)),
             }
         }
     }
@@ -626,59 +391,9 @@ impl Loader {
     /// Everything but the DICOM series: headers paired with their data,
     /// DICOMDIR references checked, image stacks assembled.
     fn finish_others(&mut self) {
-        let mut used_loose = vec![false; self.loose.len()];
-        let mut used_img = vec![false; self.images.len()];
-        self.finish_pending(&mut used_loose, &mut used_img);
-        let images = std::mem::take(&mut self.images);
-        let mut used = used_img;
-        for (hname, hbytes) in std::mem::take(&mut self.headers) {
-            let stem = pair_stem(&hname);
-            // Prefer an unused image with the same compression as the header.
-            let gz = hname.to_ascii_lowercase().ends_with(".gz");
-            let candidates = |same_gz: bool| {
-                images.iter().enumerate().position(|(i, (iname, _))| {
-                    !used.get(i).copied().unwrap_or(true)
-                        && pair_stem(iname) == stem
-                        && (iname.to_ascii_lowercase().ends_with(".gz") == gz) == same_gz
-                })
-            };
-            let found = candidates(true).or_else(|| candidates(false));
-            match found {
-                Some(i) => {
-                    if let Some(u) = used.get_mut(i) {
-                        *u = true;
-                    }
-                    match nifti::read_pair(&hbytes, &images[i].1, &hname, &self.limits) {
-                        Ok(v) => self.volumes.push(v),
-                        Err(e) => self.errors.push(e.in_file(&hname)),
-                    }
-                }
-                None => {
-                    // A header whose image is missing: maybe it is a NIfTI
-                    // single file named .hdr; otherwise name the companion.
-                    match nifti::read_nifti(&hbytes, &hname, &self.limits) {
-                        Ok(v) => self.volumes.push(v),
-                        Err(_) => self.errors.push(
-                            Error::bad_input(format!(
-                                "the image file {stem}.img that goes with this header is missing"
-                            ))
-                            .in_file(&hname),
-                        ),
-                    }
-                }
-            }
-        }
-        for ((iname, _), u) in images.iter().zip(used) {
-            if !u {
-                self.errors.push(
-                    Error::bad_input(format!(
-                        "the header file {}.hdr that goes with this image is missing",
-                        pair_stem(iname)
-                    ))
-                    .in_file(iname),
-                );
-            }
-        }
+        let mut loose: Vec<(String, Vec<u8>, bool)> =
+            self.loose.iter_mut().map(|(n, b, _)| (n.clone(), std::mem::take(b), false)).collect();
+        self.finish_pending(&mut loose);
         // Files a DICOMDIR lists that were not dropped with it.
         let names: std::collections::HashSet<String> = std::mem::take(&mut self.names).into_iter().collect();
         for (dname, refs) in std::mem::take(&mut self.dicomdirs) {
@@ -694,12 +409,9 @@ impl Loader {
                 );
             }
         }
-        for ((lname, _), u) in self.loose.iter().zip(used_loose) {
-            if !u {
-                self.errors.push(
-                    Error::bad_input("a data file without the header that describes it (.nhdr, .mhd, .PAR, .HEAD)")
-                        .in_file(lname),
-                );
+        for ((lname, _, row), (_, _, taken)) in self.loose.iter().zip(&loose) {
+            if !taken {
+                self.errors.push((row.unclaimed)(lname));
             }
         }
         if !self.stack.is_empty() {
@@ -718,36 +430,13 @@ impl Loader {
     }
 }
 
-/// A detached header read on its own: the error names the data file it needs.
-pub(crate) fn missing_data_file(files: &[String]) -> Error {
-    Error::bad_input(format!(
-        "the data file {} that this header names is missing",
-        files.first().map(String::as_str).unwrap_or("")
-    ))
-}
-
-/// The lines of a text header (split at `\n`), each with the offset just
-/// past it: where attached data start when the header ends there.
-pub(crate) fn header_lines(bytes: &[u8]) -> impl Iterator<Item = (&[u8], usize)> {
-    let mut pos = 0usize;
-    std::iter::from_fn(move || {
-        let rest = bytes.get(pos..).filter(|r| !r.is_empty())?;
-        let (line, next) = match rest.iter().position(|&b| b == b'\n') {
-            Some(i) => (rest.get(..i).unwrap_or(&[]), pos + i + 1),
-            None => (rest, bytes.len()),
-        };
-        pos = next;
-        Some((line, next))
-    })
-}
-
 /// One DICOM file read alone, as a volume of its own frame(s): what the
 /// page shows of a drop while the rest is still being read. Its slice is
 /// the one the file holds in its series, oriented as the series' (tested in
 /// `tests/preview.rs`). Other formats are refused: the drop reads them whole
 /// anyway, and a preview would read them twice.
 pub fn preview(name: &str, bytes: &[u8], limits: &Limits) -> Result<Volume> {
-    if detect(bytes, name) != Format::Dicom {
+    if detect(bytes, name) != InputFormat::Dicom {
         return Err(Error::unsupported("only a DICOM file is previewed").in_file(name));
     }
     let Loaded { mut volumes, mut errors } = load_files([(name, bytes)], *limits);
@@ -769,12 +458,6 @@ pub fn load_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>, limi
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pair_stems_match() {
-        assert_eq!(pair_stem("x/brain.hdr.gz"), "x/brain");
-        assert_eq!(pair_stem("x/brain.img"), "x/brain");
-    }
 
     #[test]
     fn empty_and_unknown_files_are_reported_not_fatal() {

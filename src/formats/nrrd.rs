@@ -13,7 +13,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::error::{Error, Result};
-use crate::formats::sample::{self, Codec, Endian, Stored};
+use crate::formats::raw::{self, Codec, Endian, Stored};
 use crate::geometry::{Geometry, Mat4};
 use crate::limits::{check_present, checked_product, Limits};
 use crate::volume::{Meta, SampleType, Volume, Voxels};
@@ -106,7 +106,7 @@ pub fn read_header(bytes: &[u8]) -> Result<Header> {
     let mut h = Header { fields: Vec::new(), key_values: Vec::new(), list_files: Vec::new(), data_offset: None };
     let mut first = true;
     let mut in_list = false;
-    for (line, pos) in super::header_lines(bytes) {
+    for (line, pos) in super::text_header::header_lines(bytes) {
         let line = std::str::from_utf8(line).map_err(|_| Error::bad_input("the NRRD header is not text"))?;
         let line = line.strip_suffix('\r').unwrap_or(line);
         if first {
@@ -215,7 +215,7 @@ fn parse_vector(s: &str, what: &str) -> Result<Option<Vec<f64>>> {
         .strip_prefix('(')
         .and_then(|s| s.strip_suffix(')'))
         .ok_or_else(|| Error::bad_input(format!("{what}: {s:?} is not a (x,y,z) vector")))?;
-    inner.split(',').map(|c| sample::parse_f64(c, what)).collect::<Result<Vec<_>>>().map(Some)
+    inner.split(',').map(|c| raw::parse_f64(c, what)).collect::<Result<Vec<_>>>().map(Some)
 }
 
 /// Splits "(1,0,0) (0,1,0) none" into its vectors.
@@ -264,14 +264,14 @@ struct Plan {
 fn plan(h: &Header) -> Result<Plan> {
     let field = |k: &str| h.field(k);
     let stored = stored_type(field("type").unwrap_or(""))?;
-    let dim = sample::parse_usize(field("dimension").unwrap_or(""), "dimension")?;
+    let dim = raw::parse_usize(field("dimension").unwrap_or(""), "dimension")?;
     if !(1..=16).contains(&dim) {
         return Err(Error::bad_input(format!("dimension {dim} is outside 1..16")));
     }
     let sizes = field("sizes")
         .unwrap_or("")
         .split_whitespace()
-        .map(|s| sample::parse_usize(s, "sizes"))
+        .map(|s| raw::parse_usize(s, "sizes"))
         .collect::<Result<Vec<_>>>()?;
     if sizes.len() != dim || sizes.contains(&0) {
         return Err(Error::bad_input(format!("sizes {sizes:?} do not match dimension {dim}")));
@@ -284,7 +284,7 @@ fn plan(h: &Header) -> Result<Plan> {
         None => Endian::Little,
     };
     let line_skip = match field("line skip").or_else(|| field("lineskip")) {
-        Some(s) => sample::parse_usize(s, "line skip")?,
+        Some(s) => raw::parse_usize(s, "line skip")?,
         None => 0,
     };
     let byte_skip = match field("byte skip").or_else(|| field("byteskip")) {
@@ -307,7 +307,7 @@ fn plan(h: &Header) -> Result<Plan> {
             (f, sd)
         }
         (None, Some(d)) => {
-            let sd = sample::parse_usize(d, "space dimension")?;
+            let sd = raw::parse_usize(d, "space dimension")?;
             if !(1..=4).contains(&sd) {
                 return Err(Error::unsupported(format!("space dimension {sd}: 1 to 4 are read")));
             }
@@ -359,7 +359,7 @@ fn plan(h: &Header) -> Result<Plan> {
         let spacings: Vec<f64> = match field("spacings") {
             Some(s) => s
                 .split_whitespace()
-                .map(|t| if t.eq_ignore_ascii_case("nan") { Ok(f64::NAN) } else { sample::parse_f64(t, "spacings") })
+                .map(|t| if t.eq_ignore_ascii_case("nan") { Ok(f64::NAN) } else { raw::parse_f64(t, "spacings") })
                 .collect::<Result<_>>()?,
             None => Vec::new(),
         };
@@ -434,7 +434,7 @@ fn decode_chunk(p: &Plan, data: &[u8], count: usize, limits: &Limits) -> Result<
         Ok(bytes.get(start as usize..(start + need) as usize).unwrap_or(&[]).to_vec())
     };
     let raw = match p.encoding {
-        Encoding::Ascii => return sample::decode_ascii(data, p.stored, count, limits),
+        Encoding::Ascii => return raw::decode_ascii(data, p.stored, count, limits),
         Encoding::Raw => {
             let start = if p.byte_skip == -1 {
                 check_present(need, data.len() as u64, "voxel data (byte skip -1)")?;
@@ -444,7 +444,7 @@ fn decode_chunk(p: &Plan, data: &[u8], count: usize, limits: &Limits) -> Result<
             };
             check_present(start.saturating_add(need), data.len() as u64, "voxel data")?;
             let d = data.get(start as usize..).unwrap_or(&[]);
-            return sample::decode(d, p.stored, p.endian, count, limits);
+            return raw::decode(d, p.stored, p.endian, count, limits);
         }
         Encoding::Hex => {
             let digits: Vec<u8> = data.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
@@ -461,28 +461,11 @@ fn decode_chunk(p: &Plan, data: &[u8], count: usize, limits: &Limits) -> Result<
             // Bound the output by what the header claims (+1 to notice excess);
             // with byte skip −1 the preamble is unknown, so only the limits bound it.
             let max = if p.byte_skip == -1 { limits.max_bytes } else { (p.byte_skip as u64) + need + 1 };
-            let out = sample::decompress(data, codec, max, limits)?;
+            let out = raw::decompress(data, codec, max, limits)?;
             take(&out, true)?
         }
     };
-    sample::decode(&raw, p.stored, p.endian, count, limits)
-}
-
-/// Appends `b` to `a` (same sample type), with `try_reserve`.
-pub(crate) fn concat_voxels(mut a: Voxels, b: Voxels) -> Result<Voxels> {
-    macro_rules! ext {
-        ($($var:ident),*) => {
-            match (&mut a, b) {
-                $((Voxels::$var(x), Voxels::$var(y)) => {
-                    x.try_reserve(y.len()).map_err(|_| Error::limit("could not grow the volume"))?;
-                    x.extend_from_slice(&y);
-                })*
-                _ => return Err(Error::bad_input("data files decode to different types")),
-            }
-        };
-    }
-    ext!(U8, I8, U16, I16, U32, I32, F32, F64);
-    Ok(a)
+    raw::decode(&raw, p.stored, p.endian, count, limits)
 }
 
 /// Concatenates several decoded chunks.
@@ -492,7 +475,7 @@ fn concat(parts: Vec<Voxels>, limits: &Limits) -> Result<Voxels> {
         return Err(Error::bad_input("no data"));
     };
     for p in it {
-        first = concat_voxels(first, p)?;
+        first = raw::concat_voxels(first, p)?;
     }
     limits.check_voxels(first.len() as u64, "volume")?;
     Ok(first)
@@ -621,7 +604,7 @@ pub fn read_nrrd(bytes: &[u8], name: &str, limits: &Limits) -> Result<Volume> {
 fn read_attached(bytes: &[u8], limits: &Limits) -> Result<Volume> {
     let h = read_header(bytes)?;
     if let Some(files) = h.data_files()? {
-        return Err(super::missing_data_file(&files));
+        return Err(super::text_header::missing_data_file(&files));
     }
     let p = plan(&h)?;
     let count = sample_count(&p)?;
@@ -655,16 +638,7 @@ fn read_detached_inner(header: &[u8], data: &[&[u8]], limits: &Limits) -> Result
     build(p, &h, v, limits)
 }
 
-/// Resolves a data file name against the header's path ("a/b/x.nhdr" + "y.raw" → "a/b/y.raw").
-pub fn resolve_data_path(header_name: &str, data_file: &str) -> String {
-    if data_file.starts_with('/') {
-        return data_file.to_string();
-    }
-    match header_name.rfind(['/', '\\']) {
-        Some(i) => format!("{}/{}", header_name.get(..i).unwrap_or(""), data_file),
-        None => data_file.to_string(),
-    }
-}
+pub use super::text_header::resolve_data_path;
 
 #[cfg(test)]
 mod tests {

@@ -19,7 +19,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::error::{Error, Result};
-use crate::formats::sample::{self, Endian, Stored};
+use crate::formats::raw::{self, Endian, Stored};
 use crate::geometry::{Geometry, Mat4};
 use crate::limits::{checked_product, try_with_capacity, Limits};
 use crate::volume::{Meta, SampleType, Volume, Voxels};
@@ -345,7 +345,7 @@ fn read_inner(par: &[u8], rec: Option<&[u8]>, name: &str, limits: &Limits) -> Re
         let d = defs.get(i).ok_or_else(|| Error::bad_input("image index"))?;
         let off = d.rec_index.saturating_mul(plane_bytes);
         let bytes = rec.get(off..).unwrap_or(&[]);
-        let img = sample::decode(bytes, Stored::Plain(stored), Endian::Little, plane, limits).map_err(|_| {
+        let img = raw::decode(bytes, Stored::Plain(stored), Endian::Little, plane, limits).map_err(|_| {
             Error::bad_input(format!(
                 "the REC file is too short: image {} needs bytes {off}..{} but the file has {}",
                 d.rec_index,
@@ -360,5 +360,5 @@ fn read_inner(par: &[u8], rec: Option<&[u8]>, name: &str, limits: &Limits) -> Re
         }
     }
     let meta = Meta { format: "PAR/REC".to_string(), time_step: l.time_step, ..Default::default() };
-    Ok(Volume { voxels: sample::narrow_f64(out), dims: l.dims, components: 1, geometry: l.geometry, meta })
+    Ok(Volume { voxels: raw::narrow_f64(out), dims: l.dims, components: 1, geometry: l.geometry, meta })
 }

@@ -192,7 +192,7 @@ pub fn assemble_image_stack_with_limits(files: &[(&str, &[u8])], spacing: [f64; 
                     .in_file(name));
                 }
                 let taken = std::mem::replace(v, Voxels::U8(Vec::new()));
-                *v = crate::formats::nrrd::concat_voxels(taken, s.data)
+                *v = crate::formats::raw::concat_voxels(taken, s.data)
                     .map_err(|_| Error::bad_input("the sample type differs from the first slice's").in_file(name))?;
             }
         }

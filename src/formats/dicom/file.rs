@@ -1,17 +1,17 @@
 //! One DICOM file (with or without preamble and file meta) → [`Slice`].
 //!
 //! Parsing is dicom-rs (`dicom-object`); pixel decoding is [`super::pixel`];
-//! the modality LUT is [`crate::ops::modality`]. Files without a file meta
+//! the modality LUT is [`super::modality`]. Files without a file meta
 //! group get their transfer syntax guessed from the first element, as
 //! pydicom does: group 0x0008 read big-endian means big endian, two
 //! upper-case letters where an explicit VR would be means explicit VR.
 
+use super::modality;
 use super::pixel::{self, Encapsulated, ImageInfo, Native};
 use super::walk;
 use super::Slice;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::Limits;
-use crate::ops::modality;
 use crate::volume::{Acquisition, Meta, Patient, Voxels, Window};
 use dicom_core::value::{PrimitiveValue, Value};
 use dicom_core::Tag;

@@ -6,6 +6,7 @@ pub mod csa;
 pub mod dicomdir;
 pub mod enhanced;
 pub mod file;
+pub mod modality;
 pub mod mosaic;
 mod palette;
 pub mod pixel;

@@ -11,12 +11,12 @@
 //! missing slices, gantry tilt and mixed sizes are reported in
 //! `meta.warnings`, never hidden.
 
+use super::modality;
 use super::mosaic::{self, MosaicInfo};
 use super::Slice;
 use crate::error::{Error, Result};
 use crate::geometry::{cross, dot, normalize, Geometry};
 use crate::limits::{checked_product, try_with_capacity, Limits};
-use crate::ops::modality;
 use crate::volume::{Volume, Voxels};
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! Shared helpers for the non-DICOM readers: typed samples from raw bytes,
+//! Raw-sample helpers shared by the non-DICOM readers: typed samples from raw bytes,
 //! bounded decompression (gzip, zlib, bzip2), and value scaling.
 //!
 //! Every function checks sizes against the bytes present and the [`Limits`]
@@ -159,6 +159,8 @@ pub enum Codec {
     Gzip,
     Zlib,
     Bzip2,
+    /// Raw deflate (a zip entry's method 8).
+    Deflate,
 }
 
 /// Decompresses at most `max` bytes (after checking `max` against the
@@ -174,6 +176,7 @@ pub fn decompress(data: &[u8], codec: Codec, max: u64, limits: &Limits) -> Resul
         Codec::Gzip => flate2::read::MultiGzDecoder::new(data).take(cap).read_to_end(&mut out),
         Codec::Zlib => flate2::read::ZlibDecoder::new(data).take(cap).read_to_end(&mut out),
         Codec::Bzip2 => bzip2_rs::DecoderReader::new(data).take(cap).read_to_end(&mut out),
+        Codec::Deflate => flate2::read::DeflateDecoder::new(data).take(cap).read_to_end(&mut out),
     };
     match res {
         Ok(_) => Ok(out),
@@ -215,6 +218,23 @@ pub fn parse_f64(s: &str, what: &str) -> Result<f64> {
 /// Parses a non-negative integer with a field name in the error.
 pub fn parse_usize(s: &str, what: &str) -> Result<usize> {
     s.trim().parse().map_err(|_| Error::bad_input(format!("{what}: {s:?} is not a non-negative integer")))
+}
+
+/// Appends `b` to `a` (same sample type), with `try_reserve`.
+pub(crate) fn concat_voxels(mut a: Voxels, b: Voxels) -> Result<Voxels> {
+    macro_rules! ext {
+        ($($var:ident),*) => {
+            match (&mut a, b) {
+                $((Voxels::$var(x), Voxels::$var(y)) => {
+                    x.try_reserve(y.len()).map_err(|_| Error::limit("could not grow the volume"))?;
+                    x.extend_from_slice(&y);
+                })*
+                _ => return Err(Error::bad_input("data files decode to different types")),
+            }
+        };
+    }
+    ext!(U8, I8, U16, I16, U32, I32, F32, F64);
+    Ok(a)
 }
 
 #[cfg(test)]
