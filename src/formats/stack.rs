@@ -69,6 +69,13 @@ fn decode_png(bytes: &[u8], limits: &Limits) -> Result<Slice> {
 }
 
 fn decode_jpeg(bytes: &[u8]) -> Result<Slice> {
+    // jpeg-decoder reads the slice (it also decodes lossless JPEG, which
+    // zune-jpeg does not); behind catch_unwind natively, as every
+    // third-party decoder is (it has panicked on real DICOM JPEGs).
+    crate::formats::dicom::codec::guarded("JPEG", || decode_jpeg_unguarded(bytes))
+}
+
+fn decode_jpeg_unguarded(bytes: &[u8]) -> Result<Slice> {
     let mut dec = jpeg_decoder::Decoder::new(bytes);
     let pixels = dec.decode().map_err(|e| Error::bad_input(format!("JPEG: {e}")))?;
     let info = dec.info().ok_or_else(|| Error::bad_input("JPEG: no image information"))?;
