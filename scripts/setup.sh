@@ -17,7 +17,7 @@ if [ -z "$want" ]; then
   exit 1
 fi
 if [ "$have" != "$want" ]; then
-  echo "setup: installing wasm-bindgen-cli $want (found: ${have:-none}; about 3 minutes, once)"
+  echo "setup: installing wasm-bindgen-cli $want (found: ${have:-none}; about 5 minutes, once)"
   # Not --locked: the CLI's own lock file pins crates that crates.io no
   # longer serves (webpki-roots 1.0.11), so a locked install fails on every
   # fresh machine. The CLI's version is still the one Cargo.lock pins, which
