@@ -67,11 +67,12 @@ impl FromStr for Interpolator {
     }
 }
 
-/// The default fill value for points outside the input: −1024 for CT (HU), 0 otherwise.
+/// The default fill value for points outside the input: −1024 (air) for
+/// Hounsfield units, 0 otherwise. "Is this HU" is the one rule the opening
+/// window uses too ([`crate::ops::window::is_hu`]): a CT-like NIfTI without
+/// a modality is filled with air, a normalised CT with 0.
 pub fn default_fill(vol: &Volume) -> f64 {
-    let ct = vol.meta.modality.as_deref().is_some_and(|m| m.eq_ignore_ascii_case("CT"))
-        || vol.meta.units.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("HU"));
-    if ct {
+    if crate::ops::window::is_hu(vol) {
         -1024.0
     } else {
         0.0
@@ -281,6 +282,31 @@ fn mirror(i: i64, n: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fill follows the one "is this HU" rule: a CT-like volume with no
+    /// modality (a NIfTI CT) is filled with air; a normalised CT, whose
+    /// units say "normalised", with 0; an MR with 0.
+    #[test]
+    fn fill_follows_the_hu_rule() {
+        let vol = |voxels: Voxels, modality: Option<&str>, units: Option<&str>| {
+            let n = voxels.len();
+            Volume {
+                voxels,
+                dims: [n, 1, 1, 1],
+                components: 1,
+                geometry: Default::default(),
+                meta: crate::volume::Meta {
+                    modality: modality.map(str::to_string),
+                    units: units.map(str::to_string),
+                    ..Default::default()
+                },
+            }
+        };
+        assert_eq!(default_fill(&vol(Voxels::I16(vec![-1024, 0, 40, 1800]), None, None)), -1024.0);
+        assert_eq!(default_fill(&vol(Voxels::I16(vec![-1024, 0, 40, 1800]), Some("CT"), Some("HU"))), -1024.0);
+        assert_eq!(default_fill(&vol(Voxels::F32(vec![0.0, 0.5, 1.0]), Some("CT"), Some("normalised"))), 0.0);
+        assert_eq!(default_fill(&vol(Voxels::I16(vec![0, 300, 1800]), Some("MR"), None)), 0.0);
+    }
 
     #[test]
     fn python_rounding_of_sizes() {
