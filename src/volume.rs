@@ -344,6 +344,32 @@ impl Volume {
 }
 
 #[cfg(test)]
+impl Volume {
+    /// A test volume: `voxels` along x, 1 mm, with the given modality, units
+    /// and VOI windows (what the window policy and the resampling fill read).
+    pub(crate) fn test_line(
+        voxels: Voxels,
+        modality: Option<&str>,
+        units: Option<&str>,
+        windows: Vec<Window>,
+    ) -> Volume {
+        let n = voxels.len();
+        Volume {
+            voxels,
+            dims: [n, 1, 1, 1],
+            components: 1,
+            geometry: Default::default(),
+            meta: Meta {
+                modality: modality.map(str::to_string),
+                units: units.map(str::to_string),
+                windows,
+                ..Default::default()
+            },
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

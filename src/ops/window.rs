@@ -297,19 +297,7 @@ mod tests {
     }
 
     fn vol(voxels: Voxels, modality: Option<&str>, units: Option<&str>, windows: Vec<Window>) -> Volume {
-        let n = voxels.len();
-        Volume {
-            voxels,
-            dims: [n, 1, 1, 1],
-            components: 1,
-            geometry: Default::default(),
-            meta: crate::volume::Meta {
-                modality: modality.map(str::to_string),
-                units: units.map(str::to_string),
-                windows,
-                ..Default::default()
-            },
-        }
+        Volume::test_line(voxels, modality, units, windows)
     }
 
     #[test]

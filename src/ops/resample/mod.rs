@@ -288,20 +288,7 @@ mod tests {
     /// units say "normalised", with 0; an MR with 0.
     #[test]
     fn fill_follows_the_hu_rule() {
-        let vol = |voxels: Voxels, modality: Option<&str>, units: Option<&str>| {
-            let n = voxels.len();
-            Volume {
-                voxels,
-                dims: [n, 1, 1, 1],
-                components: 1,
-                geometry: Default::default(),
-                meta: crate::volume::Meta {
-                    modality: modality.map(str::to_string),
-                    units: units.map(str::to_string),
-                    ..Default::default()
-                },
-            }
-        };
+        let vol = |voxels, modality, units| Volume::test_line(voxels, modality, units, vec![]);
         assert_eq!(default_fill(&vol(Voxels::I16(vec![-1024, 0, 40, 1800]), None, None)), -1024.0);
         assert_eq!(default_fill(&vol(Voxels::I16(vec![-1024, 0, 40, 1800]), Some("CT"), Some("HU"))), -1024.0);
         assert_eq!(default_fill(&vol(Voxels::F32(vec![0.0, 0.5, 1.0]), Some("CT"), Some("normalised"))), 0.0);
