@@ -33,15 +33,15 @@ for (let r = 1; r <= rounds; r++) {
   for (const [name, bytes] of files) {
     const arrived = arriving && bytes.length > 65536 ? e.add_file_arriving(name, bytes) : 0;
     arriving = arrived === 2;
-    if (arrived > 0 || (bytes.length > 65536 && e.add_file_head(name, bytes.subarray(0, 65536), bytes.length))) kept.set(name, bytes);
+    if (arrived > 0 || (bytes.length > m.head_bytes() && e.add_file_head(name, bytes.subarray(0, m.head_bytes()), bytes.length))) kept.set(name, bytes);
     else if (e.add_file_lazy(name, bytes)) kept.set(name, bytes);
   }
-  const listed = JSON.parse(e.finish());
+  const listed = e.finish();
   const t1 = performance.now();
   const vol = listed.volumes[0]?.id;
   if (vol === undefined) throw new Error(`no series in ${dir}`);
   for (const name of e.open_begin(vol)) e.open_put(vol, kept.get(name));
-  const opened = JSON.parse(e.open_finish(vol));
+  const opened = e.open_finish(vol);
   const t2 = performance.now();
   console.log(
     `round ${r}: listing ${(t1 - t0).toFixed(0)} ms, opening ${(t2 - t1).toFixed(0)} ms ` +

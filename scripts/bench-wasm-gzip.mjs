@@ -8,7 +8,7 @@ m.initSync({ module: readFileSync(new URL('../www/pkg/voxdrop_bg.wasm', import.m
 const dir = process.argv[2];
 const e = new m.Engine();
 for (const f of readdirSync(dir).sort()) e.add_file(f, new Uint8Array(readFileSync(join(dir, f))));
-const info = JSON.parse(e.finish());
+const info = e.finish();
 const id = info.volumes[0].id;
 for (let r = 0; r < 2; r++) {
   let t = performance.now();

@@ -48,7 +48,7 @@ async function measure(m, wasmBytes, rounds) {
       }
   const e = new m.Engine();
   e.add_file('bench.nii', file);
-  const vol = JSON.parse(e.finish()).volumes[0].id;
+  const vol = e.finish().volumes[0].id;
   const z = nz >> 1;
   const axial = voxels.slice(z * nx * ny, (z + 1) * nx * ny);
 
@@ -65,23 +65,24 @@ async function measure(m, wasmBytes, rounds) {
   }
 
   let k = 0;
+  const display = (center, colormap) => ({ center, width: 400, func: 'LINEAR', invert: false, colormap, labelOpacity: 0 });
   const views = [['axial', z], ['coronal', ny >> 1], ['sagittal', nx >> 1]];
   const cases = {};
   const what = (cmap) => (cmap === 'grey' ? 'grey (SIMD)' : 'bone (table)');
   if (typeof e.bench_window === 'function') {
     for (const cmap of ['grey', 'bone']) {
-      cases[`windowing only, axial 512², ${what(cmap)}`] = () => e.bench_window(vol, 'axial', z, 40 + (k++ % 100), 400, cmap, 1);
+      cases[`windowing only, axial 512², ${what(cmap)}`] = () => e.bench_window(vol, 'axial', z, display(40 + (k++ % 100), cmap), 1);
       cases[`windowing only, three views, ${what(cmap)}`] = () => {
         const c = 40 + (k++ % 100);
-        for (const [view, i] of views) e.bench_window(vol, view, i, c, 400, cmap, 1);
+        for (const [view, i] of views) e.bench_window(vol, view, i, display(c, cmap), 1);
       };
     }
   }
   for (const cmap of ['grey', 'bone']) {
-    cases[`Engine.render, axial 512², ${what(cmap)}`] = () => e.render(vol, 'axial', z, 0, 40 + (k++ % 100), 400, 'LINEAR', false, cmap, 0);
+    cases[`Engine.render, axial 512², ${what(cmap)}`] = () => e.render(vol, 'axial', z, 0, display(40 + (k++ % 100), cmap));
     cases[`Engine.render, three views, ${what(cmap)}`] = () => {
       const c = 40 + (k++ % 100);
-      for (const [view, i] of views) e.render(vol, view, i, 0, c, 400, 'LINEAR', false, cmap, 0);
+      for (const [view, i] of views) e.render(vol, view, i, 0, display(c, cmap));
     };
   }
   cases['plain-JS loop, axial 512²'] = () => jsWindow(40 + (k++ % 100), 400);

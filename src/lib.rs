@@ -22,6 +22,7 @@ pub mod geometry;
 pub mod limits;
 pub mod ops;
 pub mod render;
+pub mod session;
 pub mod volume;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -189,6 +189,8 @@ impl Voxels {
 /// Patient-identifying fields. Shown only on the user's machine; exports drop
 /// them unless the user asks to keep them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(target_arch = "wasm32", tsify(missing_as_null))]
 pub struct Patient {
     pub name: Option<String>,
     pub id: Option<String>,
@@ -197,7 +199,8 @@ pub struct Patient {
 }
 
 /// A VOI window (DICOM Window Center / Width).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Window {
     pub center: f64,
     pub width: f64,

@@ -1,30 +1,32 @@
-//! The wasm-bindgen API: one [`Engine`] object that owns the file loader and
-//! the loaded volumes. This is the only module that knows JavaScript exists;
-//! it runs inside a Web Worker (`www/engine.worker.ts`).
+//! The wasm-bindgen API: a thin adapter that lets the page drive a
+//! [`Session`] (`src/session/`), where the batch, open, fill, labels,
+//! processing and export logic lives and is tested natively. This is the
+//! only module that knows JavaScript exists; it runs inside a Web Worker
+//! (`www/engine.worker.ts`).
 //!
-//! Structured results cross the boundary as JSON strings (one parse on the JS
-//! side, no per-field glue); pixels cross as `Vec<u8>` (a `Uint8Array` the
-//! worker transfers to the UI thread without another copy).
+//! The bridge is typed: structured results cross as JavaScript objects
+//! (serde-wasm-bindgen, through tsify) whose TypeScript types are generated
+//! from the Rust types into `www/pkg/voxdrop.d.ts`; requests (a display
+//! setting, a processing step, an export) come in the same way. Pixels
+//! cross as `Vec<u8>` (a `Uint8Array` the worker transfers to the UI thread
+//! without another copy).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Serialize};
+use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 
 use crate::error::Error;
 use crate::export::nifti::{write_nifti, NiftiOptions};
-use crate::export::png_stack::{PngMode, PngOptions};
-use crate::export::ExportOptions;
-use crate::formats::{ArrivalFill, LazySeries, Listed, Loader, SeriesFill};
+use crate::formats::dicom::tags::TagRow;
 use crate::limits::Limits;
-use crate::ops::histogram;
-use crate::ops::normalize::{self, Normalize};
-use crate::ops::resample::{self, Interpolator};
-use crate::ops::window::{self, VoiFunction};
-use crate::render::{self, Colormap, Display, Renderer, View};
-use crate::volume::{Meta, Patient, Volume, Window};
+use crate::ops::histogram::{Histogram, Stats};
+use crate::render::View;
+use crate::session::{
+    self, Arrival, DisplaySettings, ExportRequest, ExportResult, FinishInfo, LabelsInfo, OpenResult, Probe,
+    ProcessStep, Session, SliceGeom, VolumeInfo,
+};
 
 #[wasm_bindgen]
 extern "C" {
@@ -62,12 +64,11 @@ pub fn crash_for_test() {
     panic!("deliberate panic (crash_for_test)");
 }
 
-/// Every data element of one DICOM file as JSON rows
-/// `[{tag, vr, name, value, depth}]` for the tag browser.
+/// Every data element of one DICOM file as rows for the tag browser.
 #[wasm_bindgen]
-pub fn dicom_tags(bytes: &[u8]) -> Result<String, JsError> {
+pub fn dicom_tags(bytes: &[u8]) -> Result<Vec<Ts<TagRow>>, JsError> {
     let rows = crate::formats::dicom::tags::list_tags(bytes).map_err(js_err)?;
-    Ok(to_json(&rows))
+    Ok(rows.iter().map(Tsify::into_ts).collect::<Result<_, _>>()?)
 }
 
 /// Compresses one piece of a parallel .nii.gz export as raw deflate ending
@@ -120,164 +121,29 @@ fn js_err(e: Error) -> JsError {
     JsError::new(&e.to_string())
 }
 
-fn parse_view(view: &str) -> Result<View, JsError> {
-    match view {
-        "axial" => Ok(View::Axial),
-        "coronal" => Ok(View::Coronal),
-        "sagittal" => Ok(View::Sagittal),
-        other => Err(JsError::new(&format!("unknown view {other:?} (axial, coronal or sagittal)"))),
+/// A session result as a typed JavaScript object (or the error thrown).
+fn ts<T: Tsify + Serialize>(r: crate::Result<T>) -> Result<Ts<T>, JsError> {
+    Ok(r.map_err(js_err)?.into_ts()?)
+}
+
+/// [`ts`] of an optional result: undefined for None.
+fn ts_opt<T: Tsify + Serialize>(r: crate::Result<Option<T>>) -> Result<Option<Ts<T>>, JsError> {
+    match r.map_err(js_err)? {
+        Some(v) => Ok(Some(v.into_ts()?)),
+        None => Ok(None),
     }
 }
 
-fn parse_func(func: &str) -> Result<VoiFunction, JsError> {
-    VoiFunction::from_str(func).map_err(js_err)
+/// A request from the page, checked against its Rust type.
+fn rust<T: Tsify + DeserializeOwned>(v: Ts<T>) -> Result<T, JsError>
+where
+    T::JsType: Clone,
+{
+    Ok(v.to_rust()?)
 }
 
-fn to_json<T: Serialize>(value: &T) -> String {
-    // Serialising plain structs of numbers and strings cannot fail; NaN/inf
-    // become null.
-    serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()))
-}
-
-#[derive(Serialize)]
-struct VolumeInfo<'a> {
-    id: usize,
-    /// False for a series listed from its headers: opened (decoded) on
-    /// [`Engine::open_begin`]; until then `range` is null and `sample_type` empty.
-    loaded: bool,
-    dims: [usize; 4],
-    components: usize,
-    sample_type: &'static str,
-    spacing: [f64; 3],
-    origin: [f64; 3],
-    /// Row-major; column c is the LPS unit vector of index axis c.
-    direction: [[f64; 3]; 3],
-    axcodes: String,
-    format: &'a str,
-    modality: Option<&'a str>,
-    description: Option<&'a str>,
-    series_number: Option<i64>,
-    units: Option<&'a str>,
-    windows: &'a [Window],
-    /// The window to open in and its VOI function ([`window::initial`], [`window::function`]).
-    default_window: Window,
-    default_function: &'static str,
-    warnings: &'a [String],
-    /// [min, max] over all voxels, or null when empty.
-    range: Option<[f64; 2]>,
-    /// Shown only in this tab: never leaves the machine.
-    patient: &'a Patient,
-    study_date: Option<&'a str>,
-    study_time: Option<&'a str>,
-    study_id: Option<&'a str>,
-    institution: Option<&'a str>,
-    manufacturer: Option<&'a str>,
-    transfer_syntax: Option<&'a str>,
-    slice_thickness: Option<f64>,
-    time_step: Option<f64>,
-    /// False when the direction matrix is oblique (views follow the nearest patient axes).
-    axis_aligned: bool,
-    /// DICOM: the series' first file, for the tag browser.
-    source_file: Option<&'a str>,
-    /// PhotometricInterpretation (0028,0004), when the file gave one.
-    photometric: Option<&'a str>,
-    /// A single 2-D image: shown in one view, `acquisition_view`.
-    single_image: bool,
-    acquisition_view: &'static str,
-    /// A single image without ImageOrientationPatient: PatientOrientation
-    /// (0020,0020), the directions towards its view's right and bottom edges.
-    patient_orientation: Option<[String; 2]>,
-}
-
-impl<'a> VolumeInfo<'a> {
-    fn new(id: usize, vol: &'a Volume) -> Self {
-        Self::with(id, vol, true, None)
-    }
-
-    /// A volume whose value range is known already (`vol.voxels.min_max()`,
-    /// folded slice by slice as a series was filled).
-    fn with_range(id: usize, vol: &'a Volume, range: Option<(f64, f64)>) -> Self {
-        Self::with(id, vol, true, Some(range))
-    }
-
-    /// A series listed from its headers: `header` has no voxels.
-    fn listed(id: usize, header: &'a Volume) -> Self {
-        Self::with(id, header, false, None)
-    }
-
-    fn with(id: usize, vol: &'a Volume, loaded: bool, range: Option<Option<(f64, f64)>>) -> Self {
-        let m: &Meta = &vol.meta;
-        let description = m.series_description.as_deref().or(m.protocol_name.as_deref());
-        VolumeInfo {
-            id,
-            loaded,
-            dims: vol.dims,
-            components: vol.components,
-            sample_type: if loaded { vol.voxels.sample_type().name() } else { "" },
-            spacing: vol.geometry.spacing,
-            origin: vol.geometry.origin,
-            direction: vol.geometry.direction,
-            axcodes: vol.geometry.axcodes(),
-            format: &m.format,
-            modality: m.modality.as_deref(),
-            description,
-            series_number: m.series_number,
-            units: m.units.as_deref(),
-            windows: &m.windows,
-            default_window: window::initial(vol),
-            default_function: window::function(vol).name(),
-            warnings: &m.warnings,
-            range: range.unwrap_or_else(|| vol.voxels.min_max()).map(|(lo, hi)| [lo, hi]),
-            patient: &m.patient,
-            study_date: m.study_date.as_deref(),
-            study_time: m.study_time.as_deref(),
-            study_id: m.study_id.as_deref(),
-            institution: m.institution.as_deref(),
-            manufacturer: m.manufacturer.as_deref(),
-            transfer_syntax: m.transfer_syntax.as_deref(),
-            slice_thickness: m.slice_thickness,
-            time_step: m.time_step,
-            axis_aligned: vol.geometry.is_axis_aligned(1e-4),
-            source_file: m.source_file.as_deref(),
-            photometric: m.photometric.as_deref(),
-            single_image: render::single_image(vol),
-            acquisition_view: match render::acquisition_view(vol) {
-                View::Axial => "axial",
-                View::Coronal => "coronal",
-                View::Sagittal => "sagittal",
-            },
-            patient_orientation: render::image_directions(vol),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct ErrorInfo<'a> {
-    file: Option<&'a str>,
-    kind: &'static str,
-    message: &'a str,
-}
-
-#[derive(Serialize)]
-struct FinishInfo<'a> {
-    volumes: Vec<VolumeInfo<'a>>,
-    errors: Vec<ErrorInfo<'a>>,
-}
-
-#[derive(Serialize)]
-struct OpenInfo<'a> {
-    /// Null when no image of the series could be decoded.
-    volume: Option<VolumeInfo<'a>>,
-    /// Files that failed to decode, and why the series failed if it did.
-    errors: Vec<ErrorInfo<'a>>,
-}
-
-fn error_info(e: &Error) -> ErrorInfo<'_> {
-    ErrorInfo { file: e.file.as_deref(), kind: e.kind.as_str(), message: &e.message }
-}
-
-/// A series' thumbnail: the middle slice across the acquisition plane,
-/// RGBA, in the series' own default window.
+/// A series' thumbnail ([`session::Thumbnail`]): the middle slice across
+/// the acquisition plane, RGBA, in the series' own opening window.
 #[wasm_bindgen(getter_with_clone)]
 pub struct Thumbnail {
     pub width: usize,
@@ -288,11 +154,16 @@ pub struct Thumbnail {
     pub rgba: Vec<u8>,
 }
 
-fn thumbnail_of(v: &Volume) -> Result<Thumbnail, Error> {
-    let view = render::acquisition_view(v);
-    let count = render::slice_geom(v, view).count;
-    let (g, rgba) = render::slice_rgba(v, view, count / 2, window::initial(v))?;
-    Ok(Thumbnail { width: g.width, height: g.height, pixel_mm_x: g.pixel_mm[0], pixel_mm_y: g.pixel_mm[1], rgba })
+impl From<session::Thumbnail> for Thumbnail {
+    fn from(t: session::Thumbnail) -> Self {
+        Thumbnail {
+            width: t.width,
+            height: t.height,
+            pixel_mm_x: t.pixel_mm[0],
+            pixel_mm_y: t.pixel_mm[1],
+            rgba: t.rgba,
+        }
+    }
 }
 
 /// One file's pixels decoded on a helper worker ([`decode_pixels`]), for
@@ -316,248 +187,106 @@ pub fn decode_pixels(name: &str, bytes: &[u8]) -> Result<DecodedPixels, JsError>
 
 /// A look at one DICOM file of a drop still being read
 /// ([`crate::formats::preview`]): its middle frame across the acquisition
-/// plane, in its own default window, as the series' thumbnail is drawn.
+/// plane, in its own opening window, as the series' thumbnail is drawn.
 /// None when the file is not a DICOM image that decodes alone (the drop is
 /// read as usual either way, and reports it).
 #[wasm_bindgen]
 pub fn preview_file(name: &str, bytes: &[u8]) -> Option<Thumbnail> {
-    crate::formats::preview(name, bytes, &Limits::default()).and_then(|v| thumbnail_of(&v)).ok()
+    crate::formats::preview(name, bytes, &Limits::default())
+        .and_then(|v| session::Thumbnail::of(&v))
+        .ok()
+        .map(Thumbnail::from)
 }
 
-#[derive(Serialize)]
-struct SliceInfo {
-    width: usize,
-    height: usize,
-    count: usize,
-    pixel_mm: [f64; 2],
-    mapping: render::Mapping,
-}
-
-#[derive(Serialize)]
-struct Probe {
-    ijk: [usize; 3],
-    value: Option<f64>,
-    lps: [f64; 3],
-    label: Option<f64>,
-}
-
-/// A volume's lowest and highest value (`Voxels::min_max`).
-type ValueRange = (f64, f64);
-
-/// Owns a [`Loader`] for the batch being read and every loaded volume.
-/// Volume ids are stable indices; [`Engine::free_volume`] releases one.
+/// The first bytes of a file the page reads to list it from its header
+/// alone ([`Engine::add_file_head`]).
 #[wasm_bindgen]
-pub struct Engine {
-    loader: Option<Loader>,
-    volumes: Vec<Option<Volume>>,
-    /// Series listed from their headers, by volume id (their `volumes` slot
-    /// is None until [`Engine::open_begin`] … [`Engine::open_finish`] decode them).
-    listed: HashMap<usize, LazySeries>,
-    /// The listed series being decoded a file at a time ([`Engine::open_begin`]).
-    filling: Option<(usize, SeriesFill)>,
-    /// The current batch's files decoded as they arrived ([`Engine::arrival_begin`]).
-    arrival: Option<ArrivalFill>,
-    /// A series [`Engine::open_begin`] found decoded already, for [`Engine::open_finish`].
-    arrived: Option<(usize, Volume, Option<ValueRange>)>,
-    renderer: Renderer,
-    /// Label overlay: (image volume id, labels on the image's grid).
-    labels: Option<(usize, Volume)>,
+pub fn head_bytes() -> usize {
+    crate::formats::HEAD_BYTES
 }
 
-impl Default for Engine {
-    fn default() -> Self {
-        Self::new()
-    }
+/// The page's handle on its [`Session`]: every method forwards to it.
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct Engine {
+    session: Session,
 }
 
 #[wasm_bindgen]
 impl Engine {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Engine {
-        Engine {
-            loader: None,
-            volumes: Vec::new(),
-            listed: HashMap::new(),
-            filling: None,
-            arrival: None,
-            arrived: None,
-            renderer: Renderer::new(),
-            labels: None,
-        }
+        Engine::default()
     }
 
-    /// Adds one file of the current batch. Errors are kept and reported by
-    /// [`Engine::finish`]; the caller can drop its copy of the bytes at once.
+    /// [`Session::add_file`].
     pub fn add_file(&mut self, name: &str, bytes: &[u8]) {
-        self.loader.get_or_insert_with(|| Loader::new(Limits::default())).add(name, bytes);
+        self.session.add_file(name, bytes);
     }
 
-    /// Adds one file of a batch whose DICOM series are listed from their
-    /// headers: the file is parsed without decoding its pixels and its bytes
-    /// are kept until the series is opened ([`Engine::open_begin`]). Must come
-    /// before the batch's first [`Engine::add_file`].
-    ///
-    /// The bytes are not kept in the wasm heap: returns true when the file
-    /// was listed header-only, and the caller must then hand its bytes back
-    /// through [`Engine::open_put`] and the `fetch` of [`Engine::thumbnail`]
-    /// (decoding into place, the heap then holds the volume and one file).
+    /// [`Session::add_file_lazy`]: true when the file was listed
+    /// header-only; the page keeps its bytes and gives them back through
+    /// [`Engine::open_put`] and the `fetch` of [`Engine::thumbnail`].
     pub fn add_file_lazy(&mut self, name: &str, bytes: &[u8]) -> bool {
-        let loader = self.lazy_loader();
-        let before = loader.listed_files();
-        loader.add(name, bytes);
-        loader.listed_files() > before
+        self.session.add_file_lazy(name, bytes)
     }
 
-    /// [`Engine::add_file_lazy`] from a file's first bytes and its length:
-    /// true when they were enough to list it (a DICOM file whose native
-    /// little-endian pixel data comes last, its header within `head`), so
-    /// the pixels are not copied into wasm until the series is opened. On
-    /// false nothing is recorded: call `add_file_lazy` with the whole file.
+    /// [`Session::add_file_head`]: from a file's first [`head_bytes`] and
+    /// its length; on false call `add_file_lazy` with the whole file.
     pub fn add_file_head(&mut self, name: &str, head: &[u8], total: f64) -> bool {
-        let loader = self.lazy_loader();
-        total.is_finite() && total >= 0.0 && loader.add_head(name, head, total as usize)
+        total.is_finite() && total >= 0.0 && self.session.add_file_head(name, head, total as usize)
     }
 
-    /// Voxel spacing (x, y, slice; mm) for PNG / JPEG / TIFF slice stacks in
-    /// the current batch: the images carry none.
+    /// [`Session::set_stack_spacing`] (mm).
     pub fn set_stack_spacing(&mut self, x: f64, y: f64, z: f64) -> Result<(), JsError> {
-        if ![x, y, z].iter().all(|v| v.is_finite() && *v > 0.0) {
-            return Err(JsError::new("the stack spacing must be three positive numbers (mm)"));
-        }
-        self.loader.get_or_insert_with(|| Loader::new(Limits::default())).set_stack_spacing([x, y, z]);
-        Ok(())
+        self.session.set_stack_spacing([x, y, z]).map_err(js_err)
     }
 
-    /// Ends the batch: assembles the volumes and returns JSON
-    /// `{volumes: [VolumeInfo], errors: [{file, kind, message}]}` for it.
-    /// After [`Engine::add_file_lazy`], DICOM series are listed from their
-    /// headers (`loaded: false`) and decoded by [`Engine::open_begin`].
-    pub fn finish(&mut self) -> String {
-        let listing = self.loader.take().unwrap_or_else(|| Loader::new(Limits::default())).finish_listing();
-        let first = self.volumes.len();
-        for item in listing.items {
-            match item {
-                Listed::Volume(v) => self.volumes.push(Some(*v)),
-                Listed::Series(s) => {
-                    self.listed.insert(self.volumes.len(), *s);
-                    self.volumes.push(None);
-                }
-            }
-        }
-        let volumes = (first..self.volumes.len())
-            .filter_map(|id| match (self.volumes.get(id).and_then(Option::as_ref), self.listed.get(&id)) {
-                (Some(v), _) => Some(VolumeInfo::new(id, v)),
-                (None, Some(s)) => Some(VolumeInfo::listed(id, &s.header)),
-                (None, None) => None,
-            })
-            .collect();
-        let errors = listing.errors.iter().map(error_info).collect();
-        to_json(&FinishInfo { volumes, errors })
+    /// [`Session::finish`].
+    pub fn finish(&mut self) -> Result<Ts<FinishInfo>, JsError> {
+        ts(Ok(self.session.finish()))
     }
 
-    /// Starts decoding the current batch's files as they arrive, before
-    /// they are listed ([`crate::formats::ArrivalFill`]), for a drop of
-    /// `files` files that looks like one series; 0 does not. Call before
-    /// the batch's first file. The series opened first, when it is exactly
-    /// those files, then needs no decoding ([`Engine::open_begin`]).
+    /// [`Session::arrival_begin`].
     pub fn arrival_begin(&mut self, files: usize) {
-        self.lazy_loader();
-        self.arrival = (files > 0).then(|| ArrivalFill::new(files, Limits::default()));
+        self.session.arrival_begin(files);
     }
 
-    /// A whole file of a batch being decoded as it arrives
-    /// ([`Engine::arrival_begin`]): listed as [`Engine::add_file_head`]
-    /// lists it and decoded at once, from one parse of its header
-    /// ([`crate::formats::ArrivalFill::add`]). 2: listed and decoded; 1:
-    /// listed, and decoding on arrival has been given up for the batch; 0:
-    /// neither — decoding has been given up and the file is not listed: add
-    /// it as before (`add_file_head`, else `add_file_lazy`).
+    /// [`Session::add_file_arriving`]. 2: listed and decoded; 1: listed,
+    /// and decoding on arrival has been given up for the batch; 0: neither
+    /// (add it as before: `add_file_head`, else `add_file_lazy`).
     pub fn add_file_arriving(&mut self, name: &str, bytes: &[u8]) -> u8 {
-        self.lazy_loader();
-        let (Some(loader), Some(arrival)) = (self.loader.as_mut(), self.arrival.as_mut()) else { return 0 };
-        match arrival.add(loader, name, bytes) {
-            Some(true) => 2,
-            Some(false) => 1,
-            None => 0,
+        match self.session.add_file_arriving(name, bytes) {
+            Arrival::Decoded => 2,
+            Arrival::Listed => 1,
+            Arrival::NotTaken => 0,
         }
     }
 
-    /// Reads a small synthetic CT series ([`crate::formats::dicom::synth`])
-    /// the way a drop is read — listed from the headers, filled into place,
-    /// a slice of each view windowed — and drops it. The page calls this at
-    /// idle once the engine has started: a fresh page runs wasm in V8's
-    /// baseline tier, two to three times slower, until its functions are
-    /// hot, so the user's first drop would otherwise pay for that. Returns
-    /// the voxels read (0 when something failed; nothing is kept either way).
+    /// [`session::warm_up`]: the page calls this at idle once the engine
+    /// has started, so that V8 has optimised the hot loops before the
+    /// user's first drop.
     pub fn warm_up(&self) -> usize {
-        use crate::formats::dicom::synth;
-        const SIZE: usize = 512;
-        const SLICES: usize = 24;
-        // Each file made when it is needed: the heap holds the volume and one file.
-        let mut loader = Loader::new_lazy(Limits::default());
-        loader.set_keep_bytes(false);
-        for z in 0..SLICES {
-            let (name, bytes) = synth::ct_file(SIZE, z);
-            if !loader.add_head(&name, bytes.get(..64 << 10).unwrap_or(&bytes), bytes.len()) {
-                loader.add(&name, &bytes);
-            }
-        }
-        let Some(Listed::Series(series)) = loader.finish_listing().items.into_iter().next() else { return 0 };
-        let mut fill = SeriesFill::default();
-        while let Some(name) = fill.next_needed(&series) {
-            let file = synth::index_of(name).map(|z| synth::ct_file(SIZE, z));
-            let bytes = file.as_ref().map(|(_, b)| b.as_slice());
-            fill.put(&series, bytes.ok_or_else(|| Error::io("not found").in_file(name)));
-        }
-        let _ = fill.range(&series);
-        let Ok(v) = fill.finish(&series).0 else { return 0 };
-        let display = Display::grey(window::initial(&v), window::function(&v));
-        let mut renderer = Renderer::new();
-        for view in [View::Axial, View::Coronal, View::Sagittal] {
-            let g = render::slice_geom(&v, view);
-            let mut out = vec![0u8; g.width * g.height * 4];
-            if renderer.render_cached(0, &v, view, g.count / 2, 0, display, &mut out).is_err() {
-                return 0;
-            }
-        }
-        v.voxel_count()
+        session::warm_up()
     }
 
-    /// Starts decoding listed series `vol` a file at a time (the page reads
-    /// the next files while one decodes): the names of the files whose
-    /// bytes [`Engine::open_put`] / [`Engine::open_put_error`] must then
-    /// give, in this order, before [`Engine::open_finish`]. Empty for a
-    /// volume already open. Starting again drops a fill not finished.
+    /// [`Session::open_begin`].
     pub fn open_begin(&mut self, vol: usize) -> Result<Vec<String>, JsError> {
-        self.filling = None;
-        self.arrived = None;
-        if self.volumes.get(vol).and_then(Option::as_ref).is_some() {
-            return Ok(Vec::new());
-        }
-        let series = self.listed.get(&vol).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
-        // Decoded as the files arrived (it serves one series, the first opened).
-        if let Some((v, range)) = self.arrival.take().and_then(|mut a| a.take(series)) {
-            self.arrived = Some((vol, v, range));
-            return Ok(Vec::new());
-        }
-        self.filling = Some((vol, SeriesFill::default()));
-        Ok(series.files_to_fetch().map(str::to_string).collect())
+        self.session.open_begin(vol).map_err(js_err)
     }
 
-    /// The bytes of the next file [`Engine::open_begin`] named.
+    /// [`Session::open_put`].
     pub fn open_put(&mut self, vol: usize, bytes: &[u8]) -> Result<(), JsError> {
-        self.fill_put(vol, Ok(bytes))
+        self.session.open_put(vol, Ok(bytes)).map_err(js_err)
     }
 
-    /// Whether listed series `vol` is compressed: its files are then best
-    /// decoded on helper workers ([`decode_pixels`], [`Engine::open_put_pixels`]).
+    /// [`Session::open_compressed`].
     pub fn open_compressed(&self, vol: usize) -> bool {
-        self.listed.get(&vol).is_some_and(LazySeries::compressed)
+        self.session.open_compressed(vol)
     }
 
-    /// [`Engine::open_put`] of the next file, its pixels decoded on a
-    /// helper ([`decode_pixels`]: `sample_type` and the samples' bytes);
-    /// its header is parsed here again from `bytes`.
+    /// [`Session::open_put_pixels`]: the pixels decoded on a helper
+    /// ([`decode_pixels`]: `sample_type` and the samples' bytes).
     pub fn open_put_pixels(
         &mut self,
         vol: usize,
@@ -568,368 +297,163 @@ impl Engine {
         let voxels = crate::SampleType::from_name(sample_type)
             .and_then(|t| crate::Voxels::from_le_bytes(t, pixels))
             .ok_or_else(|| JsError::new(&format!("pixels of an unknown type ({sample_type})")))?;
-        self.fill_next(vol, |fill, series| fill.put_pixels(series, bytes, voxels))
+        self.session.open_put_pixels(vol, bytes, voxels).map_err(js_err)
     }
 
     /// The next file [`Engine::open_begin`] named could not be read:
     /// `message` says why (it is reported with the file's name).
     pub fn open_put_error(&mut self, vol: usize, name: &str, message: &str) -> Result<(), JsError> {
-        self.fill_put(vol, Err(Error::io(message).in_file(name)))
+        self.session.open_put(vol, Err(Error::io(message).in_file(name))).map_err(js_err)
     }
 
-    /// Ends [`Engine::open_begin`]: builds the volume from the files given
-    /// (any not given are reported unread) and answers JSON
-    /// `{volume: VolumeInfo | null, errors: [{file, kind, message}]}`, the
-    /// errors naming the files that failed to decode and, when nothing
-    /// could be built, why. A volume already open just answers again.
-    pub fn open_finish(&mut self, vol: usize) -> Result<String, JsError> {
-        if let Some(v) = self.volumes.get(vol).and_then(Option::as_ref) {
-            return Ok(to_json(&OpenInfo { volume: Some(VolumeInfo::new(vol, v)), errors: Vec::new() }));
-        }
-        if let Some((_, v, range)) = self.arrived.take_if(|(v, _, _)| *v == vol) {
-            return self.opened(vol, v, Some(range), &[]);
-        }
-        let series = self.listed.get(&vol).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
-        let fill = match self.filling.take() {
-            Some((v, fill)) if v == vol => fill,
-            _ => return Err(JsError::new(&format!("series {vol} is not being opened"))),
-        };
-        let known = fill.range(series);
-        let (result, mut errors) = fill.finish(series);
-        match result {
-            Ok(v) => self.opened(vol, v, known, &errors),
-            Err(e) => {
-                errors.push(e);
-                Ok(to_json(&OpenInfo { volume: None, errors: errors.iter().map(error_info).collect() }))
-            }
-        }
+    /// [`Session::open_finish`].
+    pub fn open_finish(&mut self, vol: usize) -> Result<Ts<OpenResult>, JsError> {
+        ts(self.session.open_finish(vol))
     }
 
-    /// The thumbnail of a volume, open or only listed (then only the file
-    /// holding its middle slice is decoded).
+    /// [`Session::thumbnail`], a listed series' middle file asked for through `fetch`.
     pub fn thumbnail(&self, vol: usize, fetch: &js_sys::Function) -> Result<Thumbnail, JsError> {
-        if let Some(s) = self.listed.get(&vol) {
-            let v = s.thumbnail_with(&mut js_fetch(fetch)).map_err(js_err)?;
-            return thumbnail_of(&v).map_err(js_err);
-        }
-        thumbnail_of(self.vol(vol)?).map_err(js_err)
+        self.session.thumbnail(vol, &mut js_fetch(fetch)).map(Thumbnail::from).map_err(js_err)
     }
 
-    /// The names of the files every listed (not yet opened) series still
-    /// needs: the page keeps those files' bytes and may drop the others.
+    /// [`Session::listed_files`].
     pub fn listed_files(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.listed.values().flat_map(|s| s.file_names().map(str::to_string)).collect();
-        names.sort_unstable();
-        names.dedup();
-        names
+        self.session.listed_files()
     }
 
-    /// Releases a volume's memory.
+    /// [`Session::free_volume`].
     pub fn free_volume(&mut self, vol: usize) {
-        if let Some(slot) = self.volumes.get_mut(vol) {
-            *slot = None;
-        }
-        self.listed.remove(&vol);
-        if self.filling.as_ref().is_some_and(|(v, _)| *v == vol) {
-            self.filling = None;
-        }
-        if self.arrived.as_ref().is_some_and(|(v, _, _)| *v == vol) {
-            self.arrived = None;
-        }
-        self.renderer.forget(vol);
-        if self.labels.as_ref().is_some_and(|(img, _)| *img == vol) {
-            self.labels = None;
-        }
+        self.session.free_volume(vol);
     }
 
-    fn vol(&self, vol: usize) -> Result<&Volume, JsError> {
-        self.volumes.get(vol).and_then(Option::as_ref).ok_or_else(|| {
-            if self.listed.contains_key(&vol) {
-                JsError::new(&format!("series {vol} is listed but not open yet"))
-            } else {
-                JsError::new(&format!("no volume {vol}"))
-            }
-        })
+    /// [`Session::slice_geom`].
+    pub fn slice_info(&self, vol: usize, view: Ts<View>) -> Result<Ts<SliceGeom>, JsError> {
+        ts(self.session.slice_geom(vol, rust(view)?))
     }
 
-    /// JSON `{width, height, count, pixel_mm: [x, y]}` of a view.
-    pub fn slice_info(&self, vol: usize, view: &str) -> Result<String, JsError> {
-        let v = self.vol(vol)?;
-        let view = parse_view(view)?;
-        let g = render::slice_geom(v, view);
-        let mapping = render::mapping(v, view);
-        Ok(to_json(&SliceInfo { width: g.width, height: g.height, count: g.count, pixel_mm: g.pixel_mm, mapping }))
-    }
-
-    /// Renders one slice as RGBA (width × height × 4 bytes, see
-    /// [`Engine::slice_info`]), windowed with `center`/`width` and the VOI
-    /// function `func` ("LINEAR", "LINEAR_EXACT" or "SIGMOID"), optionally
-    /// inverted, through `colormap` ("grey", "hot", "bone"), with the label
-    /// overlay blended at `label_opacity` (0 = none).
-    #[allow(clippy::too_many_arguments)]
+    /// [`Session::render`]: RGBA, width × height × 4 bytes.
     pub fn render(
         &mut self,
         vol: usize,
-        view_name: &str,
+        view: Ts<View>,
         index: usize,
         t: usize,
-        center: f64,
-        width: f64,
-        func_name: &str,
-        invert: bool,
-        colormap_name: &str,
-        label_opacity: f64,
+        settings: Ts<DisplaySettings>,
     ) -> Result<Vec<u8>, JsError> {
-        let view = parse_view(view_name)?;
-        let v =
-            self.volumes.get(vol).and_then(Option::as_ref).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
-        let g = render::slice_geom(v, view);
-        let len = g
-            .width
-            .checked_mul(g.height)
-            .and_then(|n| n.checked_mul(4))
-            .ok_or_else(|| JsError::new("slice too large"))?;
-        let mut out = Vec::new();
-        out.try_reserve_exact(len).map_err(|_| JsError::new("out of memory for the slice"))?;
-        out.resize(len, 0);
-        self.render_into(
-            vol,
-            view_name,
-            index,
-            t,
-            center,
-            width,
-            func_name,
-            invert,
-            colormap_name,
-            label_opacity,
-            &mut out,
-        )?;
-        Ok(out)
+        self.session.render(vol, rust(view)?, index, t, &rust(settings)?).map_err(js_err)
     }
 
-    /// [`Engine::render`] into `out`, which must hold exactly the slice's
-    /// width × height × 4 bytes (every byte is written). The page passes a
-    /// buffer it got back from an earlier frame, so a redraw allocates no
-    /// new 1 MiB array per view.
-    #[allow(clippy::too_many_arguments)]
+    /// [`Session::render_into`] `out`, which must hold exactly the slice's
+    /// width × height × 4 bytes: the page passes a buffer it got back from
+    /// an earlier frame, so a redraw allocates no new array per view.
     pub fn render_into(
         &mut self,
         vol: usize,
-        view: &str,
+        view: Ts<View>,
         index: usize,
         t: usize,
-        center: f64,
-        width: f64,
-        func: &str,
-        invert: bool,
-        colormap: &str,
-        label_opacity: f64,
+        settings: Ts<DisplaySettings>,
         out: &mut [u8],
     ) -> Result<(), JsError> {
-        let view = parse_view(view)?;
-        let func = parse_func(func)?;
-        let colormap = Colormap::from_str(colormap).map_err(js_err)?;
-        let v =
-            self.volumes.get(vol).and_then(Option::as_ref).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
-        let display = Display { window: Window { center, width }, func, invert, colormap };
-        self.renderer.render_cached(vol, v, view, index, t, display, out).map_err(js_err)?;
-        if label_opacity > 0.0 {
-            if let Some((img, labels)) = &self.labels {
-                if *img == vol && labels.dims[..3] == v.dims[..3] {
-                    render::blend_labels(labels, view, index, label_opacity, out).map_err(js_err)?;
-                }
-            }
-        }
-        Ok(())
+        self.session.render_into(vol, rust(view)?, index, t, &rust(settings)?, out).map_err(js_err)
     }
 
-    /// For `scripts/bench-window-wasm.mjs`: renders one grey slice `reps`
-    /// times into one buffer, the centre moving by 1 each time (a window
-    /// drag), and gives back the last image's first byte. Times the windowing
-    /// alone, without [`Engine::render`]'s new output array per call.
+    /// For `scripts/bench-window-wasm.mjs`: [`Session::bench_window`].
     #[doc(hidden)]
-    #[allow(clippy::too_many_arguments)]
     pub fn bench_window(
         &mut self,
         vol: usize,
-        view: &str,
+        view: Ts<View>,
         index: usize,
-        center: f64,
-        width: f64,
-        colormap: &str,
+        settings: Ts<DisplaySettings>,
         reps: usize,
     ) -> Result<u8, JsError> {
-        let view = parse_view(view)?;
-        let colormap = Colormap::from_str(colormap).map_err(js_err)?;
-        let v =
-            self.volumes.get(vol).and_then(Option::as_ref).ok_or_else(|| JsError::new(&format!("no volume {vol}")))?;
-        let g = render::slice_geom(v, view);
-        let mut out = Vec::new();
-        out.try_reserve_exact(g.width * g.height * 4).map_err(|_| JsError::new("out of memory for the slice"))?;
-        out.resize(g.width * g.height * 4, 0);
-        for k in 0..reps {
-            let window = Window { center: center + k as f64, width };
-            let display = Display { window, func: VoiFunction::Linear, invert: false, colormap };
-            self.renderer.render_cached(vol, v, view, index, 0, display, &mut out).map_err(js_err)?;
-        }
-        Ok(out.first().copied().unwrap_or(0))
+        let display = rust(settings)?.display();
+        self.session.bench_window(vol, rust(view)?, index, display, reps).map_err(js_err)
     }
 
-    /// Histogram of frame `t` with `bins` equal bins over [lo, hi] (numpy's
-    /// convention: the last bin includes hi): JSON `{lo, hi, counts, below, above}`.
-    pub fn histogram(&self, vol: usize, bins: usize, lo: f64, hi: f64) -> Result<String, JsError> {
-        let h = histogram::histogram(self.vol(vol)?, bins, lo, hi, None).map_err(js_err)?;
-        Ok(to_json(&h))
+    /// [`Session::histogram`]: `bins` equal bins over [lo, hi].
+    pub fn histogram(&self, vol: usize, bins: usize, lo: f64, hi: f64) -> Result<Ts<Histogram>, JsError> {
+        ts(self.session.histogram(vol, bins, lo, hi))
     }
 
-    /// Statistics in a rectangle or ellipse of screen pixels
-    /// (x0, y0)–(x1, y1) of one slice: JSON `{count, mean, sd, min, max}` or null.
-    #[allow(clippy::too_many_arguments)]
+    /// [`Session::roi_stats`] in the screen rectangle `rect` = [x0, y0, x1, y1].
     pub fn roi_stats(
         &self,
         vol: usize,
-        view: &str,
+        view: Ts<View>,
         index: usize,
         t: usize,
-        x0: usize,
-        y0: usize,
-        x1: usize,
-        y1: usize,
+        rect: Vec<usize>,
         ellipse: bool,
-    ) -> Result<String, JsError> {
-        let s = render::roi_stats(self.vol(vol)?, parse_view(view)?, index, t, [x0, y0, x1, y1], ellipse)
-            .map_err(js_err)?;
-        Ok(to_json(&s))
+    ) -> Result<Option<Ts<Stats>>, JsError> {
+        let rect: [usize; 4] = rect.try_into().map_err(|_| JsError::new("a rectangle is four numbers"))?;
+        ts_opt(self.session.roi_stats(vol, rust(view)?, index, t, rect, ellipse))
     }
 
-    /// Loads volume `labels` as the label overlay of volume `image`, resampled
-    /// (nearest neighbour) onto the image's grid when the grids differ. The
-    /// label volume's own slot is freed. Returns JSON
-    /// `{resampled, values: [[value, voxel count], …]}`.
-    pub fn set_labels(&mut self, image: usize, labels: usize) -> Result<String, JsError> {
-        let lab = self
-            .volumes
-            .get_mut(labels)
-            .and_then(Option::take)
-            .ok_or_else(|| JsError::new(&format!("no volume {labels}")))?;
-        let img = self.vol(image)?;
-        let same = lab.dims[..3] == img.dims[..3] && lab.geometry == img.geometry;
-        let lab = if same {
-            lab
-        } else {
-            resample::resample_like(&lab, img, Interpolator::Nearest, 0.0, &Limits::default()).map_err(js_err)?
-        };
-        let values = render::label_values(&lab, 256);
-        self.labels = Some((image, lab));
-        #[derive(Serialize)]
-        struct LabelsInfo {
-            resampled: bool,
-            values: Vec<(f64, u64)>,
-        }
-        Ok(to_json(&LabelsInfo { resampled: !same, values }))
+    /// [`Session::set_labels`].
+    pub fn set_labels(&mut self, image: usize, labels: usize) -> Result<Ts<LabelsInfo>, JsError> {
+        ts(self.session.set_labels(image, labels))
     }
 
-    /// Drops the label overlay.
+    /// [`Session::clear_labels`].
     pub fn clear_labels(&mut self) {
-        self.labels = None;
+        self.session.clear_labels();
     }
 
-    /// Runs one processing step on a volume and keeps the result as a new
-    /// volume. `step` is JSON: `{"op":"resample","spacing":[x,y,z],"interp":"nearest|linear|bspline"}`,
-    /// `{"op":"clip","lo":…,"hi":…}` or `{"op":"normalize","how":"minmax|zscore"}`.
-    /// Returns the new volume's VolumeInfo as JSON.
-    pub fn process(&mut self, vol: usize, step: &str) -> Result<String, JsError> {
-        #[derive(serde::Deserialize)]
-        #[serde(tag = "op", rename_all = "lowercase")]
-        enum Step {
-            Resample { spacing: [f64; 3], interp: String },
-            Clip { lo: f64, hi: f64 },
-            Normalize { how: String },
-        }
-        let step: Step = serde_json::from_str(step).map_err(|e| JsError::new(&format!("bad step: {e}")))?;
-        let v = self.vol(vol)?;
-        let limits = Limits::default();
-        let out = match step {
-            Step::Resample { spacing, interp } => {
-                let interp = Interpolator::from_str(&interp).map_err(js_err)?;
-                resample::resample_to_spacing(v, spacing, interp, resample::default_fill(v), &limits)
-            }
-            Step::Clip { lo, hi } => normalize::clip(v, lo, hi, &limits),
-            Step::Normalize { how } => match how.as_str() {
-                "minmax" => normalize::normalize(v, Normalize::MinMax, None, &limits),
-                "zscore" => normalize::normalize(v, Normalize::ZScore, None, &limits),
-                other => Err(Error::parameter(format!("unknown normalisation {other:?} (minmax, zscore)"))),
-            },
-        }
-        .map_err(js_err)?;
-        let id = self.volumes.len();
-        self.volumes.push(Some(out));
-        let v = self.vol(id)?;
-        Ok(to_json(&VolumeInfo::new(id, v)))
+    /// [`Session::process`].
+    pub fn process(&mut self, vol: usize, step: Ts<ProcessStep>) -> Result<Ts<VolumeInfo>, JsError> {
+        ts(self.session.process(vol, &rust(step)?))
     }
 
     /// Value at voxel (x, y, z, t), NaN when outside the volume.
     pub fn value_at(&self, vol: usize, x: usize, y: usize, z: usize, t: usize) -> f64 {
-        self.vol(vol).ok().and_then(|v| v.value_at(x, y, z, t)).unwrap_or(f64::NAN)
+        self.session.value_at(vol, [x, y, z], t).unwrap_or(f64::NAN)
     }
 
     /// Voxel index [i, j, k] under screen pixel (px, py) of a view, if any.
-    pub fn voxel_at(&self, vol: usize, view: &str, index: usize, px: usize, py: usize) -> Option<Vec<u32>> {
-        let v = self.vol(vol).ok()?;
-        let view = parse_view(view).ok()?;
-        render::voxel_at(v, view, index, px, py).map(|ijk| ijk.iter().map(|&i| i as u32).collect())
+    pub fn voxel_at(&self, vol: usize, view: Ts<View>, index: usize, px: usize, py: usize) -> Option<Vec<u32>> {
+        let view = view.to_rust().ok()?;
+        self.session.voxel_at(vol, view, index, px, py).map(|ijk| ijk.iter().map(|&i| i as u32).collect())
     }
 
-    /// Everything the cursor readout needs in one call: JSON
-    /// `{ijk, value, lps}` or `null` when (px, py) is outside the slice.
+    /// [`Session::probe`]: the cursor readout, undefined outside the slice.
     pub fn probe(
         &self,
         vol: usize,
-        view: &str,
+        view: Ts<View>,
         index: usize,
         t: usize,
         px: usize,
         py: usize,
-    ) -> Result<String, JsError> {
-        let v = self.vol(vol)?;
-        let view = parse_view(view)?;
-        Ok(match render::voxel_at(v, view, index, px, py) {
-            Some(ijk) => to_json(&Probe {
-                ijk,
-                value: v.value_at(ijk[0], ijk[1], ijk[2], t),
-                lps: v.geometry.point([ijk[0] as f64, ijk[1] as f64, ijk[2] as f64]),
-                label: self.labels_on(vol).and_then(|l| l.value_at(ijk[0], ijk[1], ijk[2], 0)),
-            }),
-            None => "null".to_string(),
-        })
+    ) -> Result<Option<Ts<Probe>>, JsError> {
+        ts_opt(self.session.probe(vol, rust(view)?, index, t, px, py))
     }
 
-    /// Exports a volume (or, with `"labels": true`, the label overlay on it)
-    /// as described by the JSON `request` (see [`ExportRequest`]), handing
-    /// each output file to `sink(name, piece)` in pieces of at most 4 MiB, so
-    /// the output is never held whole in wasm memory. Returns JSON
-    /// `{files: [name]}`. File names come from the series number and
-    /// description, never from patient fields.
-    pub fn export_files(&self, vol: usize, request: &str, sink: &js_sys::Function) -> Result<String, JsError> {
-        let plan = self.export_plan(vol, request)?;
-        let (source, stem, format, opts) = (plan.source, plan.stem, plan.format, plan.opts);
-        let names = crate::export::export_to(source, &stem, format, &opts, &mut |name, piece| {
+    /// [`Session::export_to`], each output file handed to `sink(name,
+    /// piece)` in pieces of at most 4 MiB, so the output is never held
+    /// whole in wasm memory. File names come from the series, never from
+    /// patient fields.
+    pub fn export_files(
+        &self,
+        vol: usize,
+        request: Ts<ExportRequest>,
+        sink: &js_sys::Function,
+    ) -> Result<Ts<ExportResult>, JsError> {
+        ts(self.session.export_to(vol, &rust(request)?, &mut |name, piece| {
             sink.call2(&JsValue::NULL, &JsValue::from_str(name), &js_sys::Uint8Array::from(piece))
                 .map(|_| ())
                 .map_err(|e| Error::io(format!("the page stopped taking the export: {}", js_text(&e))))
-        })
-        .map_err(js_err)?;
-        Ok(to_json(&serde_json::json!({ "files": names })))
+        }))
     }
 
     /// Starts a pulled raw NIfTI export of a volume (or its label overlay)
-    /// for the JSON `request` (as [`Engine::export_files`]; the format is
-    /// taken as .nii): the page asks for the pieces one at a time with
-    /// [`Engine::nifti_piece`], as its compressors become free. The sidecar
-    /// comes with the plan, already built.
-    pub fn nifti_pull(&self, vol: usize, request: &str) -> Result<NiftiPull, JsError> {
-        let plan = self.export_plan(vol, request)?;
+    /// for `request` (the format is taken as .nii): the page asks for the
+    /// pieces one at a time with [`Engine::nifti_piece`], as its
+    /// compressors become free. The sidecar comes with the plan, built.
+    pub fn nifti_pull(&self, vol: usize, request: Ts<ExportRequest>) -> Result<NiftiPull, JsError> {
+        let request = rust(request)?;
+        let plan = self.session.export_plan(vol, &request).map_err(js_err)?;
         let pieces = crate::export::nifti::NiftiPieces::new(plan.source, NiftiOptions::default(), crate::export::CHUNK)
             .map_err(js_err)?;
         let sidecar = if plan.opts.no_sidecar {
@@ -949,45 +473,21 @@ impl Engine {
 
     /// Piece `k` of a pulled NIfTI export (empty past the last).
     pub fn nifti_piece(&self, pull: &NiftiPull, k: usize) -> Result<Vec<u8>, JsError> {
-        let image = self.vol(pull.vol)?;
         let source = if pull.labels {
-            self.labels_on(pull.vol).ok_or_else(|| JsError::new("the label map was removed during the export"))?
+            self.session
+                .labels_on(pull.vol)
+                .ok_or_else(|| JsError::new("the label map was removed during the export"))?
         } else {
-            image
+            self.session.volume(pull.vol).map_err(js_err)?
         };
         pull.pieces.piece(source, k).map_err(js_err)
     }
 
     /// Serialises a volume as NIfTI-1 (.nii, or .nii.gz when `gzip`).
     pub fn export_nifti(&self, vol: usize, gzip: bool) -> Result<Vec<u8>, JsError> {
-        write_nifti(self.vol(vol)?, NiftiOptions { gzip, ..Default::default() }).map_err(js_err)
+        write_nifti(self.session.volume(vol).map_err(js_err)?, NiftiOptions { gzip, ..Default::default() })
+            .map_err(js_err)
     }
-}
-
-/// What the export panel asks for.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ExportRequest {
-    /// nii, nii.gz, nrrd, nrrd-raw, npy-zyx, npy-xyz, png-zip.
-    format: String,
-    #[serde(default)]
-    keep_phi: bool,
-    #[serde(default = "yes")]
-    sidecar: bool,
-    /// PNG stacks: slice across voxel axis 0, 1 or 2.
-    #[serde(default = "axis_z")]
-    axis: usize,
-    /// PNG stacks: window8 (the given window), stored16 or labels8.
-    #[serde(default)]
-    png: String,
-    #[serde(default)]
-    window: Option<WindowArg>,
-    /// Export the label overlay instead of the image.
-    #[serde(default)]
-    labels: bool,
-    /// dcm2niix-like file name pattern (%s %d %p %m).
-    #[serde(default)]
-    pattern: Option<String>,
 }
 
 /// A pulled raw NIfTI export: see [`Engine::nifti_pull`].
@@ -1025,123 +525,6 @@ impl NiftiPull {
     pub fn sidecar(&self) -> Option<Vec<u8>> {
         self.sidecar.clone()
     }
-}
-
-/// What an export request resolves to: the volume to write, its file stem,
-/// the format and the options.
-struct ExportPlan<'a> {
-    source: &'a Volume,
-    labels: bool,
-    stem: String,
-    format: crate::export::Format,
-    opts: ExportOptions,
-}
-
-impl Engine {
-    /// Puts listed series `vol`, now decoded, in its place and answers as
-    /// [`Engine::open_finish`] (`range`: its value range, when known).
-    fn opened(
-        &mut self,
-        vol: usize,
-        v: Volume,
-        range: Option<Option<ValueRange>>,
-        errors: &[Error],
-    ) -> Result<String, JsError> {
-        self.listed.remove(&vol);
-        if let Some(slot) = self.volumes.get_mut(vol) {
-            *slot = Some(v);
-        }
-        let v = self.vol(vol)?;
-        let info = match range {
-            Some(range) => VolumeInfo::with_range(vol, v, range),
-            None => VolumeInfo::new(vol, v),
-        };
-        Ok(to_json(&OpenInfo { volume: Some(info), errors: errors.iter().map(error_info).collect() }))
-    }
-
-    /// Gives the next file of the series being opened to its fill.
-    fn fill_put(&mut self, vol: usize, bytes: crate::Result<&[u8]>) -> Result<(), JsError> {
-        self.fill_next(vol, |fill, series| fill.put(series, bytes))
-    }
-
-    /// Gives series `vol`'s fill its next file through `put`; an error when
-    /// the series is not being opened or has all its files.
-    fn fill_next(&mut self, vol: usize, put: impl FnOnce(&mut SeriesFill, &LazySeries)) -> Result<(), JsError> {
-        match (&mut self.filling, self.listed.get(&vol)) {
-            (Some((v, fill)), Some(series)) if *v == vol => {
-                if fill.next_needed(series).is_none() {
-                    return Err(JsError::new(&format!("series {vol} was given more files than it has")));
-                }
-                put(fill, series);
-                Ok(())
-            }
-            _ => Err(JsError::new(&format!("series {vol} is not being opened"))),
-        }
-    }
-
-    /// The loader of the current batch, set to list DICOM from headers and
-    /// not keep the files' bytes (the page keeps them).
-    fn lazy_loader(&mut self) -> &mut Loader {
-        if self.loader.is_none() {
-            // A new batch: what an earlier one decoded as it arrived is not its.
-            self.arrival = None;
-        }
-        let loader = self.loader.get_or_insert_with(|| Loader::new_lazy(Limits::default()));
-        loader.make_lazy();
-        loader.set_keep_bytes(false);
-        loader
-    }
-
-    /// The label map drawn on volume `vol`, if there is one.
-    fn labels_on(&self, vol: usize) -> Option<&Volume> {
-        self.labels.as_ref().filter(|(img, _)| *img == vol).map(|(_, l)| l)
-    }
-
-    fn export_plan(&self, vol: usize, request: &str) -> Result<ExportPlan<'_>, JsError> {
-        let req: ExportRequest =
-            serde_json::from_str(request).map_err(|e| JsError::new(&format!("bad export request: {e}")))?;
-        let image = self.vol(vol)?;
-        let source = if req.labels {
-            self.labels_on(vol).ok_or_else(|| JsError::new("there is no label map on this volume to export"))?
-        } else {
-            image
-        };
-        let format = crate::export::Format::from_str(&req.format).map_err(js_err)?;
-        let mode = match req.png.as_str() {
-            "stored16" => PngMode::Stored16,
-            "labels8" => PngMode::Labels8,
-            _ if req.labels => PngMode::Labels8,
-            _ => match req.window {
-                Some(w) if w.width > 0.0 => PngMode::Window8With(Window { center: w.center, width: w.width }),
-                _ => PngMode::Window8,
-            },
-        };
-        let opts = ExportOptions {
-            keep_phi: req.keep_phi,
-            no_sidecar: !req.sidecar,
-            png: PngOptions { axis: req.axis.min(2), mode },
-        };
-        let pattern = req.pattern.as_deref().unwrap_or(crate::export::naming::DEFAULT_PATTERN);
-        let mut stem = crate::export::naming::file_stem(pattern, &image.meta, vol, req.keep_phi).map_err(js_err)?;
-        if req.labels {
-            stem.push_str("_labels");
-        }
-        Ok(ExportPlan { source, labels: req.labels, stem, format, opts })
-    }
-}
-
-#[derive(Deserialize, Clone, Copy)]
-struct WindowArg {
-    center: f64,
-    width: f64,
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn axis_z() -> usize {
-    2
 }
 
 /// A thrown JavaScript value in words.

@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use voxdrop::export::npy::Order;
 use voxdrop::export::png_stack::{PngMode, PngOptions};
-use voxdrop::export::{self, nifti, ExportOptions, Format};
+use voxdrop::export::{self, nifti, ExportOptions, OutputFormat};
 use voxdrop::formats::nifti::read_nifti;
 use voxdrop::geometry::Geometry;
 use voxdrop::volume::{Meta, Patient, Voxels};
@@ -136,7 +136,7 @@ fn nrrd_round_trip_oblique() {
 fn npy_round_trip_both_orders() {
     for (what, vol) in cases() {
         for order in [Order::Zyx, Order::Xyz] {
-            let files = export::export(&vol, "v", Format::Npy(order), &ExportOptions::default()).unwrap();
+            let files = export::export(&vol, "v", OutputFormat::Npy(order), &ExportOptions::default()).unwrap();
             assert_eq!(files[0].name, format!("v_{}.npy", order.name()));
             let p = tmp(&format!("{}-{}.npy", what.replace(' ', "_"), order.name()));
             std::fs::write(&p, &files[0].bytes).unwrap();
@@ -379,7 +379,7 @@ fn sidecar_fields_equal_dcm2niix() {
             let files = export::export(
                 vol,
                 "s",
-                Format::Nifti { gzip: true },
+                OutputFormat::Nifti { gzip: true },
                 &ExportOptions { keep_phi, ..Default::default() },
             )
             .unwrap();
@@ -474,11 +474,11 @@ fn no_export_carries_patient_name_or_id() {
         inputs.push(files_under(&d.path()));
     }
     let formats = [
-        Format::Nifti { gzip: false },
-        Format::Nifti { gzip: true },
-        Format::Nrrd { gzip: false },
-        Format::Npy(Order::Zyx),
-        Format::PngZip,
+        OutputFormat::Nifti { gzip: false },
+        OutputFormat::Nifti { gzip: true },
+        OutputFormat::Nrrd { gzip: false },
+        OutputFormat::Npy(Order::Zyx),
+        OutputFormat::PngZip,
     ];
     let (mut checked, mut volumes) = (0, 0);
     for files in inputs {
@@ -541,7 +541,7 @@ fn no_export_carries_patient_name_or_id() {
             let Ok(kept) = export::export(
                 vol,
                 &stem,
-                Format::Nifti { gzip: true },
+                OutputFormat::Nifti { gzip: true },
                 &ExportOptions { keep_phi: true, ..Default::default() },
             ) else {
                 continue;
@@ -577,10 +577,10 @@ fn python_readers_agree_when_available() {
     std::fs::create_dir_all(&dir).unwrap();
     let png16 = ExportOptions { png: PngOptions { axis: 2, mode: PngMode::Stored16 }, ..ExportOptions::default() };
     for (fmt, opts) in [
-        (Format::Nifti { gzip: true }, ExportOptions::default()),
-        (Format::Nrrd { gzip: true }, ExportOptions::default()),
-        (Format::Npy(Order::Xyz), ExportOptions::default()),
-        (Format::PngZip, png16),
+        (OutputFormat::Nifti { gzip: true }, ExportOptions::default()),
+        (OutputFormat::Nrrd { gzip: true }, ExportOptions::default()),
+        (OutputFormat::Npy(Order::Xyz), ExportOptions::default()),
+        (OutputFormat::PngZip, png16),
     ] {
         for f in export::export(&vol, "v", fmt, &opts).unwrap() {
             std::fs::write(dir.join(&f.name), &f.bytes).unwrap();
@@ -639,11 +639,11 @@ fn streamed_export_equals_whole_export_in_bounded_pieces() {
     let n = dims.iter().product::<usize>();
     let vol = volume(Voxels::I16((0..n).map(|i| ((i * 31) % 4001) as i16 - 1000).collect()), dims);
     let formats = [
-        Format::Nifti { gzip: false },
-        Format::Nifti { gzip: true },
-        Format::Nrrd { gzip: false },
-        Format::Npy(Order::Xyz),
-        Format::PngZip,
+        OutputFormat::Nifti { gzip: false },
+        OutputFormat::Nifti { gzip: true },
+        OutputFormat::Nrrd { gzip: false },
+        OutputFormat::Npy(Order::Xyz),
+        OutputFormat::PngZip,
     ];
     for format in formats {
         let whole = export::export(&vol, "s", format, &ExportOptions::default()).unwrap();
@@ -660,15 +660,16 @@ fn streamed_export_equals_whole_export_in_bounded_pieces() {
             let joined: Vec<u8> = pieces.iter().filter(|(n, _)| *n == f.name).flat_map(|(_, b)| b.clone()).collect();
             assert_eq!(joined, f.bytes, "{format:?}: {} differs when streamed", f.name);
         }
-        if format == (Format::Nifti { gzip: false }) {
+        if format == (OutputFormat::Nifti { gzip: false }) {
             assert!(pieces.len() >= 3, "raw NIfTI came in {} pieces", pieces.len());
         }
     }
     // A sink that fails stops the export with its own error.
-    let err = export::export_to(&vol, "s", Format::Nifti { gzip: false }, &ExportOptions::default(), &mut |_, _| {
-        Err(voxdrop::Error::parameter("cancelled by the user"))
-    })
-    .unwrap_err();
+    let err =
+        export::export_to(&vol, "s", OutputFormat::Nifti { gzip: false }, &ExportOptions::default(), &mut |_, _| {
+            Err(voxdrop::Error::parameter("cancelled by the user"))
+        })
+        .unwrap_err();
     assert!(err.to_string().contains("cancelled by the user"), "{err}");
 }
 

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use voxdrop::export::npy::Order;
-use voxdrop::export::{self, ExportOptions, Format};
+use voxdrop::export::{self, ExportOptions, OutputFormat};
 use voxdrop::formats::load_files;
 use voxdrop::geometry::Geometry;
 use voxdrop::volume::{Meta, Voxels};
@@ -34,7 +34,7 @@ fn read(files: &[(String, Vec<u8>)]) -> Volume {
 fn our_export_read_back_equals_the_volume() {
     let vol = volume();
     for order in [Order::Zyx, Order::Xyz] {
-        let files = export::export(&vol, "out/ct", Format::Npy(order), &ExportOptions::default()).unwrap();
+        let files = export::export(&vol, "out/ct", OutputFormat::Npy(order), &ExportOptions::default()).unwrap();
         let files: Vec<(String, Vec<u8>)> = files.into_iter().map(|f| (f.name, f.bytes)).collect();
         assert_eq!(files.len(), 2, "the array and its sidecar");
         let back = read(&files);

@@ -204,7 +204,7 @@ function buildInMemory(
     if (arrived > 0 || (b.length > HEAD_BYTES && e.add_file_head(name, b.subarray(0, HEAD_BYTES), b.length))) kept.set(name, b);
     else if (e.add_file_lazy(name, b)) kept.set(name, b);
   });
-  const listed = JSON.parse(e.finish()) as { volumes: { id: number }[] };
+  const listed = e.finish();
   const listMs = performance.now() - t0;
   const vol = listed.volumes[0]?.id;
   if (vol === undefined) throw new Error('no series');
@@ -213,7 +213,7 @@ function buildInMemory(
     if (b) e.open_put(vol, b);
     else e.open_put_error(vol, name, 'not read');
   }
-  const opened = JSON.parse(e.open_finish(vol)) as { volume: { dims: number[]; sample_type: string } | null };
+  const opened = e.open_finish(vol);
   const ms = performance.now() - t0;
   if (!opened.volume) throw new Error('the series could not be opened');
   return { vol, dims: opened.volume.dims, sampleType: opened.volume.sample_type, ms, listMs };

@@ -11,8 +11,8 @@ import { ReaderClient, asError, serveReads } from './reader';
 import type { ReadControl, ReadJob, ReadReply, Source } from './reader';
 import type { DeflateJob, DeflateReply } from './deflate';
 import type {
-  Display, TagRow, ExportedBlob, ExportRequest, ExportResult, RequestOf, FromWorker, Histogram, LabelsInfo, Request, Results, SliceGeom, SliceImage, Stats, ToWorker, FinishInfo,
-  DropPreview, OpenResult, Probe, Thumb, ViewName, VolumeInfo,
+  Display, DisplaySettings, ExportedBlob, ExportRequest, ExportResult, RequestOf, FromWorker, Request, Results, SliceGeom, SliceImage, ToWorker,
+  DropPreview, OpenResult, Thumb, ViewName,
 } from './protocol';
 
 interface WorkerScope {
@@ -140,15 +140,20 @@ function addFileHead(e: Engine, name: string, file: Blob, head: Uint8Array): boo
 const spare: ArrayBuffer[] = [];
 const SPARE_MAX = 6;
 
+/** The engine's part of the UI's display state. */
+function displaySettings(d: Display): DisplaySettings {
+  return { center: d.center, width: d.width, func: d.func, invert: d.invert, colormap: d.colormap, labelOpacity: d.labelOpacity };
+}
+
 function renderSlice(e: Engine, vol: number, view: ViewName, index: number, t: number, d: Display): SliceImage {
-  const info = JSON.parse(e.slice_info(vol, view)) as SliceGeom;
+  const info = e.slice_info(vol, view);
   const i = Math.max(0, Math.min(info.count - 1, index));
   const projected = renderProjection(e, vol, view, i, t, d);
   if (projected) return { ...info, view, index: i, rgba: projected.buffer as ArrayBuffer };
   const len = info.width * info.height * 4;
   const at = spare.findIndex((b) => b.byteLength === len);
   const rgba = at >= 0 ? (spare.splice(at, 1)[0] as ArrayBuffer) : new ArrayBuffer(len);
-  e.render_into(vol, view, i, t, d.center, d.width, d.func, d.invert, d.colormap, d.labelOpacity, new Uint8Array(rgba));
+  e.render_into(vol, view, i, t, displaySettings(d), new Uint8Array(rgba));
   return { ...info, view, index: i, rgba };
 }
 
@@ -178,24 +183,22 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
     }
     case 'geom': {
       const out = {} as Record<ViewName, SliceGeom>;
-      for (const v of VIEWS) out[v] = JSON.parse(e.slice_info(req.vol, v)) as SliceGeom;
+      for (const v of VIEWS) out[v] = e.slice_info(req.vol, v);
       return { result: out, transfer: [] };
     }
     case 'histogram':
-      return { result: JSON.parse(e.histogram(req.vol, req.bins, req.lo, req.hi)) as Histogram, transfer: [] };
-    case 'roi': {
-      const [x0, y0, x1, y1] = req.rect;
-      return { result: JSON.parse(e.roi_stats(req.vol, req.view, req.index, req.t, x0, y0, x1, y1, req.ellipse)) as Stats | null, transfer: [] };
-    }
+      return { result: e.histogram(req.vol, req.bins, req.lo, req.hi), transfer: [] };
+    case 'roi':
+      return { result: e.roi_stats(req.vol, req.view, req.index, req.t, [...req.rect], req.ellipse) ?? null, transfer: [] };
     case 'labels':
-      return { result: JSON.parse(e.set_labels(req.image, req.labels)) as LabelsInfo, transfer: [] };
+      return { result: e.set_labels(req.image, req.labels), transfer: [] };
     case 'clearLabels':
       e.clear_labels();
       return { result: null, transfer: [] };
     case 'process':
-      return { result: JSON.parse(e.process(req.vol, JSON.stringify(req.step))) as VolumeInfo, transfer: [] };
+      return { result: e.process(req.vol, req.step), transfer: [] };
     case 'finish': {
-      const result = JSON.parse(e.finish()) as FinishInfo;
+      const result = e.finish();
       if (result.volumes.some((v) => v.loaded)) warmSoon();
       return { result, transfer: [] };
     }
@@ -205,7 +208,7 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
       return { result, transfer: [result.rgba] };
     }
     case 'probe':
-      return { result: JSON.parse(e.probe(req.vol, req.view, req.index, req.t, req.px, req.py)) as Probe | null, transfer: [] };
+      return { result: e.probe(req.vol, req.view, req.index, req.t, req.px, req.py) ?? null, transfer: [] };
     case 'export': {
       const bytes = e.export_nifti(req.vol, req.gzip);
       const buf = bytes.buffer as ArrayBuffer;
@@ -217,7 +220,7 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
       e.set_stack_spacing(req.spacing[0], req.spacing[1], req.spacing[2]);
       return { result: null, transfer: [] };
     case 'tags':
-      return { result: JSON.parse(dicom_tags(new Uint8Array(req.bytes))) as TagRow[], transfer: [] };
+      return { result: dicom_tags(new Uint8Array(req.bytes)), transfer: [] };
     case 'free':
       e.free_volume(req.vol);
       pruneListed(e);
@@ -274,7 +277,7 @@ async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>)
     done += piece.length;
     progress(done, `writing ${name}`);
   };
-  e.export_files(req.vol, JSON.stringify(request), sink);
+  e.export_files(req.vol, request, sink);
   let files: ExportedBlob[] = order.map((name) => ({ name, blob: new Blob(parts.get(name) ?? []) }));
   parts.clear();
   if (browserGzip) {
@@ -309,7 +312,7 @@ function throttledProgress(id: number, total: number): (done: number, what: stri
 async function exportGzipPulled(e: Engine, id: number, req: RequestOf<'exportFiles'>, t0: number): Promise<ExportResult> {
   const helpers = deflatePool.get();
   const workers = Math.max(1, helpers.length);
-  const pull = e.nifti_pull(req.vol, JSON.stringify({ ...req.request, format: 'nii' }));
+  const pull = e.nifti_pull(req.vol, { ...req.request, format: 'nii' });
   try {
     const progress = throttledProgress(id, Math.max(1, pull.bytes));
     const what = workers > 1 ? `compressing on ${workers} workers` : 'compressing';
@@ -465,7 +468,7 @@ async function openSeries(e: Engine, id: number, vol: number): Promise<OpenResul
     progress(i + 1 - (put?.inFlight ?? 0), put ? `decoding on ${helpers.length} workers` : 'decoding');
   });
   await put?.finish();
-  const result = JSON.parse(e.open_finish(vol)) as OpenResult;
+  const result = e.open_finish(vol);
   pruneListed(e);
   if (result.volume) warmSoon();
   return result;

@@ -4,90 +4,55 @@
 
 import type { ProjectionSpec, Request3D, Results3D } from './protocol3d';
 
-export type ViewName = 'axial' | 'coronal' | 'sagittal';
-export type VoiFunction = 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID';
-export type Colormap = 'grey' | 'hot' | 'bone';
+// The types the engine answers with and is asked with are generated from
+// the Rust types (src/session/, through tsify) into the wasm module's
+// declarations: re-exported here under the names the UI uses, never copied.
+import type {
+  View,
+  VoiFunction as RustVoiFunction,
+  Colormap as RustColormap,
+  Window,
+  VolumeInfo,
+  TagRow,
+  Mapping,
+  SliceGeom,
+  Histogram,
+  Stats,
+  LabelsInfo,
+  ProcessStep,
+  FileError,
+  FinishInfo,
+  OpenResult,
+  Probe,
+  ExportRequest,
+  DisplaySettings,
+} from 'voxdrop-wasm';
+
+export type {
+  VolumeInfo,
+  TagRow,
+  Mapping,
+  SliceGeom,
+  Histogram,
+  Stats,
+  LabelsInfo,
+  ProcessStep,
+  FileError,
+  FinishInfo,
+  OpenResult,
+  Probe,
+  ExportRequest,
+  DisplaySettings,
+};
+
+export type ViewName = View;
+export type VoiFunction = RustVoiFunction;
+export type Colormap = RustColormap;
+export type WindowCW = Window;
 export const VIEWS: readonly ViewName[] = ['axial', 'coronal', 'sagittal'];
 
-export interface WindowCW {
-  center: number;
-  width: number;
-}
-
-/** One loaded volume, as described by the engine (src/wasm.rs VolumeInfo). */
-export interface VolumeInfo {
-  id: number;
-  /** False for a DICOM series listed from its headers: `open` decodes it
-   * (until then `range` is null and `sample_type` empty). */
-  loaded: boolean;
-  dims: [number, number, number, number];
-  components: number;
-  sample_type: string;
-  spacing: [number, number, number];
-  origin: [number, number, number];
-  direction: [[number, number, number], [number, number, number], [number, number, number]];
-  axcodes: string;
-  format: string;
-  modality: string | null;
-  description: string | null;
-  series_number: number | null;
-  units: string | null;
-  windows: WindowCW[];
-  /** The window to open in (src/ops/window.rs `initial`) and its VOI function. */
-  default_window: WindowCW;
-  default_function: VoiFunction;
-  warnings: string[];
-  range: [number, number] | null;
-  /** Shown only in this tab. */
-  patient: { name: string | null; id: string | null; birth_date: string | null; sex: string | null };
-  study_date: string | null;
-  study_time: string | null;
-  study_id: string | null;
-  institution: string | null;
-  manufacturer: string | null;
-  transfer_syntax: string | null;
-  slice_thickness: number | null;
-  time_step: number | null;
-  axis_aligned: boolean;
-  /** DICOM: the series' first file (as dropped), for the tag browser. */
-  source_file: string | null;
-  /** PhotometricInterpretation (0028,0004); MONOCHROME1 is drawn inverted by the engine. */
-  photometric: string | null;
-  /** A single 2-D image (radiograph, ultrasound, mammogram, secondary capture): shown in one view. */
-  single_image: boolean;
-  /** The view across the acquisition plane (the single image's view). */
-  acquisition_view: 'axial' | 'coronal' | 'sagittal';
-  /** A single image without ImageOrientationPatient: PatientOrientation (0020,0020),
-   * the patient directions towards its view's right and bottom edges (e.g. ["L", "F"]). */
-  patient_orientation: [string, string] | null;
-}
-
-/** One data element in the tag browser. */
-export interface TagRow {
-  tag: string;
-  vr: string;
-  name: string;
-  value: string;
-  depth: number;
-}
-
-/** How a view's screen pixels map to voxel indices (src/render/view.rs Mapping). */
-export interface Mapping {
-  x_axis: number;
-  x_flip: boolean;
-  y_axis: number;
-  y_flip: boolean;
-  z_axis: number;
-}
-
-export interface SliceGeom {
-  width: number;
-  height: number;
-  count: number;
-  pixel_mm: [number, number];
-  mapping: Mapping;
-}
-
+/** The UI's display state: the engine's DisplaySettings, and the slab
+ * projection shown instead of the single slice (protocol3d.ts). */
 export interface Display {
   center: number;
   width: number;
@@ -95,52 +60,7 @@ export interface Display {
   invert: boolean;
   colormap: Colormap;
   labelOpacity: number;
-  /** Slab projection instead of the single slice (protocol3d.ts). */
   projection?: ProjectionSpec;
-}
-
-export interface Histogram {
-  lo: number;
-  hi: number;
-  counts: number[];
-  below: number;
-  above: number;
-}
-
-export interface Stats {
-  count: number;
-  mean: number;
-  sd: number;
-  min: number;
-  max: number;
-}
-
-export interface LabelsInfo {
-  resampled: boolean;
-  values: [number, number][];
-}
-
-export type ProcessStep =
-  | { op: 'resample'; spacing: [number, number, number]; interp: 'nearest' | 'linear' | 'bspline' }
-  | { op: 'clip'; lo: number; hi: number }
-  | { op: 'normalize'; how: 'minmax' | 'zscore' };
-
-export interface FileError {
-  file: string | null;
-  kind: string;
-  message: string;
-}
-
-export interface FinishInfo {
-  volumes: VolumeInfo[];
-  errors: FileError[];
-}
-
-/** A listed series decoded: null when nothing of it could be decoded; the
- * errors name the files that failed (and why the series did, if it did). */
-export interface OpenResult {
-  volume: VolumeInfo | null;
-  errors: FileError[];
 }
 
 /** A series' thumbnail: its middle slice across the acquisition plane, in its own default window. */
@@ -171,29 +91,9 @@ export interface ViewsResult {
   ms: number;
 }
 
-export interface Probe {
-  ijk: [number, number, number];
-  value: number | null;
-  lps: [number, number, number];
-  label: number | null;
-}
 
 /** Export formats, as `voxdrop convert --format` names them. */
 export type ExportFormat = 'nii' | 'nii.gz' | 'nrrd' | 'nrrd-raw' | 'npy-zyx' | 'npy-xyz' | 'png-zip';
-
-/** What the export panel asks the engine for (src/wasm.rs `ExportRequest`). */
-export interface ExportRequest {
-  format: ExportFormat;
-  keepPhi: boolean;
-  sidecar: boolean;
-  /** PNG stacks: slice across voxel axis 0 (x), 1 (y) or 2 (z). */
-  axis: 0 | 1 | 2;
-  /** PNG stacks: 8-bit through `window`, 16-bit stored values, or 8-bit label values. */
-  png: 'window8' | 'stored16' | 'labels8';
-  window: WindowCW | null;
-  /** Export the label overlay instead of the image. */
-  labels: boolean;
-}
 
 /** Who gzips a .nii.gz: the wasm engine (flate2) or the browser's CompressionStream. */
 export type GzipEngine = 'wasm' | 'browser';

@@ -9,19 +9,20 @@ import type { MeshResult, Request3D, Results3D, TextureInfo } from './protocol3d
 export function renderProjection(e: Engine, vol: number, view: ViewName, index: number, t: number, d: Display): Uint8Array | null {
   const p = d.projection;
   if (!p || p.mode === 'none') return null;
-  return e.render_projection(vol, view, index, t, p.mode, p.slabMm, d.center, d.width, d.func, d.invert, d.colormap);
+  const settings = { center: d.center, width: d.width, func: d.func, invert: d.invert, colormap: d.colormap };
+  return e.render_projection(vol, view, index, t, { mode: p.mode, slabMm: p.slabMm }, settings);
 }
 
 export function handle3d(e: Engine, req: Request3D): { result: Results3D[Request3D['kind']]; transfer: Transferable[] } {
   switch (req.kind) {
     case 'volumeTexture': {
-      const info = JSON.parse(e.volume_texture_info(req.vol, req.maxDim)) as TextureInfo;
+      const info: TextureInfo = e.volume_texture_info(req.vol, req.maxDim);
       const data = e.volume_texture(req.vol, req.t, req.maxDim, req.lo, req.hi).buffer as ArrayBuffer;
       return { result: { ...info, lo: req.lo, hi: req.hi, data }, transfer: [data] };
     }
     case 'mesh': {
       const t0 = performance.now();
-      const info = JSON.parse(e.iso_surface(req.vol, JSON.stringify(req.opts))) as Omit<MeshResult, 'ms' | 'positions' | 'normals' | 'indices'>;
+      const info = e.iso_surface(req.vol, req.opts);
       const ms = performance.now() - t0;
       const positions = e.mesh_positions().buffer as ArrayBuffer;
       const normals = e.mesh_normals().buffer as ArrayBuffer;

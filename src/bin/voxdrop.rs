@@ -19,9 +19,10 @@ mod cli {
     use std::io::IsTerminal;
     use std::path::{Path, PathBuf};
     use voxdrop::export::nifti::{write_nifti, NiftiOptions};
-    use voxdrop::export::png_stack::{PngMode, PngOptions};
-    use voxdrop::export::{self, naming, ExportOptions, Format};
-    use voxdrop::formats::{Listed, Loaded};
+    use voxdrop::export::png_stack::PngMode;
+    use voxdrop::export::{self, naming, ExportOptions, OutputFormat};
+    use voxdrop::formats::Loaded;
+    use voxdrop::session::{ExportRequest, PngChoice};
     use voxdrop::{Error, Limits, Volume};
 
     #[derive(Parser)]
@@ -56,7 +57,7 @@ mod cli {
         Mesh(MeshArgs),
     }
 
-    use crate::input::{fill, list, load, progress_bar};
+    use crate::input::{list, load, progress_bar};
 
     fn volume_json(v: &Volume) -> serde_json::Value {
         let g = &v.geometry;
@@ -218,25 +219,36 @@ mod cli {
         Ok((f, single))
     }
 
-    fn png_options(a: &ConvertArgs) -> Result<PngOptions, Error> {
+    /// The export the arguments ask for, as the page's export panel asks
+    /// for one: [`ExportRequest::options`] maps both to the core's options.
+    fn export_request(a: &ConvertArgs, format: &str) -> Result<ExportRequest, Error> {
         let axis = match a.axis.as_str() {
             "x" | "0" | "sagittal" => 0,
             "y" | "1" | "coronal" => 1,
             "z" | "2" | "axial" => 2,
             other => return Err(Error::parameter(format!("--axis {other:?}: x, y or z"))),
         };
-        let mode = match (a.labels, a.bits, &a.window) {
-            (true, _, _) => PngMode::Labels8,
-            (false, 16, None) => PngMode::Stored16,
+        let (png, window) = match (a.labels, a.bits, &a.window) {
+            (true, _, _) => (PngChoice::Labels8, None),
+            (false, 16, None) => (PngChoice::Stored16, None),
             (false, 16, Some(_)) => return Err(Error::parameter("--window applies to 8-bit PNGs; drop --bits 16")),
             (false, 8, Some(w)) => {
                 let [center, width] = numbers::<2>(w, "window")?;
-                PngMode::Window8With(voxdrop::volume::Window { center, width })
+                (PngChoice::Window8, Some(voxdrop::volume::Window { center, width }))
             }
-            (false, 8, None) => PngMode::Window8,
+            (false, 8, None) => (PngChoice::Window8, None),
             (false, b, _) => return Err(Error::parameter(format!("--bits {b}: 8 or 16"))),
         };
-        Ok(PngOptions { axis, mode })
+        Ok(ExportRequest {
+            format: format.to_string(),
+            keep_phi: a.keep_phi,
+            sidecar: !a.no_sidecar,
+            axis,
+            png: Some(png),
+            window,
+            labels: false,
+            pattern: Some(a.filename.clone()),
+        })
     }
 
     /// The extra NIfTI copies dcm2niix writes beside a series, named as it
@@ -247,7 +259,7 @@ mod cli {
     fn write_copies(
         v: &Volume,
         stem: &str,
-        fmt: Format,
+        fmt: OutputFormat,
         opts: &ExportOptions,
         folder: &Path,
     ) -> Result<Option<String>, Error> {
@@ -276,7 +288,7 @@ mod cli {
     fn export_to_files(
         vol: &Volume,
         stem: &str,
-        format: Format,
+        format: OutputFormat,
         opts: &ExportOptions,
         folder: &Path,
     ) -> Result<Vec<String>, Error> {
@@ -320,21 +332,21 @@ mod cli {
         }
         // Listed first; each series is then read, converted and dropped in
         // turn, so only the volumes being converted are held.
-        let found = list(&a.paths, stack_spacing)?;
+        let (disk, found) = list(&a.paths, stack_spacing)?;
         for e in &found.errors {
             eprintln!("skipped: {e}");
         }
-        if found.items.is_empty() {
+        if found.ids.is_empty() {
             return Err(Error::bad_input("no readable image found"));
         }
         let (format, single_name) = output_format(&a)?;
-        let png = png_options(&a)?;
-        let opts = ExportOptions { keep_phi: a.keep_phi, no_sidecar: a.no_sidecar, png };
-        let single = single_name && found.items.len() == 1;
+        let request = export_request(&a, &format)?;
+        let opts = request.options()?;
+        let single = single_name && found.ids.len() == 1;
         if single_name && !single {
             return Err(Error::parameter(format!(
                 "{} series were found: give a folder as the output, not {}",
-                found.items.len(),
+                found.ids.len(),
                 a.output.display()
             )));
         }
@@ -344,16 +356,13 @@ mod cli {
             std::fs::create_dir_all(&folder).map_err(|e| Error::io(format!("{}: {e}", folder.display())))?;
         }
         let progress = std::io::stderr().is_terminal();
-        let total = found.items.len();
+        let total = found.ids.len();
         // Names first (serially: duplicates get _2, _3 … in series order),
         // from the listed headers (a series' header is its volume but the voxels).
         let mut used = std::collections::HashSet::new();
         let mut stems = Vec::with_capacity(total);
-        for (i, item) in found.items.iter().enumerate() {
-            let v = match item {
-                Listed::Volume(v) => v.as_ref(),
-                Listed::Series(s) => &s.header,
-            };
+        for (i, &id) in found.ids.iter().enumerate() {
+            let v = disk.session.header(id).ok_or_else(|| Error::parameter(format!("no volume {id}")))?;
             stems.push(if single {
                 // The name the user gave, without its extension(s).
                 let name = a.output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -365,7 +374,7 @@ mod cli {
                     .unwrap_or(name.len());
                 name[..cut].to_string()
             } else {
-                let base = naming::file_stem(&a.filename, &v.meta, i, a.keep_phi)?;
+                let base = request.stem(&v.meta, i)?;
                 let mut stem = base.clone();
                 let mut n = 1;
                 while !used.insert(stem.clone()) {
@@ -408,9 +417,9 @@ mod cli {
                 }
                 f => {
                     // Streamed to the files: the volume is never held a second time as bytes.
-                    let fmt: Format = f.parse()?;
+                    let fmt: OutputFormat = f.parse()?;
                     streamed = export_to_files(v, stem, fmt, &opts, &folder)?.into_iter().next();
-                    if let Format::Nifti { .. } = fmt {
+                    if let OutputFormat::Nifti { .. } = fmt {
                         eq_note = write_copies(v, stem, fmt, &opts, &folder)?;
                     }
                     Vec::new()
@@ -434,13 +443,12 @@ mod cli {
         };
         // Series in parallel (each one's gzip is parallel too; rayon shares the threads).
         use rayon::prelude::*;
-        let paths = &found.paths;
         let results: Vec<Result<(), Error>> = found
-            .items
-            .into_par_iter()
+            .ids
+            .par_iter()
             .zip(stems.par_iter())
-            .map(|(item, stem)| {
-                let (v, errs) = fill(item, paths);
+            .map(|(&id, stem)| {
+                let (v, errs) = disk.fill(id);
                 if !errs.is_empty() {
                     let note: String = errs.iter().map(|e| format!("skipped: {e}\n")).collect();
                     pb.suspend(|| eprint!("{note}"));

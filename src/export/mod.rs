@@ -133,7 +133,7 @@ pub(crate) fn to_vec(size_hint: usize, f: impl FnOnce(&mut dyn Write) -> Result<
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum OutputFormat {
     /// .nii / .nii.gz (+ .json sidecar).
     Nifti { gzip: bool },
     /// .nrrd, raw or gzip encoding (+ .json sidecar).
@@ -144,17 +144,17 @@ pub enum Format {
     PngZip,
 }
 
-impl std::str::FromStr for Format {
+impl std::str::FromStr for OutputFormat {
     type Err = Error;
-    fn from_str(s: &str) -> Result<Format> {
+    fn from_str(s: &str) -> Result<OutputFormat> {
         Ok(match s {
-            "nii" => Format::Nifti { gzip: false },
-            "nii.gz" => Format::Nifti { gzip: true },
-            "nrrd" => Format::Nrrd { gzip: true },
-            "nrrd-raw" => Format::Nrrd { gzip: false },
-            "npy" | "npy-zyx" => Format::Npy(npy::Order::Zyx),
-            "npy-xyz" => Format::Npy(npy::Order::Xyz),
-            "png-zip" => Format::PngZip,
+            "nii" => OutputFormat::Nifti { gzip: false },
+            "nii.gz" => OutputFormat::Nifti { gzip: true },
+            "nrrd" => OutputFormat::Nrrd { gzip: true },
+            "nrrd-raw" => OutputFormat::Nrrd { gzip: false },
+            "npy" | "npy-zyx" => OutputFormat::Npy(npy::Order::Zyx),
+            "npy-xyz" => OutputFormat::Npy(npy::Order::Xyz),
+            "png-zip" => OutputFormat::PngZip,
             other => {
                 return Err(Error::parameter(format!(
                     "unknown format {other:?}: nii, nii.gz, nrrd, nrrd-raw, npy (= npy-zyx), npy-xyz, png-zip"
@@ -183,20 +183,20 @@ pub struct ExportedFile {
 }
 
 /// File extension of the main output.
-pub fn extension(format: Format) -> &'static str {
+pub fn extension(format: OutputFormat) -> &'static str {
     match format {
-        Format::Nifti { gzip: false } => "nii",
-        Format::Nifti { gzip: true } => "nii.gz",
-        Format::Nrrd { .. } => "nrrd",
-        Format::Npy(_) => "npy",
-        Format::PngZip => "zip",
+        OutputFormat::Nifti { gzip: false } => "nii",
+        OutputFormat::Nifti { gzip: true } => "nii.gz",
+        OutputFormat::Nrrd { .. } => "nrrd",
+        OutputFormat::Npy(_) => "npy",
+        OutputFormat::PngZip => "zip",
     }
 }
 
 /// Writes `vol` as `format`: the main file `<stem>.<ext>` (npy:
 /// `<stem>_zyx.npy` / `<stem>_xyz.npy`) and, unless `no_sidecar`, `<stem>.json`.
 /// `stem` should come from [`naming::file_stem`] (never from patient fields).
-pub fn export(vol: &Volume, stem: &str, format: Format, opts: &ExportOptions) -> Result<Vec<ExportedFile>> {
+pub fn export(vol: &Volume, stem: &str, format: OutputFormat, opts: &ExportOptions) -> Result<Vec<ExportedFile>> {
     let mut files: Vec<ExportedFile> = Vec::new();
     export_to(vol, stem, format, opts, &mut |name, chunk| {
         match files.last_mut() {
@@ -288,7 +288,7 @@ fn sidecar_with(vol: &Volume, opts: &ExportOptions, extra: sidecar::Fields) -> R
 pub fn export_to(
     vol: &Volume,
     stem: &str,
-    format: Format,
+    format: OutputFormat,
     opts: &ExportOptions,
     sink: &mut dyn FnMut(&str, &[u8]) -> Result<()>,
 ) -> Result<Vec<String>> {
@@ -302,7 +302,7 @@ pub fn export_to(
     };
     let sidecar_bytes = |extra: sidecar::Fields| sidecar_with(vol, opts, extra);
     match format {
-        Format::Nifti { gzip } => {
+        OutputFormat::Nifti { gzip } => {
             let o = nifti::NiftiOptions { gzip, ..Default::default() };
             file(format!("{stem}.{}", extension(format)), &|w| nifti::write_nifti_to(vol, o, w))?;
             if !opts.no_sidecar {
@@ -310,20 +310,20 @@ pub fn export_to(
                 file(format!("{stem}.json"), &|w| write_all(w, &bytes))?;
             }
         }
-        Format::Nrrd { gzip } => {
+        OutputFormat::Nrrd { gzip } => {
             file(format!("{stem}.nrrd"), &|w| nrrd::write_nrrd_to(vol, gzip, w))?;
             if !opts.no_sidecar {
                 let bytes = sidecar_bytes(Vec::new())?;
                 file(format!("{stem}.json"), &|w| write_all(w, &bytes))?;
             }
         }
-        Format::Npy(order) => {
+        OutputFormat::Npy(order) => {
             file(format!("{stem}_{}.npy", order.name()), &|w| npy::write_npy_to(vol, order, w))?;
             // The geometry travels in the sidecar: .npy has none.
             let bytes = sidecar_bytes(npy::geometry_fields(vol, order))?;
             file(format!("{stem}.json"), &|w| write_all(w, &bytes))?;
         }
-        Format::PngZip => {
+        OutputFormat::PngZip => {
             file(format!("{stem}.zip"), &|w| png_stack::write_png_zip_to(vol, &opts.png, w))?;
         }
     }

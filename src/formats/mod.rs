@@ -28,6 +28,11 @@ use crate::volume::Volume;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+/// How much of a file's start is read to list it from its header alone
+/// ([`Loader::add_head`], [`Loader::parse_head`]): a DICOM header almost
+/// always fits (the page, the CLI and the warm-up all read this much).
+pub const HEAD_BYTES: usize = 64 << 10;
+
 /// The result of loading a set of files.
 #[derive(Debug, Default)]
 pub struct Loaded {

@@ -5,6 +5,7 @@ use crate::volume::{Volume, Voxels};
 
 /// Summary statistics (SD is the population SD, numpy's `std()` with ddof = 0).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Stats {
     pub count: u64,
     pub mean: f64,
@@ -76,6 +77,7 @@ pub fn stats(vol: &Volume, mask: Option<&[bool]>) -> Result<Option<Stats>> {
 /// Counts in `bins` equal bins over `[lo, hi]`; like `numpy.histogram`, the
 /// last bin includes `hi`. Values outside the range are counted apart.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Histogram {
     pub lo: f64,
     pub hi: f64,

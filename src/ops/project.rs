@@ -12,10 +12,16 @@ use crate::limits::{try_zeroed, Limits};
 use crate::volume::{Volume, Voxels};
 
 /// Which reduction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum Projection {
+    /// Maximum intensity projection.
+    #[serde(rename = "mip")]
     Max,
+    /// Minimum intensity projection.
+    #[serde(rename = "minip")]
     Min,
+    #[serde(rename = "mean")]
     Mean,
 }
 

@@ -98,7 +98,9 @@ pub fn series_voi(per_image: &[Vec<Window>]) -> Vec<Window> {
 }
 
 /// The VOI LUT Function (0028,1056).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum VoiFunction {
     /// C.11.2.1.2.1: the default; `width` ≥ 1.
     #[default]

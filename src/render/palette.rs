@@ -5,8 +5,11 @@ use crate::error::{Error, Result};
 use crate::volume::{Palette, Volume};
 
 /// Colour maps applied after windowing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "lowercase")]
 pub enum Colormap {
+    #[serde(alias = "gray")]
     Grey,
     Hot,
     Bone,

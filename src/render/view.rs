@@ -5,7 +5,9 @@ use crate::error::{Error, Result};
 use crate::volume::Volume;
 
 /// The three orthogonal views.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "lowercase")]
 pub enum View {
     Axial,
     Coronal,
@@ -68,6 +70,7 @@ fn patient_axes(vol: &Volume) -> [(usize, bool); 3] {
 /// for screen x, screen y, and the slice axis (slice `index` is the voxel
 /// index along `z_axis`, never flipped).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Mapping {
     pub x_axis: usize,
     pub x_flip: bool,

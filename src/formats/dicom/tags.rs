@@ -13,6 +13,7 @@ use crate::error::Result;
 
 /// One row of the tag browser.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct TagRow {
     /// `(gggg,eeee)`.
     pub tag: String,

@@ -45,13 +45,16 @@ use general::*;
 use separable::*;
 
 /// Interpolation kernel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "lowercase")]
 pub enum Interpolator {
     /// Nearest neighbour; keeps the sample type (use for labels).
     Nearest,
     /// Trilinear; output f32.
     Linear,
     /// Cubic B-spline with prefilter (ITK's order-3 `BSplineInterpolateImageFunction`); output f32.
+    #[serde(rename = "bspline")]
     BSpline3,
 }
 
