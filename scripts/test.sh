@@ -68,5 +68,12 @@ npm run --silent typecheck
 # check of every dependency for wasm32.
 step "build (wasm, linted by clippy; web)"
 node scripts/build.mjs all --lint
+# The build regenerates www/wasm-fallback/voxdrop.d.ts from the Rust types:
+# a committed copy that differs was not regenerated after an API change.
+step "generated TypeScript declarations are the committed ones"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && ! git diff --exit-code --stat -- www/wasm-fallback/voxdrop.d.ts; then
+  echo "www/wasm-fallback/voxdrop.d.ts is stale: the wasm build above regenerated it; commit it" >&2
+  false
+fi
 step "browser tests"
 node --test --test-concurrency=1 tests/e2e/

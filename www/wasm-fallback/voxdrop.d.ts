@@ -91,7 +91,7 @@ export interface ExportRequest {
     /**
      * PNG stacks with window8: the window (default: the opening window).
      */
-    window?: Window | undefined;
+    window?: Window | null;
     /**
      * Export the label overlay instead of the image.
      */
@@ -444,7 +444,7 @@ export class Engine {
     /**
      * For `scripts/bench-window-wasm.mjs`: [`Session::bench_window`].
      */
-    bench_window(vol: number, view: View, index: number, window: Window, reps: number): number;
+    bench_window(vol: number, view: View, index: number, settings: DisplaySettings, reps: number): number;
     /**
      * [`Session::clear_labels`].
      */
