@@ -18,6 +18,8 @@ const args = process.argv.slice(2).filter((a) => a !== '--arrival');
 const arrival = process.argv.includes('--arrival');
 const dir = args[0] ?? join(process.env.BENCH_DIR ?? '/tmp/voxdrop-bench', 'data', 'ct_1x');
 const rounds = Number(args[1] ?? 5);
+/** As HEAD_BYTES in www/read-policy.ts (this script runs in plain Node, which cannot import TypeScript). */
+const HEAD_BYTES = 64 << 10;
 const m = await import(new URL('../www/pkg/voxdrop.js', import.meta.url));
 m.initSync({ module: readFileSync(new URL('../www/pkg/voxdrop_bg.wasm', import.meta.url)) });
 const files = readdirSync(dir)
@@ -31,9 +33,9 @@ for (let r = 1; r <= rounds; r++) {
   if (arrival) e.arrival_begin(files.length);
   let arriving = arrival;
   for (const [name, bytes] of files) {
-    const arrived = arriving && bytes.length > 65536 ? e.add_file_arriving(name, bytes) : 0;
+    const arrived = arriving && bytes.length > HEAD_BYTES ? e.add_file_arriving(name, bytes) : 0;
     arriving = arrived === 2;
-    if (arrived > 0 || (bytes.length > 65536 && e.add_file_head(name, bytes.subarray(0, 65536), bytes.length))) kept.set(name, bytes);
+    if (arrived > 0 || (bytes.length > HEAD_BYTES && e.add_file_head(name, bytes.subarray(0, HEAD_BYTES), bytes.length))) kept.set(name, bytes);
     else if (e.add_file_lazy(name, bytes)) kept.set(name, bytes);
   }
   const listed = JSON.parse(e.finish());

@@ -10,6 +10,7 @@ import { ExportPanel, rawBytes, saveBlob } from './export-panel';
 import { TagsPanel } from './tags-panel';
 import { el, errText, fmt } from './dom';
 import { Viewport } from './viewport';
+import { dropPolicy } from './read-policy';
 import type { Point } from './viewport';
 import { View3D, projectionKey } from './view3d';
 
@@ -799,14 +800,8 @@ function setBusy(busy: boolean, what = 'reading'): void {
   exportPanel.setEnabled(!busy && state.vol !== null);
 }
 
-/** `?lean` in the address: every drop is read as a large one is (listed from
- * the files' heads, each series' files read again when it is opened, unless
- * it was decoded as it arrived) — for the browser tests of that path, and
- * for a machine short of memory. `?noarrival`: no drop is decoded as it
- * arrives (for the tests of the other paths). */
-const ADDRESS_FLAGS = new URLSearchParams(location.search);
-const LEAN = ADDRESS_FLAGS.has('lean');
-const NO_ARRIVAL = ADDRESS_FLAGS.has('noarrival');
+/** How a drop is read (read-policy.ts; `?lean`, `?noarrival` in the address). */
+const DROP_POLICY = dropPolicy(location.search);
 
 /**
  * Draws one file of a drop still being read (the worker's preview) over the
@@ -887,9 +882,7 @@ async function loadFiles(files: NamedFile[], quiet = false): Promise<void> {
         ui.progressText.textContent = `reading ${done}/${total} files`;
       },
       {
-        lazy: true,
-        keepBytes: LEAN ? 0 : undefined,
-        arrival: NO_ARRIVAL ? false : undefined,
+        policy: DROP_POLICY,
         onPreview: (p) => showPreview(p, files.length),
       },
     );
