@@ -1,6 +1,8 @@
 // The helper pool: one helper worker per core, each running its own copy of
 // the wasm module, that both compresses (the parallel gzip of a .nii.gz
 // export) and decodes (the files of a compressed DICOM series being opened).
+// (It was deflate.ts; comments in engine.worker.ts and src/wasm.rs that say
+// deflate.ts mean this file.)
 //
 // Parallel gzip of a .nii.gz export (pigz's scheme, as the CLI does it): the
 // engine worker pulls the raw NIfTI out of wasm in 4 MiB pieces, each when a

@@ -145,7 +145,7 @@ export class Drop {
     // A new set dropped while another is being read replaces it: the old
     // reading is cancelled cleanly (the worker is stopped, nothing is kept).
     if (s.phase === 'reading') {
-      s.nextDrop = { files, quiet };
+      s.queueDrop(files, quiet);
       this.client.cancel();
       return;
     }
@@ -187,7 +187,7 @@ export class Drop {
       }
     } catch (err) {
       if (err instanceof CancelledError) {
-        host.message(s.nextDrop ? 'Reading cancelled: the files dropped since are read instead.' : 'Reading cancelled. Nothing was kept.', 'warning');
+        host.message(s.dropQueued ? 'Reading cancelled: the files dropped since are read instead.' : 'Reading cancelled. Nothing was kept.', 'warning');
         s.forgetVolumes();
         host.cleared();
       } else {
@@ -198,8 +198,7 @@ export class Drop {
       s.finishReading();
       host.releaseThumbs();
     }
-    const next = s.nextDrop;
-    s.nextDrop = null;
+    const next = s.takeQueuedDrop();
     if (next) await this.loadFiles(next.files, next.quiet);
   }
 }

@@ -92,8 +92,8 @@ export class SeriesList {
   async open(vol: VolumeInfo): Promise<VolumeInfo | null> {
     const s = this.store;
     const host = this.host;
-    const token = ++s.openToken;
-    const load = s.loads;
+    const token = s.askOpen();
+    const load = s.readingNumber;
     // Opened on its own (a click), not as part of reading files: it holds the phase.
     const own = !s.busy || s.opens > 0;
     this.thumbs.hold();
@@ -105,7 +105,7 @@ export class SeriesList {
         host.progress(done, total, `${what} ${done}/${total} files`);
       });
       // New files came meanwhile: they replace this series' list.
-      if (load !== s.loads) return null;
+      if (load !== s.readingNumber) return null;
       const v = res.volume;
       // Without a volume, the last error is why the series failed (said once, below).
       const fileErrors = v ? res.errors : res.errors.slice(0, -1);
@@ -122,12 +122,12 @@ export class SeriesList {
       const detail = button?.querySelector('.series-detail');
       if (detail) detail.textContent = seriesDetail(v);
       // Another series was asked for meanwhile: that one is shown.
-      return token === s.openToken ? v : null;
+      return s.isLatestOpen(token) ? v : null;
     } catch (err) {
       // Opened as part of reading the files: their reading reports the cancel.
       if (err instanceof CancelledError && !own) throw err;
       // New files are being read: what happens to them is theirs to report.
-      if (load !== s.loads) return null;
+      if (load !== s.readingNumber) return null;
       if (err instanceof CancelledError) {
         // The worker is gone, and every series with it: list the files again.
         host.message('Opening the series was cancelled; the files are listed again (nothing is fetched).', 'warning');

@@ -17,6 +17,11 @@ import type { Point } from '../viewport';
  * - `working`: a panel (process, export, cine) runs a job.
  * Every phase but `starting` and `idle` is busy: controls that would start
  * other work are disabled, and a drop is ignored (except as said above).
+ *
+ *   starting ─▶ reading (the sample) ─▶ idle
+ *   idle ─▶ reading ─▶ idle (then the drop that waited, if any: reading again)
+ *   idle ─▶ opening ─▶ idle, or ─▶ reading (a drop wins; a cancel reloads)
+ *   idle ─▶ labels | working ─▶ idle
  */
 export type Phase = 'starting' | 'idle' | 'reading' | 'opening' | 'labels' | 'working';
 
@@ -39,17 +44,18 @@ export interface Measure {
 
 export class Store {
   // ------------------------------------------------------------ phase
-  phase: Phase = 'starting';
+  // Changed only by the transitions below; read through the getters.
+  private current: Phase = 'starting';
+  /** Opens in flight that hold the `opening` phase (set by the first, cleared by the last). */
+  private openCount = 0;
+  /** Reading generation: bumped by every reading, so a series opened before new files came is not shown. */
+  private readings = 0;
+  /** The series open asked for last: a later click wins. */
+  private lastOpen = 0;
+  /** Files dropped while others were being read: read once that reading has stopped. */
+  private queued: { files: NamedFile[]; quiet: boolean } | null = null;
   /** Called after every phase change with the busy state and what is done. */
   onPhase: (busy: boolean, what: string) => void = () => {};
-  /** Opens in flight that hold the `opening` phase (set by the first, cleared by the last). */
-  opens = 0;
-  /** Reading generation: bumped by every reading, so a series opened before new files came is not shown. */
-  loads = 0;
-  /** Which series open was asked for last: a later click wins. */
-  openToken = 0;
-  /** Files dropped while others were being read: read once that reading has stopped. */
-  nextDrop: { files: NamedFile[]; quiet: boolean } | null = null;
 
   // ------------------------------------------------------------ data
   volumes: VolumeInfo[] = [];
@@ -76,26 +82,40 @@ export class Store {
   // ------------------------------------------------------------ drawing
   /** The views' redraw: `drawing` while a request is in flight, `again` when
    * another was asked for meanwhile (drawn when it returns). */
-  render: 'idle' | 'drawing' | 'again' = 'idle';
+  private redraw: 'idle' | 'drawing' | 'again' = 'idle';
   /** showVolume calls in flight: until the series is decoded and its views
    * asked for, the views are about to change. */
-  showing = 0;
+  private showing = 0;
 
-  // ------------------------------------------------------------ transitions
+  // ------------------------------------------------------------ phase transitions
+
+  get phase(): Phase {
+    return this.current;
+  }
 
   get busy(): boolean {
-    return this.phase !== 'starting' && this.phase !== 'idle';
+    return this.current !== 'starting' && this.current !== 'idle';
+  }
+
+  /** Opens in flight holding the `opening` phase. */
+  get opens(): number {
+    return this.openCount;
+  }
+
+  /** Which reading this is (compare before and after an await). */
+  get readingNumber(): number {
+    return this.readings;
   }
 
   private enter(phase: Phase, what: string): void {
-    this.phase = phase;
+    this.current = phase;
     this.onPhase(this.busy, what);
   }
 
   /** Files are read: a new generation; an open in flight no longer holds the phase. */
   startReading(): void {
-    this.loads++;
-    this.opens = 0;
+    this.readings++;
+    this.openCount = 0;
     this.enter('reading', 'reading');
   }
 
@@ -103,24 +123,49 @@ export class Store {
     this.enter('idle', 'reading');
   }
 
+  /** A drop while reading: it waits for the reading to stop (the caller cancels it). */
+  queueDrop(files: NamedFile[], quiet: boolean): void {
+    this.queued = { files, quiet };
+  }
+
+  /** Whether a drop is waiting (the cancelled reading says so). */
+  get dropQueued(): boolean {
+    return this.queued !== null;
+  }
+
+  /** The drop that waited, now to be read. */
+  takeQueuedDrop(): { files: NamedFile[]; quiet: boolean } | null {
+    const next = this.queued;
+    this.queued = null;
+    return next;
+  }
+
+  /** A series open is asked for: its token (see isLatestOpen). */
+  askOpen(): number {
+    return ++this.lastOpen;
+  }
+
+  isLatestOpen(token: number): boolean {
+    return token === this.lastOpen;
+  }
+
   /** A series is decoded on its own (not as part of reading files). */
   startOpening(what: string): void {
-    this.opens++;
+    this.openCount++;
     this.enter('opening', what);
   }
 
-  /** One open ended; the last one ends the phase. False when none held it
+  /** One open ended; the last one ends the phase. Nothing when none held it
    * (reading took over meanwhile). */
-  finishOpening(): boolean {
-    if (this.opens === 0) return false;
-    this.opens--;
-    if (this.opens === 0) this.enter('idle', 'reading');
-    return true;
+  finishOpening(): void {
+    if (this.openCount === 0) return;
+    this.openCount--;
+    if (this.openCount === 0) this.enter('idle', 'reading');
   }
 
   /** The engine was stopped while opening: no open holds the phase any more. */
   abandonOpening(): void {
-    this.opens = 0;
+    this.openCount = 0;
     this.enter('idle', 'reading');
   }
 
@@ -135,7 +180,43 @@ export class Store {
 
   /** The page has loaded (whatever became of the sample). */
   started(): void {
-    if (this.phase === 'starting') this.phase = 'idle';
+    if (this.current === 'starting') this.current = 'idle';
+  }
+
+  // ------------------------------------------------------------ drawing transitions
+
+  /** A redraw request is in flight. */
+  get redrawing(): boolean {
+    return this.redraw !== 'idle';
+  }
+
+  /** A redraw asked for while one is in flight: made when it returns. */
+  queueRedraw(): void {
+    this.redraw = 'again';
+  }
+
+  startRedraw(): void {
+    this.redraw = 'drawing';
+  }
+
+  /** The redraw in flight returned: true when another was asked for meanwhile. */
+  finishRedraw(): boolean {
+    const again = this.redraw === 'again';
+    this.redraw = 'idle';
+    return again;
+  }
+
+  startShowing(): void {
+    this.showing++;
+  }
+
+  finishShowing(): void {
+    this.showing--;
+  }
+
+  /** Views about to change: a redraw in flight or queued, or a volume being shown. */
+  get viewsPending(): boolean {
+    return this.redraw !== 'idle' || this.showing > 0;
   }
 
   /** The engine stopped (cancel, crash): its volumes are gone. */

@@ -119,7 +119,7 @@ export class Views {
   // -------------------------------------------------------------- rendering
 
   private setRenderState(): void {
-    document.body.dataset.render = this.store.render !== 'idle' || this.store.showing > 0 ? 'pending' : 'idle';
+    document.body.dataset.render = this.store.viewsPending ? 'pending' : 'idle';
   }
 
   private keyOf(view: ViewName): string {
@@ -134,15 +134,15 @@ export class Views {
     const s = this.store;
     const vol = s.vol;
     if (!vol || !s.geom) return;
-    if (s.render !== 'idle') {
-      s.render = 'again';
+    if (s.redrawing) {
+      s.queueRedraw();
       this.setRenderState();
       return;
     }
     const stale = this.visibleViews().filter((v) => this.shownKey[v] !== this.keyOf(v));
     this.paintOverlays();
     if (stale.length === 0) return;
-    s.render = 'drawing';
+    s.startRedraw();
     this.setRenderState();
     const keys = stale.map((v) => this.keyOf(v));
     const t0 = performance.now();
@@ -166,9 +166,7 @@ export class Views {
         if (!(err instanceof CancelledError)) this.host.message(`Could not draw the slice: ${errText(err)}`, 'error');
       })
       .finally(() => {
-        const again = s.render === 'again';
-        s.render = 'idle';
-        if (again) this.requestRender();
+        if (s.finishRedraw()) this.requestRender();
         this.setRenderState();
       });
   }
@@ -370,12 +368,12 @@ export class Views {
 
   /** Shows a volume, decoding it first when it was only listed. */
   async showVolume(vol: VolumeInfo): Promise<void> {
-    this.store.showing++;
+    this.store.startShowing();
     this.setRenderState();
     try {
       await this.showVolumeNow(vol);
     } finally {
-      this.store.showing--;
+      this.store.finishShowing();
       this.setRenderState();
     }
   }
