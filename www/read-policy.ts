@@ -29,6 +29,9 @@ export interface ReadPolicy {
 /** Every file read whole and parsed at once (a label overlay). */
 export const READ_WHOLE: ReadPolicy = { lazy: false };
 
+/** A drop read lazily, each choice left to the engine (the benchmark page). */
+export const READ_LAZY: ReadPolicy = { lazy: true };
+
 /** A drop on the page: listed lazily. `?lean` in the address treats every
  * drop as a large one (listed from the files' heads, each series' files read
  * again when it is opened, unless decoded as it arrived) — for the browser
@@ -37,7 +40,7 @@ export const READ_WHOLE: ReadPolicy = { lazy: false };
 export function dropPolicy(search: string): ReadPolicy {
   const address = new URLSearchParams(search);
   return {
-    lazy: true,
+    ...READ_LAZY,
     keepBytes: address.has('lean') ? 0 : undefined,
     arrival: address.has('noarrival') ? false : undefined,
   };
