@@ -20,6 +20,8 @@ const dir = args[0] ?? join(process.env.BENCH_DIR ?? '/tmp/voxdrop-bench', 'data
 const rounds = Number(args[1] ?? 5);
 const m = await import(new URL('../www/pkg/voxdrop.js', import.meta.url));
 m.initSync({ module: readFileSync(new URL('../www/pkg/voxdrop_bg.wasm', import.meta.url)) });
+/** The engine's own head size (formats::HEAD_BYTES in Rust; www/read-policy.ts holds the page's copy). */
+const HEAD_BYTES = m.head_bytes();
 const files = readdirSync(dir)
   .filter((f) => !f.startsWith('.'))
   .sort()
@@ -31,9 +33,9 @@ for (let r = 1; r <= rounds; r++) {
   if (arrival) e.arrival_begin(files.length);
   let arriving = arrival;
   for (const [name, bytes] of files) {
-    const arrived = arriving && bytes.length > 65536 ? e.add_file_arriving(name, bytes) : 0;
+    const arrived = arriving && bytes.length > HEAD_BYTES ? e.add_file_arriving(name, bytes) : 0;
     arriving = arrived === 2;
-    if (arrived > 0 || (bytes.length > m.head_bytes() && e.add_file_head(name, bytes.subarray(0, m.head_bytes()), bytes.length))) kept.set(name, bytes);
+    if (arrived > 0 || (bytes.length > HEAD_BYTES && e.add_file_head(name, bytes.subarray(0, HEAD_BYTES), bytes.length))) kept.set(name, bytes);
     else if (e.add_file_lazy(name, bytes)) kept.set(name, bytes);
   }
   const listed = e.finish();

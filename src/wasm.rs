@@ -74,7 +74,7 @@ pub fn dicom_tags(bytes: &[u8]) -> Result<Vec<Ts<TagRow>>, JsError> {
 /// Compresses one piece of a parallel .nii.gz export as raw deflate ending
 /// with a sync flush (see [`crate::export::pgzip::deflate_piece`]), followed
 /// by 4 bytes: the CRC-32 of `data`, little endian (one call, so the piece is
-/// copied into wasm memory once). `www/deflate.ts` adds the gzip header, the
+/// copied into wasm memory once). `www/helper-pool.ts` adds the gzip header, the
 /// final block and the trailer.
 #[wasm_bindgen]
 pub fn deflate_piece(data: &[u8]) -> Result<Vec<u8>, JsError> {

@@ -5,6 +5,7 @@
 
 import init, { Engine } from 'voxdrop-wasm';
 import { EngineClient } from './engine-client';
+import { HEAD_BYTES, READ_LAZY } from './read-policy';
 import { rawBytes } from './export-panel';
 import type { Display, DropPreview, SliceImage, ViewName } from './protocol';
 
@@ -96,7 +97,7 @@ async function run(files: File[], t0: number): Promise<BenchResult> {
   };
   // `?nopreview`: no preview asked for (to measure what showing one costs).
   const wantPreview = !new URLSearchParams(location.search).has('nopreview');
-  const fin = await client.loadFiles(list, () => {}, { lazy: true, onPreview: wantPreview ? onPreview : undefined });
+  const fin = await client.loadFiles(list, () => {}, { policy: READ_LAZY, onPreview: wantPreview ? onPreview : undefined });
   const listMs = performance.now() - t0;
   const listed = fin.volumes[0];
   if (!listed) throw new Error(`no volume: ${fin.errors.map((e) => e.message).join('; ')}`);
@@ -163,9 +164,6 @@ async function run(files: File[], t0: number): Promise<BenchResult> {
     readyMs: await readyAt,
   };
 }
-
-/** How much of a file the engine worker lists it from (engine.worker.ts). */
-const HEAD_BYTES = 64 << 10;
 
 async function runInMemory(files: File[]): Promise<MemoryResult> {
   // Untimed, as the peer's fetch is: every file's bytes in memory, and an

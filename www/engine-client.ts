@@ -2,6 +2,8 @@
 // matches replies to requests by id, moves buffers as transferables, and
 // cancels by terminating the worker (the next request starts a fresh one).
 
+import { READ_WHOLE } from './read-policy';
+import type { ReadPolicy } from './read-policy';
 import type { DropPreview, FromWorker, Request, RequestKind, RequestOf, Results, ToWorker } from './protocol';
 
 interface Pending {
@@ -156,8 +158,9 @@ export class EngineClient {
    * Hands the files to the worker, which reads them (a few ahead of the one
    * it parses, so a big series never sits in memory twice) and parses them
    * in order; the UI thread never holds their bytes. Then asks the worker
-   * to assemble the volumes. `lazy`: DICOM series are listed from their
-   * headers (`loaded: false`) and decoded by an `open` request.
+   * to assemble the volumes. `policy` (read-policy.ts) says how: lazily,
+   * DICOM series are listed from their headers (`loaded: false`) and
+   * decoded by an `open` request.
    * `onPreview`: a drop of PREVIEW_MIN_FILES or more shows its middle file
    * (by name) first, drawn alone, long before its series is ready; that
    * file is sent ahead of the others and is not read twice.
@@ -166,20 +169,17 @@ export class EngineClient {
     files: readonly { name: string; file: Blob }[],
     onProgress: (p: ReadProgress) => void,
     {
-      lazy = false,
-      keepBytes,
-      arrival,
+      policy = READ_WHOLE,
       onPreview,
     }: {
-      lazy?: boolean;
-      keepBytes?: number | undefined;
-      arrival?: boolean | undefined;
+      policy?: ReadPolicy;
       onPreview?: ((p: DropPreview) => void) | undefined;
     } = {},
   ): Promise<Results['finish']> {
     const total = files.length;
     onProgress({ done: 0, total });
     const mid = files[total >> 1];
+    const { lazy, keepBytes, arrival } = policy;
     if (lazy && onPreview && mid && total >= PREVIEW_MIN_FILES && mid.file.size <= PREVIEW_MAX_BYTES) {
       // Posting the drop's File handles holds this thread about 0.2 ms a
       // file (the browser is asked each one's size), and the preview's reply

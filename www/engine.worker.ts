@@ -5,11 +5,12 @@ import { unzipSync } from 'fflate';
 import init, { Engine, crash_for_test, dicom_tags, install_panic_hook, last_panic, preview_file, version } from 'voxdrop-wasm';
 import { VIEWS } from './protocol';
 import { handle3d, renderProjection } from './worker3d';
-import { DeflatePool, FOLD_BYTES, gzipPulled, serveDeflate } from './deflate';
-import type { DecodedFile, Helper } from './deflate';
+import { HelperPool, FOLD_BYTES, gzipPulled, serveDeflate } from './helper-pool';
+import type { DecodedFile, Helper } from './helper-pool';
 import { ReaderClient, asError, serveReads } from './reader';
+import { HEAD_BYTES, planDrop, readsHeadOnly } from './read-policy';
 import type { ReadControl, ReadJob, ReadReply, Source } from './reader';
-import type { DeflateJob, DeflateReply } from './deflate';
+import type { DeflateJob, DeflateReply } from './helper-pool';
 import type {
   Display, DisplaySettings, ExportedBlob, ExportRequest, ExportResult, RequestOf, FromWorker, Request, Results, SliceGeom, SliceImage, ToWorker,
   DropPreview, OpenResult, Thumb, ViewName,
@@ -23,7 +24,7 @@ interface WorkerScope {
 
 /** First message: the compiled wasm module (or its URL). From engine-client
  * for the engine; from the engine worker, with `role: 'deflate'`, for a
- * helper that only compresses export pieces (see deflate.ts), and with
+ * helper that only compresses export pieces (see helper-pool.ts), and with
  * `role: 'reader'` for the helper that reads dropped files (reader.ts; no
  * wasm). */
 interface InitMessage {
@@ -76,9 +77,6 @@ function pruneListed(e: Engine): void {
   const needed = new Set(e.listed_files());
   for (const name of listedFiles.keys()) if (!needed.has(name)) listedFiles.delete(name);
 }
-
-/** How much of a file is read and given to wasm first to list it from its header. */
-const HEAD_BYTES = 64 << 10;
 
 /** A .zip is opened here (fflate, no network) and each entry added as a file
  * named `archive.zip/path/in/zip`; a broken archive is added as-is so the
@@ -242,7 +240,7 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
 
 /** Streams an export out of wasm in 4 MiB pieces into Blobs: the output is
  * never held whole in wasm memory nor in one JS buffer. A `.nii.gz` is gzipped
- * in parallel by helper workers (deflate.ts), or by the browser's
+ * in parallel by helper workers (helper-pool.ts), or by the browser's
  * CompressionStream. */
 async function exportFiles(e: Engine, id: number, req: RequestOf<'exportFiles'>): Promise<ExportResult> {
   const t0 = performance.now();
@@ -306,11 +304,11 @@ function throttledProgress(id: number, total: number): (done: number, what: stri
   };
 }
 
-/** A .nii.gz gzipped in parallel (deflate.ts): wasm makes each raw piece
+/** A .nii.gz gzipped in parallel (helper-pool.ts): wasm makes each raw piece
  * when a helper worker has room for it, so this worker never holds more than
  * a few raw pieces and leaves the cores to the compressors. */
 async function exportGzipPulled(e: Engine, id: number, req: RequestOf<'exportFiles'>, t0: number): Promise<ExportResult> {
-  const helpers = deflatePool.get();
+  const helpers = helperPool.get();
   const workers = Math.max(1, helpers.length);
   const pull = e.nifti_pull(req.vol, { ...req.request, format: 'nii' });
   try {
@@ -339,19 +337,6 @@ const reader = new ReaderClient(() => {
  * reader fetches the next ones; false once the engine has given that up. */
 let arriving = false;
 
-/** A drop that looks like one series: at least 8 files, all of about one
- * size (within 5 %) and each larger than a header. */
-function looksLikeOneSeries(files: readonly { file: Blob }[]): boolean {
-  if (files.length < 8) return false;
-  let lo = Infinity;
-  let hi = 0;
-  for (const f of files) {
-    lo = Math.min(lo, f.file.size);
-    hi = Math.max(hi, f.file.size);
-  }
-  return lo > HEAD_BYTES && hi <= lo * 1.05;
-}
-
 /** The file last drawn for a preview, and its bytes, kept for the addFiles
  * that follows (the same Blob in it is not read again), then dropped. */
 let previewed: { file: Blob; bytes: Uint8Array } | null = null;
@@ -378,9 +363,6 @@ function previewFile(name: string, file: Blob): { result: DropPreview | null; tr
   }
 }
 
-/** A lazily read drop up to this size is kept in the worker until opened. */
-const KEEP_BYTES = 512 << 20;
-
 /**
  * Lists the dropped files in order. Lazily (the page's drop), DICOM files
  * are listed from their headers and decoded when their series is opened.
@@ -390,7 +372,7 @@ const KEEP_BYTES = 512 << 20;
  *   arrives (Engine.add_file_arriving); the worker keeps only the File handles of
  *   the files decoded so, and reads them again should the series opened
  *   turn out to be another;
- * - any other drop up to `keepBytes` is read whole and its listed files'
+ * - any other drop up to `keepBytes` (KEEP_BYTES) is read whole and its listed files'
  *   bytes kept here until their series is opened;
  * - a larger one is read only up to HEAD_BYTES a file — a DICOM file whose
  *   header that holds is listed from it and read again, whole, when its
@@ -399,14 +381,14 @@ const KEEP_BYTES = 512 << 20;
 async function addFiles(e: Engine, id: number, req: RequestOf<'addFiles'>): Promise<null> {
   const { files, lazy } = req;
   const total = files.length;
-  const dropBytes = files.reduce((n, f) => n + f.file.size, 0);
-  const lean = lazy && dropBytes > (req.keepBytes ?? KEEP_BYTES);
+  // The read policy (read-policy.ts) for these files: lean, decoded on arrival.
+  const plan = planDrop(req, files);
+  const lean = plan.lean;
   if (lazy) {
-    arriving = req.arrival !== false && looksLikeOneSeries(files);
+    arriving = plan.arrival;
     e.arrival_begin(arriving ? total : 0);
   }
-  // Read whole when decoded on arrival, whatever the drop's size.
-  const headOnly = arriving ? () => false : (f: Blob): boolean => lean && f.size > HEAD_BYTES;
+  const headOnly = (f: Blob): boolean => readsHeadOnly(plan, f.size);
   // The file read for a preview is not read again.
   const kept = previewed;
   previewed = null;
@@ -452,7 +434,7 @@ async function openSeries(e: Engine, id: number, vol: number): Promise<OpenResul
   const none = new Uint8Array(0);
   const sources = names.map((n) => listedFiles.get(n) ?? none);
   const progress = throttledProgress(id, Math.max(1, total));
-  const helpers = total > 1 && e.open_compressed(vol) ? deflatePool.get() : [];
+  const helpers = total > 1 && e.open_compressed(vol) ? helperPool.get() : [];
   const put = helpers.length > 0 ? decodeOnHelpers(e, vol, helpers) : null;
   await reader.read(sources, async (i, got) => {
     const name = names[i] ?? '';
@@ -603,11 +585,11 @@ function warmUpSoon(delay = 500): void {
 /** Once a volume is open, the gzip helpers are started and warmed up (a
  * second later, off the drop's critical path), ready for an export. */
 function warmSoon(): void {
-  setTimeout(() => deflatePool.warm(), 1000);
+  setTimeout(() => helperPool.warm(), 1000);
 }
 
 /** Helper workers for parallel gzip: this same script, started in deflate mode. */
-const deflatePool = new DeflatePool(() => {
+const helperPool = new HelperPool(() => {
   const w = new Worker(scope.location.href, { type: 'module', name: 'voxdrop-deflate' });
   w.postMessage({ init: wasmSource, role: 'deflate' } satisfies InitMessage);
   return w;

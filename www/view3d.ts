@@ -582,7 +582,7 @@ function viewProjection(cam: { eye: Vec3; right: Vec3; up: Vec3; fwd: Vec3; tan:
   return out;
 }
 
-/** Slab projection state shared with main.ts's Display. */
+/** Slab projection state shared with the store's Display (app/store.ts). */
 export function projectionKey(p: ProjectionSpec | undefined): string {
   return p && p.mode !== 'none' ? `${p.mode}:${p.slabMm}` : '';
 }

@@ -11,7 +11,7 @@
 //! times faster than tissue). At most a few chunks per thread are in flight.
 //!
 //! The browser build has no threads; it compresses the same pieces on
-//! helper workers (see [`deflate_piece`] and `www/deflate.ts`).
+//! helper workers (see [`deflate_piece`] and `www/helper-pool.ts`).
 
 #[cfg(not(target_arch = "wasm32"))]
 use std::collections::VecDeque;

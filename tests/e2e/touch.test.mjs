@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { SAMPLE, startApp, openApp, idle, canvasInfo, readNifti, axialSlice, compareSlice } from './helpers.mjs';
 
-/** CSS px of vertical travel per slice (www/main.ts TOUCH_PX_PER_SLICE). */
+/** CSS px of vertical travel per slice (www/app/tools.ts TOUCH_PX_PER_SLICE). */
 const PX_PER_SLICE = 6;
 
 let app;

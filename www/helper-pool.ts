@@ -1,3 +1,7 @@
+// The helper pool: one helper worker per core, each running its own copy of
+// the wasm module, that both compresses (the parallel gzip of a .nii.gz
+// export) and decodes (the files of a compressed DICOM series being opened).
+//
 // Parallel gzip of a .nii.gz export (pigz's scheme, as the CLI does it): the
 // engine worker pulls the raw NIfTI out of wasm in 4 MiB pieces, each when a
 // helper worker (one per core, each running its own copy of the wasm module)
@@ -126,7 +130,7 @@ export class Helper {
 }
 
 /** The helpers, started on the first gzip export and kept for later ones. */
-export class DeflatePool {
+export class HelperPool {
   private helpers: Helper[] | null = null;
 
   /** `spawn` starts one helper worker (running this bundle in deflate mode). */
