@@ -673,7 +673,7 @@ export function decode_pixels(name: string, bytes: Uint8Array | number[]): Decod
  * Compresses one piece of a parallel .nii.gz export as raw deflate ending
  * with a sync flush (see [`crate::export::pgzip::deflate_piece`]), followed
  * by 4 bytes: the CRC-32 of `data`, little endian (one call, so the piece is
- * copied into wasm memory once). `www/deflate.ts` adds the gzip header, the
+ * copied into wasm memory once). `www/helper-pool.ts` adds the gzip header, the
  * final block and the trailer.
  */
 export function deflate_piece(data: Uint8Array | number[]): Uint8Array;

@@ -8,7 +8,7 @@
 //! gives the same series as without it, and files the DICOMDIR lists but
 //! that were not dropped are reported.
 
-use super::file::prim;
+use super::attrs::prim;
 use crate::error::{Error, Result};
 use dicom_core::value::Value;
 use dicom_core::Tag;

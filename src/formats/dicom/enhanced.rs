@@ -14,7 +14,7 @@
 //! PMC3998685), and so do we, so that a voxel means the
 //! same as in dcm2niix's output.
 
-use super::file::{fixed, number, prim, text};
+use super::attrs::{fixed, number, prim, text};
 use super::FrameInfo;
 use dicom_core::value::{PrimitiveValue, Value};
 use dicom_core::Tag;

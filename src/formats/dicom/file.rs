@@ -6,6 +6,7 @@
 //! pydicom does: group 0x0008 read big-endian means big endian, two
 //! upper-case letters where an explicit VR would be means explicit VR.
 
+use super::attrs::{fixed, int, number, numbers, required_u16, text};
 use super::modality;
 use super::pixel::{self, Encapsulated, ImageInfo, Native};
 use super::walk;
@@ -14,13 +15,11 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::limits::Limits;
 use crate::volume::{Acquisition, Meta, Patient, Voxels, Window};
 use dicom_core::value::{PrimitiveValue, Value};
-use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{FileMetaTable, InMemDicomObject, OpenFileOptions};
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
-use std::borrow::Cow;
 
 const VRS: [&[u8; 2]; 34] = [
     b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO", b"LT", b"OB", b"OD", b"OF", b"OL",
@@ -141,7 +140,7 @@ fn plain_pixels<'a>(
     }
     let n = pixel::check_native(info, data.len(), limits).ok()?;
     let words = data.get(..n.checked_mul(2)?)?;
-    if modality_lut(obj, false).ok()?.is_some() {
+    if modality::modality_lut(obj, false).ok()?.is_some() {
         return None;
     }
     let rescale = match (number(obj, tags::RESCALE_SLOPE), number(obj, tags::RESCALE_INTERCEPT)) {
@@ -307,73 +306,6 @@ fn parse_after_meta(b: &[u8], base: usize, total: usize) -> Result<Parsed> {
     let obj =
         InMemDicomObject::read_dataset_with_ts(source, ts).map_err(|e| Error::bad_input(format!("data set: {e}")))?;
     Ok(Parsed { obj, uid, pixels: tail.map(|t| base + end + t.value) })
-}
-
-pub(super) fn prim(obj: &InMemDicomObject, tag: Tag) -> Option<&PrimitiveValue> {
-    match obj.get(tag)?.value() {
-        Value::Primitive(p) => Some(p),
-        _ => None,
-    }
-}
-
-/// A text attribute, trimmed; None when absent or empty.
-pub(super) fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
-    let p = prim(obj, tag)?;
-    if matches!(p, PrimitiveValue::Empty) {
-        return None;
-    }
-    let s = p.to_str();
-    let t = s.trim_matches(|c: char| c == ' ' || c == '\0');
-    (!t.is_empty()).then(|| t.to_string())
-}
-
-/// Numeric values (DS/IS strings or binary); None when absent, empty or
-/// malformed (any value that does not parse, or is not finite).
-pub(super) fn numbers(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<f64>> {
-    let p = prim(obj, tag)?;
-    let v: Vec<f64> = match p {
-        PrimitiveValue::Empty => return None,
-        PrimitiveValue::Str(_) | PrimitiveValue::Strs(_) | PrimitiveValue::U8(_) => {
-            // U8: a DS/IS value read as UN (explicit VR "UN" or private
-            // dictionary miss): its bytes are the text.
-            let s = match p {
-                PrimitiveValue::U8(b) => Cow::Owned(std::str::from_utf8(b).ok()?.to_string()),
-                _ => p.to_str(),
-            };
-            let mut out = Vec::new();
-            for part in s.split('\\') {
-                let t = part.trim_matches(|c: char| c == ' ' || c == '\0');
-                out.push(t.parse::<f64>().ok()?);
-            }
-            out
-        }
-        _ => p.to_multi_float64().ok()?,
-    };
-    (!v.is_empty() && v.iter().all(|x| x.is_finite())).then_some(v)
-}
-
-pub(super) fn number(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
-    numbers(obj, tag)?.first().copied()
-}
-
-pub(super) fn int(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
-    let x = number(obj, tag)?;
-    (x.fract() == 0.0 && x.abs() < 9.0e15).then_some(x as i64)
-}
-
-pub(super) fn fixed<const N: usize>(obj: &InMemDicomObject, tag: Tag) -> Option<[f64; N]> {
-    let v = numbers(obj, tag)?;
-    v.get(..N)?.try_into().ok()
-}
-
-/// A required small unsigned attribute of the image pixel module.
-fn required_u16(obj: &InMemDicomObject, tag: Tag, what: &str) -> Result<u16> {
-    match int(obj, tag) {
-        Some(x) if (0..=i64::from(u16::MAX)).contains(&x) => Ok(x as u16),
-        Some(x) => Err(Error::bad_input(format!("{what} {tag} = {x} is out of range"))),
-        None if obj.get(tag).is_some() => Err(Error::bad_input(format!("{what} {tag} is not a number"))),
-        None => Err(Error::bad_input(format!("{what} {tag} is missing"))),
-    }
 }
 
 fn image_info(obj: &InMemDicomObject) -> Result<ImageInfo> {
@@ -595,7 +527,7 @@ fn finish_read(
     let mut rescale = None;
     let pixels = if info.samples_per_pixel != 1 {
         stored
-    } else if let Some(lut) = modality_lut(&obj, big_endian)? {
+    } else if let Some(lut) = modality::modality_lut(&obj, big_endian)? {
         if decode {
             modality::apply_lut(&stored, lut.0, &lut.1, lut.2)
         } else {
@@ -633,7 +565,7 @@ fn finish_read(
     let orientation = fixed::<6>(&obj, tags::IMAGE_ORIENTATION_PATIENT);
     let slice_thickness = number(&obj, tags::SLICE_THICKNESS);
     let mosaic = if info.frames == 1 && info.samples_per_pixel == 1 {
-        mosaic_attributes(&obj, big_endian, &mut warnings)
+        super::mosaic::mosaic_attributes(&obj, big_endian, &mut warnings)
     } else {
         None
     };
@@ -731,56 +663,6 @@ fn finish_read(
     })
 }
 
-/// Siemens (0019,100A) NumberOfImagesInMosaic.
-const MOSAIC_IMAGES: Tag = Tag(0x0019, 0x100A);
-/// Siemens CSA Image Header Info (0029,1010).
-const CSA_IMAGE_HEADER: Tag = Tag(0x0029, 0x1010);
-
-/// A small unsigned private value: US, or two bytes when read as UN
-/// (implicit VR files or private dictionary misses), or a number string.
-fn private_u16(obj: &InMemDicomObject, tag: Tag, big_endian: bool) -> Option<u16> {
-    match prim(obj, tag)? {
-        PrimitiveValue::U8(b) if b.len() == 2 => {
-            Some(if big_endian { u16::from_be_bytes([b[0], b[1]]) } else { u16::from_le_bytes([b[0], b[1]]) })
-        }
-        _ => int(obj, tag).and_then(|v| u16::try_from(v).ok()),
-    }
-}
-
-/// Mosaic detection: ImageType contains MOSAIC, and/or the image count is in
-/// the CSA image header or (0019,100A) (dcm2niix reads both).
-fn mosaic_attributes(obj: &InMemDicomObject, big_endian: bool, warnings: &mut Vec<String>) -> Option<super::Mosaic> {
-    let flagged = text(obj, tags::IMAGE_TYPE).is_some_and(|t| t.split('\\').any(|v| v.trim() == "MOSAIC"));
-    let csa = match prim(obj, CSA_IMAGE_HEADER) {
-        Some(PrimitiveValue::U8(b)) => match super::csa::parse(b) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                if flagged {
-                    warnings.push(format!("the Siemens CSA image header could not be read: {}", e.message));
-                }
-                None
-            }
-        },
-        _ => None,
-    };
-    let from_csa = csa.as_ref().and_then(|c| c.number("NumberOfImagesInMosaic")).filter(|n| *n >= 1.0 && *n < 65536.0);
-    let images =
-        from_csa.map(|n| n.round() as usize).or_else(|| private_u16(obj, MOSAIC_IMAGES, big_endian).map(usize::from));
-    let slice_normal =
-        csa.as_ref().and_then(|c| c.numbers("SliceNormalVector")).and_then(|v| v.get(..3)?.try_into().ok());
-    match images {
-        Some(n) if n > 1 => Some(super::Mosaic { images: n, slice_normal }),
-        _ => {
-            if flagged {
-                warnings.push(
-                    "ImageType says MOSAIC but the number of images in the mosaic is unknown: read as one image".into(),
-                );
-            }
-            None
-        }
-    }
-}
-
 /// Native-endian values of a big-endian file back to file-order bytes.
 fn swap_to_file_order(p: &PrimitiveValue, native: &[u8]) -> Vec<u8> {
     let size = match p {
@@ -796,42 +678,6 @@ fn swap_to_file_order(p: &PrimitiveValue, native: &[u8]) -> Vec<u8> {
         }
     }
     out
-}
-
-/// The first item of the Modality LUT Sequence (0028,3000), if any:
-/// (first mapped value, table, bits per entry).
-fn modality_lut(obj: &InMemDicomObject, big_endian: bool) -> Result<Option<(i64, Vec<u16>, u16)>> {
-    let Some(el) = obj.get(tags::MODALITY_LUT_SEQUENCE) else {
-        return Ok(None);
-    };
-    let Value::Sequence(seq) = el.value() else {
-        return Ok(None);
-    };
-    let Some(item) = seq.items().first() else {
-        return Ok(None);
-    };
-    let desc = numbers(item, tags::LUT_DESCRIPTOR)
-        .filter(|d| d.len() >= 3)
-        .ok_or_else(|| Error::bad_input("Modality LUT Sequence: LUTDescriptor (0028,3002) is missing or malformed"))?;
-    let entries = if desc[0] == 0.0 { 65536 } else { desc[0] as usize };
-    let first = desc[1] as i64;
-    let bits = desc[2].clamp(0.0, 16.0) as u16;
-    let data: Vec<u16> = match prim(item, tags::LUT_DATA) {
-        Some(PrimitiveValue::U16(v)) => v.to_vec(),
-        Some(PrimitiveValue::I16(v)) => v.iter().map(|&x| x as u16).collect(),
-        Some(PrimitiveValue::U8(v)) => v
-            .chunks_exact(2)
-            .map(|c| if big_endian { u16::from_be_bytes([c[0], c[1]]) } else { u16::from_le_bytes([c[0], c[1]]) })
-            .collect(),
-        _ => return Err(Error::bad_input("Modality LUT Sequence: LUTData (0028,3006) is missing")),
-    };
-    if data.len() < entries {
-        return Err(Error::bad_input(format!(
-            "Modality LUT Sequence: LUTDescriptor says {entries} entries but LUTData has {}",
-            data.len()
-        )));
-    }
-    Ok(Some((first, data.get(..entries).unwrap_or(&data).to_vec(), bits)))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! DICOM: one file → [`Slice`] ([`file`]), pixel decoding per transfer
 //! syntax ([`pixel`]), and series grouping/sorting/assembly ([`series`]).
 
+mod attrs;
 pub(crate) mod codec;
 pub mod csa;
 pub mod dicomdir;

@@ -13,7 +13,12 @@
 //! f32 when every value is exact in f32, otherwise f64 — so values always
 //! equal the float64 arithmetic pydicom's `apply_modality_lut` does.
 
+use super::attrs::{numbers, prim};
+use crate::error::{Error, Result};
 use crate::volume::Voxels;
+use dicom_core::value::{PrimitiveValue, Value};
+use dicom_dictionary_std::tags;
+use dicom_object::InMemDicomObject;
 
 /// Applies `stored × slope + intercept`. An identity rescale (1, 0) keeps
 /// the stored type unchanged.
@@ -158,6 +163,42 @@ pub fn apply_lut(stored: &Voxels, first_mapped: i64, data: &[u16], bits: u16) ->
     } else {
         Voxels::U16(out)
     }
+}
+
+/// The first item of the Modality LUT Sequence (0028,3000), if any:
+/// (first mapped value, table, bits per entry).
+pub(super) fn modality_lut(obj: &InMemDicomObject, big_endian: bool) -> Result<Option<(i64, Vec<u16>, u16)>> {
+    let Some(el) = obj.get(tags::MODALITY_LUT_SEQUENCE) else {
+        return Ok(None);
+    };
+    let Value::Sequence(seq) = el.value() else {
+        return Ok(None);
+    };
+    let Some(item) = seq.items().first() else {
+        return Ok(None);
+    };
+    let desc = numbers(item, tags::LUT_DESCRIPTOR)
+        .filter(|d| d.len() >= 3)
+        .ok_or_else(|| Error::bad_input("Modality LUT Sequence: LUTDescriptor (0028,3002) is missing or malformed"))?;
+    let entries = if desc[0] == 0.0 { 65536 } else { desc[0] as usize };
+    let first = desc[1] as i64;
+    let bits = desc[2].clamp(0.0, 16.0) as u16;
+    let data: Vec<u16> = match prim(item, tags::LUT_DATA) {
+        Some(PrimitiveValue::U16(v)) => v.to_vec(),
+        Some(PrimitiveValue::I16(v)) => v.iter().map(|&x| x as u16).collect(),
+        Some(PrimitiveValue::U8(v)) => v
+            .chunks_exact(2)
+            .map(|c| if big_endian { u16::from_be_bytes([c[0], c[1]]) } else { u16::from_le_bytes([c[0], c[1]]) })
+            .collect(),
+        _ => return Err(Error::bad_input("Modality LUT Sequence: LUTData (0028,3006) is missing")),
+    };
+    if data.len() < entries {
+        return Err(Error::bad_input(format!(
+            "Modality LUT Sequence: LUTDescriptor says {entries} entries but LUTData has {}",
+            data.len()
+        )));
+    }
+    Ok(Some((first, data.get(..entries).unwrap_or(&data).to_vec(), bits)))
 }
 
 #[cfg(test)]

@@ -13,10 +13,15 @@
 //! whose sign says whether the tiles ascend or descend along the normal of
 //! ImageOrientationPatient.
 
+use super::attrs::{private_u16, text};
 use crate::error::{Error, Result};
 use crate::geometry::{cross, dot, normalize};
 use crate::limits::{try_with_capacity, Limits};
 use crate::volume::Voxels;
+use dicom_core::value::PrimitiveValue;
+use dicom_core::Tag;
+use dicom_dictionary_std::tags;
+use dicom_object::InMemDicomObject;
 
 /// What a file says about its mosaic.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -118,6 +123,51 @@ pub fn tile_positions(
 pub fn tiles_descend(iop: [f64; 6], csa_normal: Option<[f64; 3]>) -> bool {
     let iop_normal = normalize(cross([iop[0], iop[1], iop[2]], [iop[3], iop[4], iop[5]])).unwrap_or([0.0, 0.0, 1.0]);
     csa_normal.and_then(normalize).is_some_and(|n| dot(n, iop_normal) < 0.0)
+}
+
+// ---------------------------------------------------------------- detection
+
+/// Siemens (0019,100A) NumberOfImagesInMosaic.
+const MOSAIC_IMAGES: Tag = Tag(0x0019, 0x100A);
+/// Siemens CSA Image Header Info (0029,1010).
+const CSA_IMAGE_HEADER: Tag = Tag(0x0029, 0x1010);
+
+/// Mosaic detection: ImageType contains MOSAIC, and/or the image count is in
+/// the CSA image header or (0019,100A) (dcm2niix reads both).
+pub(super) fn mosaic_attributes(
+    obj: &InMemDicomObject,
+    big_endian: bool,
+    warnings: &mut Vec<String>,
+) -> Option<super::Mosaic> {
+    let flagged = text(obj, tags::IMAGE_TYPE).is_some_and(|t| t.split('\\').any(|v| v.trim() == "MOSAIC"));
+    let csa = match super::attrs::prim(obj, CSA_IMAGE_HEADER) {
+        Some(PrimitiveValue::U8(b)) => match super::csa::parse(b) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                if flagged {
+                    warnings.push(format!("the Siemens CSA image header could not be read: {}", e.message));
+                }
+                None
+            }
+        },
+        _ => None,
+    };
+    let from_csa = csa.as_ref().and_then(|c| c.number("NumberOfImagesInMosaic")).filter(|n| *n >= 1.0 && *n < 65536.0);
+    let images =
+        from_csa.map(|n| n.round() as usize).or_else(|| private_u16(obj, MOSAIC_IMAGES, big_endian).map(usize::from));
+    let slice_normal =
+        csa.as_ref().and_then(|c| c.numbers("SliceNormalVector")).and_then(|v| v.get(..3)?.try_into().ok());
+    match images {
+        Some(n) if n > 1 => Some(super::Mosaic { images: n, slice_normal }),
+        _ => {
+            if flagged {
+                warnings.push(
+                    "ImageType says MOSAIC but the number of images in the mosaic is unknown: read as one image".into(),
+                );
+            }
+            None
+        }
+    }
 }
 
 #[cfg(test)]

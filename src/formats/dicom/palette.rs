@@ -4,7 +4,7 @@
 //! palette travels on the volume's metadata for display, thumbnails and
 //! PNG export.
 
-use super::file::{numbers, prim};
+use super::attrs::{numbers, prim};
 use crate::error::{Error, Result};
 use crate::volume::Palette;
 use dicom_core::value::PrimitiveValue;
