@@ -30,7 +30,7 @@ pub mod wasm;
 pub use error::{Error, ErrorKind, Result};
 pub use geometry::Geometry;
 pub use limits::Limits;
-pub use volume::{Meta, SampleType, Volume, Voxels, Window};
+pub use volume::{Meta, Sample, SampleType, Volume, Voxels, Window};
 
 /// Crate version, written into exports as the converting software's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

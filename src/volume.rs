@@ -69,6 +69,42 @@ pub enum Voxels {
     F64(Vec<f64>),
 }
 
+/// A sample type a [`Voxels`] variant holds: lets a caller see a volume's
+/// samples as an ndarray view of its own type ([`Volume::frame_view`]).
+pub trait Sample: Copy + 'static {
+    /// The samples, when `v` holds this type.
+    fn of(v: &Voxels) -> Option<&[Self]>;
+    /// The samples, mutable, when `v` holds this type.
+    fn of_mut(v: &mut Voxels) -> Option<&mut [Self]>;
+}
+
+macro_rules! sample {
+    ($t:ty, $var:ident) => {
+        impl Sample for $t {
+            fn of(v: &Voxels) -> Option<&[Self]> {
+                match v {
+                    Voxels::$var(d) => Some(d),
+                    _ => None,
+                }
+            }
+            fn of_mut(v: &mut Voxels) -> Option<&mut [Self]> {
+                match v {
+                    Voxels::$var(d) => Some(d),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+sample!(u8, U8);
+sample!(i8, I8);
+sample!(u16, U16);
+sample!(i16, I16);
+sample!(u32, U32);
+sample!(i32, I32);
+sample!(f32, F32);
+sample!(f64, F64);
+
 /// Calls `$body` with `$v` bound to the inner `Vec` of any `Voxels` variant.
 #[macro_export]
 macro_rules! with_voxels {
@@ -344,6 +380,30 @@ impl Volume {
     pub fn value_at(&self, x: usize, y: usize, z: usize, t: usize) -> Option<f64> {
         self.index(x, y, z, t).and_then(|i| self.voxels.get_f64(i * self.components))
     }
+
+    /// Frame `t` of a one-component volume as an ndarray view indexed
+    /// `[z, y, x]` (C order over the x-fastest samples, no copy), when the
+    /// samples are `T`.
+    pub fn frame_view<T: Sample>(&self, t: usize) -> Option<ndarray::ArrayView3<'_, T>> {
+        let [nx, ny, nz, nt] = self.dims;
+        if self.components != 1 || t >= nt {
+            return None;
+        }
+        let n = self.frame_len();
+        let frame = T::of(&self.voxels)?.get(t * n..(t + 1) * n)?;
+        ndarray::ArrayView3::from_shape((nz, ny, nx), frame).ok()
+    }
+
+    /// [`Volume::frame_view`], mutable.
+    pub fn frame_view_mut<T: Sample>(&mut self, t: usize) -> Option<ndarray::ArrayViewMut3<'_, T>> {
+        let [nx, ny, nz, nt] = self.dims;
+        if self.components != 1 || t >= nt {
+            return None;
+        }
+        let n = self.frame_len();
+        let frame = T::of_mut(&mut self.voxels)?.get_mut(t * n..(t + 1) * n)?;
+        ndarray::ArrayViewMut3::from_shape((nz, ny, nx), frame).ok()
+    }
 }
 
 #[cfg(test)]
@@ -375,6 +435,21 @@ impl Volume {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A frame seen through ndarray is the volume's own samples, `[z, y, x]`.
+    #[test]
+    fn a_frame_is_an_ndarray_view_of_the_samples() {
+        let mut v = Volume::test_line(Voxels::I16((0..24).collect()), None, None, Vec::new());
+        v.dims = [4, 3, 1, 2];
+        let f = v.frame_view::<i16>(1).unwrap();
+        assert_eq!(f.shape(), &[1, 3, 4]);
+        assert_eq!(f[[0, 2, 1]], 12 + 2 * 4 + 1);
+        assert_eq!(Some(f[[0, 2, 1]] as f64), v.value_at(1, 2, 0, 1));
+        assert!(v.frame_view::<u16>(0).is_none(), "another sample type");
+        assert!(v.frame_view::<i16>(2).is_none(), "past the last frame");
+        v.frame_view_mut::<i16>(0).unwrap()[[0, 1, 2]] = -5;
+        assert_eq!(v.value_at(2, 1, 0, 0), Some(-5.0));
+    }
 
     /// Every sample type's bytes read back as written, named and found by
     /// name; a length that is not whole samples is refused.

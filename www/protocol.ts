@@ -7,48 +7,26 @@ import type { ProjectionSpec, Request3D, Results3D } from './protocol3d';
 // The types the engine answers with and is asked with are generated from
 // the Rust types (src/session/, through tsify) into the wasm module's
 // declarations: re-exported here under the names the UI uses, never copied.
-import type {
-  View,
-  VoiFunction as RustVoiFunction,
-  Colormap as RustColormap,
-  Window,
-  VolumeInfo,
-  TagRow,
-  Mapping,
-  SliceGeom,
-  Histogram,
-  Stats,
-  LabelsInfo,
-  ProcessStep,
-  FileError,
-  FinishInfo,
-  OpenResult,
-  Probe,
-  ExportRequest,
-  DisplaySettings,
-} from 'voxdrop-wasm';
+import type * as Rust from 'voxdrop-wasm';
 
-export type {
-  VolumeInfo,
-  TagRow,
-  Mapping,
-  SliceGeom,
-  Histogram,
-  Stats,
-  LabelsInfo,
-  ProcessStep,
-  FileError,
-  FinishInfo,
-  OpenResult,
-  Probe,
-  ExportRequest,
-  DisplaySettings,
-};
-
-export type ViewName = View;
-export type VoiFunction = RustVoiFunction;
-export type Colormap = RustColormap;
-export type WindowCW = Window;
+export type VolumeInfo = Rust.VolumeInfo;
+export type TagRow = Rust.TagRow;
+export type Mapping = Rust.Mapping;
+export type SliceGeom = Rust.SliceGeom;
+export type Histogram = Rust.Histogram;
+export type Stats = Rust.Stats;
+export type LabelsInfo = Rust.LabelsInfo;
+export type ProcessStep = Rust.ProcessStep;
+export type FileError = Rust.FileError;
+export type FinishInfo = Rust.FinishInfo;
+export type OpenResult = Rust.OpenResult;
+export type Probe = Rust.Probe;
+export type ExportRequest = Rust.ExportRequest;
+export type DisplaySettings = Rust.DisplaySettings;
+export type ViewName = Rust.View;
+export type VoiFunction = Rust.VoiFunction;
+export type Colormap = Rust.Colormap;
+export type WindowCW = Rust.Window;
 export const VIEWS: readonly ViewName[] = ['axial', 'coronal', 'sagittal'];
 
 /** The UI's display state: the engine's DisplaySettings, and the slab

@@ -1,6 +1,8 @@
 // Messages of the 3-D features (projections, volume rendering, iso-surfaces):
 // merged into protocol.ts's Request / Results unions.
 
+import type * as Rust from 'voxdrop-wasm';
+
 export type ProjectionMode = 'none' | 'mip' | 'minip' | 'mean';
 
 /** Slab projection shown in the slice views instead of single slices. */
@@ -10,11 +12,10 @@ export interface ProjectionSpec {
   slabMm: number;
 }
 
-export interface TextureInfo {
-  dims: [number, number, number];
-  spacing: [number, number, number];
-  direction: [[number, number, number], [number, number, number], [number, number, number]];
-}
+/** The texture's size and geometry, and the iso-surface's options and
+ * measures: generated from the Rust types (src/session/view3d.rs). */
+export type TextureInfo = Rust.TextureInfo;
+export type MeshOptions = Rust.MeshOptions;
 
 export interface VolumeTexture extends TextureInfo {
   lo: number;
@@ -22,21 +23,7 @@ export interface VolumeTexture extends TextureInfo {
   data: ArrayBuffer;
 }
 
-export interface MeshOptions {
-  level: number;
-  label?: number;
-  smooth: number;
-  decimate_mm?: number;
-  close: boolean;
-}
-
-export interface MeshResult {
-  vertices: number;
-  triangles: number;
-  area_mm2: number;
-  volume_mm3: number;
-  bounds: [[number, number, number], [number, number, number]] | null;
-  watertight: boolean | null;
+export interface MeshResult extends Rust.MeshInfo {
   /** Marching cubes + smoothing + decimation in the worker, ms. */
   ms: number;
   positions: ArrayBuffer;

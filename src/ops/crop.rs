@@ -9,6 +9,7 @@
 use crate::error::{Error, Result};
 use crate::limits::{try_zeroed, Limits};
 use crate::volume::{Volume, Voxels};
+use ndarray::{s, ArrayView4, ArrayViewMut4};
 
 /// A box of voxel indices: `start` (may be negative) and `size`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,26 +124,30 @@ pub fn crop(vol: &Volume, region: Region, fill: f64, limits: &Limits) -> Result<
     Ok(Volume { voxels, dims: [sx, sy, sz, nt], components: c, geometry, meta: vol.meta.clone() })
 }
 
+/// Copies the region's overlap with the volume: both buffers seen as
+/// `[t, z, y, x·c]` ndarray views, the overlap of one assigned to the other.
 fn copy_region<T: Copy>(out: &mut [T], src: &[T], dims: [usize; 4], c: usize, region: Region, ov: [(usize, usize); 3]) {
     let [nx, ny, nz, nt] = dims;
     let [sx, sy, sz] = region.size;
     let [(x0, x1), (y0, y1), (z0, z1)] = ov;
-    if x1 <= x0 {
+    if x1 <= x0 || y1 <= y0 || z1 <= z0 {
         return;
     }
-    let sxi = (region.start[0] + x0 as i64) as usize;
-    for t in 0..nt {
-        for z in z0..z1 {
-            let iz = (region.start[2] + z as i64) as usize;
-            for y in y0..y1 {
-                let iy = (region.start[1] + y as i64) as usize;
-                let s = (((t * nz + iz) * ny + iy) * nx + sxi) * c;
-                let d = (((t * sz + z) * sy + y) * sx + x0) * c;
-                let len = (x1 - x0) * c;
-                out[d..d + len].copy_from_slice(&src[s..s + len]);
-            }
-        }
-    }
+    // Where the overlap starts in the source.
+    let at = |a: usize, lo: usize| (region.start[a] + lo as i64) as usize;
+    let (ix, iy, iz) = (at(0, x0), at(1, y0), at(2, z0));
+    let src = ArrayView4::from_shape((nt, nz, ny, nx * c), src);
+    let out = ArrayViewMut4::from_shape((nt, sz, sy, sx * c), out);
+    let (Ok(src), Ok(mut out)) = (src, out) else {
+        debug_assert!(false, "crop buffers do not match their dims");
+        return;
+    };
+    out.slice_mut(s![.., z0..z1, y0..y1, x0 * c..x1 * c]).assign(&src.slice(s![
+        ..,
+        iz..iz + (z1 - z0),
+        iy..iy + (y1 - y0),
+        ix * c..(ix + x1 - x0) * c
+    ]));
 }
 
 /// Keeps only the z-slices from the first to the last one holding a set mask voxel.
