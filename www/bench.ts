@@ -105,7 +105,7 @@ async function run(files: File[], t0: number): Promise<BenchResult> {
   if (!vol) throw new Error(`the series could not be opened: ${fin.errors.map((e) => e.message).join('; ')}`);
   const volumeMs = performance.now() - t0;
   const openWasmBytes = (await client.call({ kind: 'memory' })).wasmBytes;
-  const geom = await client.call({ kind: 'geom', vol: vol.id });
+  const geom = vol.geom;
   const display: Display = { center: 40, width: 400, func: 'LINEAR', invert: false, colormap: 'grey', labelOpacity: 0 };
   const slices = VIEWS.map((view) => ({ view, index: Math.floor(geom[view].count / 2) }));
   const first = await client.call({ kind: 'views', vol: vol.id, t: 0, slices: slices.slice(0, 1), display });

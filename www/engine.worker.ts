@@ -179,11 +179,6 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
       const images = req.slices.map((s) => renderSlice(e, req.vol, s.view, s.index, req.t, req.display));
       return { result: { images, ms: performance.now() - t0 }, transfer: images.map((i) => i.rgba) };
     }
-    case 'geom': {
-      const out = {} as Record<ViewName, SliceGeom>;
-      for (const v of VIEWS) out[v] = e.slice_info(req.vol, v);
-      return { result: out, transfer: [] };
-    }
     case 'histogram':
       return { result: e.histogram(req.vol, req.bins, req.lo, req.hi), transfer: [] };
     case 'roi':

@@ -154,7 +154,7 @@ export class ExportPanel {
     const display = this.host.display();
     this.host.setBusy(true, 'recording cine');
     try {
-      const geom = (await this.client.call({ kind: 'geom', vol: vol.id }))[view];
+      const geom = vol.geom[view];
       const [pw, ph] = geom.pixel_mm;
       const unit = Math.min(pw, ph) || 1;
       const canvas = document.createElement('canvas');

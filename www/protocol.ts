@@ -135,7 +135,6 @@ export type Request =
       /** Output buffers of earlier frames, drawn and handed back (transferred) for reuse. */
       recycle?: ArrayBuffer[];
     }
-  | { kind: 'geom'; vol: number }
   | { kind: 'histogram'; vol: number; bins: number; lo: number; hi: number }
   | { kind: 'roi'; vol: number; view: ViewName; index: number; t: number; rect: [number, number, number, number]; ellipse: boolean }
   | { kind: 'labels'; image: number; labels: number }
@@ -166,7 +165,6 @@ export interface Results extends Results3D {
   preview: DropPreview | null;
   slice: SliceImage;
   views: ViewsResult;
-  geom: Record<ViewName, SliceGeom>;
   histogram: Histogram;
   roi: Stats | null;
   labels: LabelsInfo;

@@ -64,6 +64,32 @@ pub struct VolumeInfo {
     /// A single image without ImageOrientationPatient: PatientOrientation
     /// (0020,0020), the directions towards its view's right and bottom edges.
     pub patient_orientation: Option<[String; 2]>,
+    /// Each view's size and pixel mapping (known from the header alone, so
+    /// the page needs no further call before drawing).
+    pub geom: ViewGeoms,
+}
+
+/// [`SliceGeom`] of the three views.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+pub struct ViewGeoms {
+    pub axial: SliceGeom,
+    pub coronal: SliceGeom,
+    pub sagittal: SliceGeom,
+}
+
+impl SliceGeom {
+    /// View `view` of `vol` (a listed header will do: only dims and geometry are read).
+    pub fn of(vol: &Volume, view: View) -> Self {
+        let g = render::slice_geom(vol, view);
+        SliceGeom {
+            width: g.width,
+            height: g.height,
+            count: g.count,
+            pixel_mm: g.pixel_mm,
+            mapping: render::mapping(vol, view),
+        }
+    }
 }
 
 /// A volume's lowest and highest value (`Voxels::min_max`), when known.
@@ -124,6 +150,11 @@ impl VolumeInfo {
             single_image: render::single_image(vol),
             acquisition_view: render::acquisition_view(vol),
             patient_orientation: render::image_directions(vol),
+            geom: ViewGeoms {
+                axial: SliceGeom::of(vol, View::Axial),
+                coronal: SliceGeom::of(vol, View::Coronal),
+                sagittal: SliceGeom::of(vol, View::Sagittal),
+            },
         }
     }
 }

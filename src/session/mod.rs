@@ -15,7 +15,7 @@ mod request;
 mod tests;
 mod view3d;
 
-pub use info::{ExportResult, FileError, FinishInfo, LabelsInfo, OpenResult, Probe, SliceGeom, VolumeInfo};
+pub use info::{ExportResult, FileError, FinishInfo, LabelsInfo, OpenResult, Probe, SliceGeom, ViewGeoms, VolumeInfo};
 pub use request::{DisplaySettings, ExportRequest, NormalizeHow, PngChoice, ProcessStep};
 pub use view3d::{MeshInfo, MeshOptions, ProjectionSpec, TextureInfo};
 
@@ -417,15 +417,7 @@ impl Session {
 
     /// A view's size and pixel mapping.
     pub fn slice_geom(&self, vol: usize, view: View) -> Result<SliceGeom> {
-        let v = self.volume(vol)?;
-        let g = render::slice_geom(v, view);
-        Ok(SliceGeom {
-            width: g.width,
-            height: g.height,
-            count: g.count,
-            pixel_mm: g.pixel_mm,
-            mapping: render::mapping(v, view),
-        })
+        Ok(SliceGeom::of(self.volume(vol)?, view))
     }
 
     /// Draws slice `index` (frame `t`) of a view as RGBA into `out`, which

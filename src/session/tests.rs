@@ -126,6 +126,7 @@ fn views_draw_probe_and_carry_the_label_overlay() {
     s.open_with(id, &mut fetch).unwrap();
     let g = s.slice_geom(id, View::Axial).unwrap();
     assert_eq!((g.width, g.height, g.count), (SIZE, SIZE, SLICES));
+    assert_eq!(s.info(id).unwrap().geom.axial, g, "the description carries each view's geometry");
     let plain = s.render(id, View::Axial, 1, 0, &grey(0.0, 8192.0)).unwrap();
     assert_eq!(plain.len(), SIZE * SIZE * 4);
     let p = s.probe(id, View::Axial, 1, 0, 3, 2).unwrap().unwrap();

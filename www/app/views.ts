@@ -385,7 +385,7 @@ export class Views {
       if (!opened) return;
       vol = opened;
     }
-    const geom = await this.client.call({ kind: 'geom', vol: vol.id });
+    const geom = vol.geom;
     s.vol = vol;
     s.geom = geom;
     for (const k of VIEWS) delete this.shownKey[k];
