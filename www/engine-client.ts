@@ -157,8 +157,8 @@ export class EngineClient {
   /**
    * Hands the files to the worker, which reads them (a few ahead of the one
    * it parses, so a big series never sits in memory twice) and parses them
-   * in order; the UI thread never holds their bytes. Then asks the worker
-   * to assemble the volumes. `policy` (read-policy.ts) says how: lazily,
+   * in order; the UI thread never holds their bytes. The same reply
+   * carries the assembled volumes (the batch ends with its last file). `policy` (read-policy.ts) says how: lazily,
    * DICOM series are listed from their headers (`loaded: false`) and
    * decoded by an `open` request.
    * `onPreview`: a drop of PREVIEW_MIN_FILES or more shows its middle file
@@ -175,7 +175,7 @@ export class EngineClient {
       policy?: ReadPolicy;
       onPreview?: ((p: DropPreview) => void) | undefined;
     } = {},
-  ): Promise<Results['finish']> {
+  ): Promise<Results['addFiles']> {
     const total = files.length;
     onProgress({ done: 0, total });
     const mid = files[total >> 1];
@@ -191,10 +191,9 @@ export class EngineClient {
       );
       await Promise.race([shown, new Promise((resolve) => setTimeout(resolve, PREVIEW_WAIT_MS))]);
     }
-    await this.call({ kind: 'addFiles', files: files.map(({ name, file }) => ({ name, file })), lazy, keepBytes, arrival }, [], (p) =>
+    return this.call({ kind: 'addFiles', files: files.map(({ name, file }) => ({ name, file })), lazy, keepBytes, arrival }, [], (p) =>
       onProgress({ done: p.done, total: p.total }),
     );
-    return this.call({ kind: 'finish' });
   }
 }
 

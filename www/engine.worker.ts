@@ -13,7 +13,7 @@ import type { ReadControl, ReadJob, ReadReply, Source } from './reader';
 import type { DeflateJob, DeflateReply } from './helper-pool';
 import type {
   Display, DisplaySettings, ExportedBlob, ExportRequest, ExportResult, RequestOf, FromWorker, Request, Results, SliceGeom, SliceImage, ToWorker,
-  DropPreview, OpenResult, Thumb, ViewName,
+  DropPreview, FinishInfo, OpenResult, Thumb, ViewName,
 } from './protocol';
 
 interface WorkerScope {
@@ -190,11 +190,6 @@ function handle(e: Engine, req: Request): { result: Results[Request['kind']]; tr
       return { result: null, transfer: [] };
     case 'process':
       return { result: e.process(req.vol, req.step), transfer: [] };
-    case 'finish': {
-      const result = e.finish();
-      if (result.volumes.some((v) => v.loaded)) warmSoon();
-      return { result, transfer: [] };
-    }
     case 'slice': {
       const d: Display = { center: req.center, width: req.width, func: req.func, invert: false, colormap: 'grey', labelOpacity: 0 };
       const result = renderSlice(e, req.vol, req.view, req.index, req.t, d);
@@ -373,7 +368,7 @@ function previewFile(name: string, file: Blob): { result: DropPreview | null; tr
  *   header that holds is listed from it and read again, whole, when its
  *   series is opened — so the worker holds no more than the files in flight.
  */
-async function addFiles(e: Engine, id: number, req: RequestOf<'addFiles'>): Promise<null> {
+async function addFiles(e: Engine, id: number, req: RequestOf<'addFiles'>): Promise<FinishInfo> {
   const { files, lazy } = req;
   const total = files.length;
   // The read policy (read-policy.ts) for these files: lean, decoded on arrival.
@@ -411,7 +406,11 @@ async function addFiles(e: Engine, id: number, req: RequestOf<'addFiles'>): Prom
   }).finally(() => {
     arriving = false;
   });
-  return null;
+  // The batch ends with its last file: the volumes and listed series come
+  // back with this reply, not a second request.
+  const result = e.finish();
+  if (result.volumes.some((v) => v.loaded)) warmSoon();
+  return result;
 }
 
 /**

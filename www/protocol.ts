@@ -113,7 +113,6 @@ export type Request =
    * files (handing those over takes the page about 0.2 ms a file); its
    * bytes are kept for the addFiles that follows. */
   | { kind: 'preview'; name: string; file: Blob }
-  | { kind: 'finish' }
   | { kind: 'open'; vol: number }
   | { kind: 'thumb'; vol: number }
   | {
@@ -158,8 +157,7 @@ export type RequestOf<K extends RequestKind> = Extract<Request, { kind: K }>;
 
 /** What each request kind resolves to. */
 export interface Results extends Results3D {
-  addFiles: null;
-  finish: FinishInfo;
+  addFiles: FinishInfo;
   open: OpenResult;
   thumb: Thumb;
   preview: DropPreview | null;

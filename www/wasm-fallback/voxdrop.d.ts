@@ -270,6 +270,11 @@ export interface VolumeInfo {
      * (0020,0020), the directions towards its view's right and bottom edges.
      */
     patient_orientation: [string, string] | null;
+    /**
+     * Each view's size and pixel mapping (known from the header alone, so
+     * the page needs no further call before drawing).
+     */
+    geom: ViewGeoms;
 }
 
 /**
@@ -386,6 +391,15 @@ export interface MeshOptions {
  * Which reduction.
  */
 export type Projection = "mip" | "minip" | "mean";
+
+/**
+ * [`SliceGeom`] of the three views.
+ */
+export interface ViewGeoms {
+    axial: SliceGeom;
+    coronal: SliceGeom;
+    sagittal: SliceGeom;
+}
 
 
 /**
