@@ -13,8 +13,8 @@
 //! else (another file, another shape, a second series) drops the buffer and
 //! the series is opened from its files as usual ([`super::SeriesFill`]).
 
+use super::dicom::lazy::{fold_range, place_plain, Place};
 use super::dicom::{self, file::PlainPixels, Slice};
-use super::lazy::{fold_range, place_plain, Place};
 use super::{detect, InputFormat, LazySeries, Loader, Parsed};
 use crate::geometry::{cross, dot};
 use crate::limits::Limits;

@@ -3,7 +3,6 @@
 
 mod arrival;
 pub mod dicom;
-mod lazy;
 pub mod metaimage;
 pub mod mgh;
 pub mod minc;
@@ -17,7 +16,7 @@ pub mod stack;
 mod text_header;
 
 pub use arrival::ArrivalFill;
-pub use lazy::{Fetch, LazySeries, Prepared, SeriesFill};
+pub use dicom::lazy::{Fetch, LazySeries, Prepared, SeriesFill};
 #[cfg(not(target_arch = "wasm32"))]
 pub use reader::companion_paths;
 pub use reader::{detect, InputFormat, Reader, READERS};

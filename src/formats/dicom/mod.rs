@@ -7,6 +7,7 @@ pub mod csa;
 pub mod dicomdir;
 pub mod enhanced;
 pub mod file;
+pub mod lazy;
 pub mod modality;
 pub mod mosaic;
 mod palette;

@@ -2,8 +2,7 @@
 //! into one allocation: all at once ([`LazySeries::load_with`]) or a file
 //! at a time as the caller's reads arrive ([`SeriesFill`]).
 
-use super::dicom;
-use super::dicom::file::{PlainPixels, SliceRead};
+use super::file::{PlainPixels, SliceRead};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::volume::{Volume, Voxels};
@@ -12,15 +11,15 @@ use std::sync::Arc;
 /// A DICOM series listed from its files' headers: `header` is the volume
 /// [`LazySeries::load`] builds (size, geometry, meta, warnings) without
 /// its voxels; the files' bytes are kept until then, or — from a loader
-/// told not to keep them ([`super::Loader::set_keep_bytes`]) — asked for again
+/// told not to keep them ([`crate::formats::Loader::set_keep_bytes`]) — asked for again
 /// by name ([`LazySeries::load_with`]).
 #[derive(Debug)]
 pub struct LazySeries {
     pub header: Volume,
-    pub(super) key: String,
+    pub(in crate::formats) key: String,
     /// The series' files in volume order, each once.
-    pub(super) files: Vec<(String, Option<Arc<[u8]>>)>,
-    pub(super) limits: Limits,
+    pub(in crate::formats) files: Vec<(String, Option<Arc<[u8]>>)>,
+    pub(in crate::formats) limits: Limits,
 }
 
 /// Gives a file's bytes again, by name, when the loader did not keep them.
@@ -34,7 +33,7 @@ pub enum Prepared {
     /// decodes straight into the volume.
     Plain(Vec<u8>),
     /// Any other file, decoded.
-    Decoded(Box<dicom::Slice>),
+    Decoded(Box<super::Slice>),
     /// The file could not be read or decoded.
     Failed(Error),
 }
@@ -45,9 +44,9 @@ fn not_kept(name: &str) -> Result<Vec<u8>> {
 
 /// The slices already copied into the volume, given back their pixels (the
 /// general path needs them as slices).
-fn unplace(acc: Option<Voxels>, heads: Vec<dicom::Slice>, frame: usize) -> Result<Vec<dicom::Slice>> {
+fn unplace(acc: Option<Voxels>, heads: Vec<super::Slice>, frame: usize) -> Result<Vec<super::Slice>> {
     let Some(acc) = acc else { return Ok(heads) };
-    let parts = dicom::series::frames_of(acc, frame, heads.len())?;
+    let parts = super::series::frames_of(acc, frame, heads.len())?;
     Ok(heads
         .into_iter()
         .zip(parts)
@@ -106,7 +105,7 @@ impl LazySeries {
             Ok(b) => b,
             Err(e) => return Prepared::Failed(e),
         };
-        match dicom::file::read_slice_or_plain(&bytes, name, &self.limits) {
+        match super::file::read_slice_or_plain(&bytes, name, &self.limits) {
             Ok(SliceRead::Plain(..)) => Prepared::Plain(bytes),
             Ok(SliceRead::Decoded(s)) => Prepared::Decoded(Box::new(s)),
             Err(e) => Prepared::Failed(e),
@@ -117,7 +116,7 @@ impl LazySeries {
     /// decoding, not reading, bounds opening it, and the page decodes its
     /// files on helper workers ([`SeriesFill::put_pixels`]).
     pub fn compressed(&self) -> bool {
-        self.header.meta.transfer_syntax.as_deref().is_some_and(dicom::pixel::is_encapsulated_name)
+        self.header.meta.transfer_syntax.as_deref().is_some_and(super::pixel::is_encapsulated_name)
     }
 
     /// The names of the files the series was listed from.
@@ -173,8 +172,8 @@ impl LazySeries {
                 &fetched
             }
         };
-        let slice = dicom::file::read_slice(bytes, name, &self.limits)?;
-        let (mut series, errs) = dicom::series::assemble(vec![slice], &self.limits);
+        let slice = super::file::read_slice(bytes, name, &self.limits)?;
+        let (mut series, errs) = super::series::assemble(vec![slice], &self.limits);
         let pos = series.iter().position(|s| s.key == self.key).unwrap_or(0);
         if pos < series.len() {
             Ok(series.swap_remove(pos).volume)
@@ -205,9 +204,9 @@ pub struct SeriesFill {
     fast: bool,
     acc: Option<Voxels>,
     /// The placed files' slices, their pixels in `acc`.
-    heads: Vec<dicom::Slice>,
+    heads: Vec<super::Slice>,
     /// Slices off the fast path, for the full assembly.
-    slices: Vec<dicom::Slice>,
+    slices: Vec<super::Slice>,
     errors: Vec<Error>,
     /// A fatal error (the volume could not be allocated).
     failed: Option<Error>,
@@ -289,7 +288,7 @@ impl SeriesFill {
 
     /// [`SeriesFill::put`] of a file decoded elsewhere: its bytes (for its
     /// header, parsed here again without decoding) and the pixels
-    /// [`dicom::file::read_slice`] gives for it — the same volume and errors
+    /// [`super::file::read_slice`] gives for it — the same volume and errors
     /// as `put` with its bytes. Pixels of another count than the header
     /// describes are refused as the file's error.
     pub fn put_pixels(&mut self, series: &LazySeries, bytes: &[u8], pixels: Voxels) {
@@ -297,7 +296,7 @@ impl SeriesFill {
             return;
         }
         let Some((name, _)) = series.files.get(self.next) else { return };
-        let slice = dicom::file::read_slice_header(bytes, name, &series.limits).and_then(|mut s| {
+        let slice = super::file::read_slice_header(bytes, name, &series.limits).and_then(|mut s| {
             let want = s.rows.checked_mul(s.columns).and_then(|n| n.checked_mul(s.frames.max(1)));
             let want = want.and_then(|n| n.checked_mul(s.samples_per_pixel.max(1)));
             if want != Some(pixels.len()) {
@@ -329,7 +328,7 @@ impl SeriesFill {
         let comps = series.header.components.max(1);
         let decoded = match bytes {
             // The common file, decoded straight onto the end of the volume.
-            Ok(b) if self.fast => match dicom::file::read_slice_or_plain(b, name, &series.limits) {
+            Ok(b) if self.fast => match super::file::read_slice_or_plain(b, name, &series.limits) {
                 Ok(SliceRead::Plain(s, plain)) => {
                     if self.place_plain(series, &s, &plain, [rows, cols, comps]) {
                         self.heads.push(s);
@@ -339,19 +338,19 @@ impl SeriesFill {
                         return;
                     }
                     // Values wider than i16, or another shape: decoded as any file is.
-                    dicom::file::read_slice(b, name, &series.limits)
+                    super::file::read_slice(b, name, &series.limits)
                 }
                 Ok(SliceRead::Decoded(s)) => Ok(s),
                 Err(e) => Err(e),
             },
-            Ok(b) => dicom::file::read_slice(b, name, &series.limits),
+            Ok(b) => super::file::read_slice(b, name, &series.limits),
             Err(e) => Err(e),
         };
         self.take_decoded(series, decoded);
     }
 
     /// The rest of [`SeriesFill::take`], for a file decoded as any file is.
-    fn take_decoded(&mut self, series: &LazySeries, decoded: Result<dicom::Slice>) {
+    fn take_decoded(&mut self, series: &LazySeries, decoded: Result<super::Slice>) {
         let [cols, rows, _, _] = series.header.dims;
         let comps = series.header.components.max(1);
         let frame = cols * rows * comps;
@@ -393,9 +392,9 @@ impl SeriesFill {
     /// [`SeriesFill::take`]'s fast path for a plain file
     /// ([`SliceRead::Plain`]): its pixels decoded, rescaled and appended to
     /// the volume in one go (the values, type and range
-    /// [`dicom::file::read_slice`] gives). False when it does not fit
+    /// [`super::file::read_slice`] gives). False when it does not fit
     /// (nothing placed; `failed` is set when the volume could not be allocated).
-    fn place_plain(&mut self, series: &LazySeries, s: &dicom::Slice, plain: &PlainPixels, shape: [usize; 3]) -> bool {
+    fn place_plain(&mut self, series: &LazySeries, s: &super::Slice, plain: &PlainPixels, shape: [usize; 3]) -> bool {
         let fits = s.frames == 1 && s.mosaic.is_none() && [s.rows, s.columns, s.samples_per_pixel.max(1)] == shape;
         if !fits || plain.words.len() != 2 * shape.iter().product::<usize>() {
             return false;
@@ -444,7 +443,7 @@ impl SeriesFill {
             Err(e) => return (Err(e), errors),
         }
         let decoded = slices.len();
-        let (assembled, errs) = dicom::series::assemble(slices, &series.limits);
+        let (assembled, errs) = super::series::assemble(slices, &series.limits);
         let mut errs = errs.into_iter();
         match assembled.into_iter().find(|s| s.key == series.key) {
             Some(s) => {
@@ -476,14 +475,14 @@ impl SeriesFill {
 }
 
 /// The value range of two parts together (`Voxels::min_max` of both).
-pub(super) fn fold_range(a: Option<(f64, f64)>, b: Option<(f64, f64)>) -> Option<(f64, f64)> {
+pub(in crate::formats) fn fold_range(a: Option<(f64, f64)>, b: Option<(f64, f64)>) -> Option<(f64, f64)> {
     match (a, b) {
         (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
         (r, None) | (None, r) => r,
     }
 }
 
-/// Decodes [`dicom::file::PlainPixels`] onto the end of the volume being
+/// Decodes [`super::file::PlainPixels`] onto the end of the volume being
 /// filled, as `read_slice` would decode them (PS3.5 §8.1.1 bits, PS3.3
 /// C.11.1.1.2 rescale) — unsigned values masked to the bits stored and kept
 /// u16, signed ones sign-extended to i16, an integer rescale whose results
@@ -491,7 +490,7 @@ pub(super) fn fold_range(a: Option<(f64, f64)>, b: Option<(f64, f64)>) -> Option
 /// range, then the values) instead of a copy per step. Returns the range of
 /// the values placed; None (nothing placed) when the volume holds another
 /// type or the rescaled values would need a wider one.
-pub(super) fn place_plain(
+pub(in crate::formats) fn place_plain(
     acc: &mut Option<Voxels>,
     p: &PlainPixels,
     total: usize,
@@ -509,7 +508,7 @@ pub(super) fn place_plain(
 
 /// Where [`place_plain`] puts a file's values in the volume being filled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Place {
+pub(in crate::formats) enum Place {
     /// After the values placed before (the volume grows up to `total`).
     End,
     /// As the `n`-th frame of its size, in the volume's spare capacity (it
