@@ -75,6 +75,29 @@ fn private_float(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+/// Geometry from the functional groups of an object whose top level may
+/// lack it (a single-frame enhanced or parametric-map object, or a
+/// multi-frame object without per-frame positions): the one per-frame
+/// item when the file has one frame, falling back to the shared item. Only
+/// position, orientation and pixel measures are filled; the caller uses
+/// them where the top-level attributes are absent.
+pub fn shared_geometry(obj: &InMemDicomObject, frames: usize) -> FrameInfo {
+    let per_frame = items(obj, PER_FRAME);
+    let frame = if frames == 1 { per_frame.first() } else { None };
+    let shared = items(obj, SHARED).first();
+    let pos = macro_item(frame, shared, PLANE_POSITION);
+    let ori = macro_item(frame, shared, PLANE_ORIENTATION);
+    let meas = macro_item(frame, shared, PIXEL_MEASURES);
+    FrameInfo {
+        position: pos.and_then(|p| fixed::<3>(p, IPP)),
+        orientation: ori.and_then(|o| fixed::<6>(o, IOP)),
+        pixel_spacing: meas.and_then(|m| fixed::<2>(m, PIXEL_SPACING)),
+        slice_thickness: meas.and_then(|m| number(m, SLICE_THICKNESS)),
+        spacing_between_slices: meas.and_then(|m| number(m, SPACING_BETWEEN_SLICES)),
+        ..FrameInfo::default()
+    }
+}
+
 /// Per-frame information of an enhanced multi-frame object; empty when the
 /// file has no Per-frame Functional Groups Sequence or it does not have one
 /// item per frame (a classic multi-frame file).

@@ -11,6 +11,7 @@ pub mod modality;
 pub mod mosaic;
 mod palette;
 pub mod pixel;
+pub mod rtdose;
 pub mod series;
 pub mod synth;
 pub mod tags;
