@@ -34,6 +34,8 @@ const FRAME_TYPE: Tag = Tag(0x0008, 0x9007);
 const EFFECTIVE_ECHO_TIME: Tag = Tag(0x0018, 0x9082);
 const TEMPORAL_POSITION_INDEX: Tag = Tag(0x0020, 0x9128);
 const STACK_ID: Tag = Tag(0x0020, 0x9056);
+const SEGMENT_IDENTIFICATION: Tag = Tag(0x0062, 0x000A);
+const REFERENCED_SEGMENT_NUMBER: Tag = Tag(0x0062, 0x000B);
 /// Philips private per-frame sequence holding the MR image attributes.
 const PHILIPS_PER_FRAME: Tag = Tag(0x2005, 0x140F);
 /// Philips private "scale slope" (MRScaleSlope).
@@ -158,6 +160,10 @@ pub fn frame_info(obj: &InMemDicomObject, frames: usize) -> Vec<FrameInfo> {
                     .and_then(|c| number(c, TEMPORAL_POSITION_INDEX))
                     .filter(|v| v.fract() == 0.0 && v.abs() < 9.0e15)
                     .map(|v| v as i64),
+                segment: macro_item(f, shared, SEGMENT_IDENTIFICATION)
+                    .and_then(|s| number(s, REFERENCED_SEGMENT_NUMBER))
+                    .filter(|n| n.fract() == 0.0 && (0.0..=65535.0).contains(n))
+                    .map(|n| n as u16),
             }
         })
         .collect()

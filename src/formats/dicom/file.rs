@@ -652,6 +652,7 @@ fn finish_read(
                 _ => None,
             }
         }),
+        segments: super::seg::segments(&obj),
     };
     Ok(Slice {
         file: name.to_string(),
@@ -680,6 +681,7 @@ fn finish_read(
         volume_key: None,
         temporal_index: None,
         frame_number: None,
+        segmentation: super::seg::segmentation_type(&obj),
     })
 }
 
