@@ -242,6 +242,21 @@ pub struct Window {
     pub width: f64,
 }
 
+/// One segment of a DICOM Segmentation (PS3.3 C.8.20.2 Segment Description):
+/// what a label value (or a per-segment volume) stands for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Segment {
+    /// SegmentNumber (0062,0004): the value of this segment in a label map.
+    pub number: u16,
+    /// SegmentLabel (0062,0005).
+    pub label: Option<String>,
+    /// RecommendedDisplayCIELabValue (0062,000D) as stored (L, a, b scaled
+    /// to 0–65535, PS3.3 C.10.7.1.1).
+    pub cielab: Option<[u16; 3]>,
+    /// The same colour as sRGB (D65), for a legend.
+    pub rgb: Option<[u8; 3]>,
+}
+
 /// Descriptive metadata carried from the source file(s).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Meta {
@@ -297,6 +312,10 @@ pub struct Meta {
     /// direction along its rows (increasing column) and down its columns
     /// (increasing row), e.g. `["P", "F"]` (PS3.3 C.7.6.1.1.1).
     pub patient_orientation: Option<[String; 2]>,
+    /// Segments of a DICOM Segmentation: the values of a label map, or the
+    /// one segment a per-segment volume holds. Empty for other images.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<Segment>,
 }
 
 impl Meta {

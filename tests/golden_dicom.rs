@@ -201,6 +201,17 @@ fn check(path: &Path, limits: &Limits) -> Result<String, String> {
     }
 }
 
+/// DoseGridScaling of an RT Dose file, as pydicom reads it
+/// (`tests/fixtures/single_file/reference.json`, see
+/// `tests/single_file_reference.py`): the reference array is pydicom's
+/// stored values (its modality LUT ignores DoseGridScaling), ours the dose
+/// (stored × DoseGridScaling, PS3.3 C.8.8.3.4.1).
+fn dose_grid_scaling(r: &str) -> Option<f64> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/single_file/reference.json");
+    let j = common::read_json(&path);
+    j.pointer(&format!("/files/data~1dicom~1{}/DoseGridScaling/0", r.replace('~', "~0").replace('/', "~1")))?.as_f64()
+}
+
 /// Pixels, shape and geometry against the reference.
 fn compare(
     s: &voxdrop::formats::dicom::Slice,
@@ -232,7 +243,9 @@ fn compare(
     }
     let mut max_diff = 0f64;
     let mut first_bad = None;
+    let dose = dose_grid_scaling(r);
     for (i, &want) in reference.values.iter().enumerate() {
+        let want = dose.map_or(want, |g| want * g);
         let have = s.pixels.get_f64(i).unwrap_or(f64::NAN);
         let d = (have - want).abs();
         let bad = if want.is_nan() { !have.is_nan() } else { d.is_nan() || d > 0.0 };
@@ -253,6 +266,9 @@ fn compare(
     }
     // Geometry against the reference tags.
     let tags = j.get("tags").cloned().unwrap_or(Value::Null);
+    // A single-frame enhanced object has its geometry in its functional
+    // groups (pydicom's first frame's): compared where the top level has none.
+    let groups = j.get("first_frame_functional_groups").filter(|_| s.frames == 1).cloned().unwrap_or(Value::Null);
     let mut geo = Vec::new();
     for (key, ours) in [
         ("ImagePositionPatient", s.position.map(|p| p.to_vec())),
@@ -260,12 +276,15 @@ fn compare(
         ("PixelSpacing", s.pixel_spacing.map(|p| p.to_vec())),
         ("SliceThickness", s.slice_thickness.map(|p| vec![p])),
     ] {
-        if let Some(want) = tag_f64s(&tags, key) {
+        if let Some(want) = tag_f64s(&tags, key).or_else(|| tag_f64s(&groups, key)) {
             match ours {
                 Some(have) if close(&have, &want) => geo.push(key),
                 other => return Err(format!("{key}: ours {other:?}, reference {want:?}")),
             }
         }
+    }
+    if let Some(g) = dose {
+        geo.push(if g == 1.0 { "dose" } else { "dose (pydicom × DoseGridScaling)" });
     }
     let extra = if max_diff > 0.0 { format!(", max |diff| {max_diff} (tolerance {allowed})") } else { String::new() };
     Ok(format!(

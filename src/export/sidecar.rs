@@ -88,6 +88,11 @@ pub fn sidecar(meta: &Meta, keep_phi: bool) -> Fields {
     put("RepetitionTime", a.repetition_time_ms.map(|t| g6(t / 1000.0)));
     put("FlipAngle", a.flip_angle.map(g6));
     put("ImageOrientationPatientDICOM", m.image_orientation_dicom.map(|v| json!(v.map(g6))));
+    // DICOM SEG: what each label value (or this per-segment volume) is:
+    // number, label, colour (CIELab as stored, and sRGB).
+    if !m.segments.is_empty() {
+        put("Segments", Some(json!(m.segments)));
+    }
     if !m.warnings.is_empty() {
         put("ConversionWarnings", Some(json!(m.warnings)));
     }

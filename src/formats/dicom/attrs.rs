@@ -21,7 +21,12 @@ pub(super) fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
     if matches!(p, PrimitiveValue::Empty) {
         return None;
     }
-    let s = p.to_str();
+    // U8: a text value read as UN (e.g. an implicit VR file's element the
+    // dictionary does not know to be text): its bytes are the text.
+    let s = match p {
+        PrimitiveValue::U8(b) => Cow::Owned(String::from_utf8_lossy(b).into_owned()),
+        _ => p.to_str(),
+    };
     let t = s.trim_matches(|c: char| c == ' ' || c == '\0');
     (!t.is_empty()).then(|| t.to_string())
 }

@@ -34,6 +34,8 @@ const FRAME_TYPE: Tag = Tag(0x0008, 0x9007);
 const EFFECTIVE_ECHO_TIME: Tag = Tag(0x0018, 0x9082);
 const TEMPORAL_POSITION_INDEX: Tag = Tag(0x0020, 0x9128);
 const STACK_ID: Tag = Tag(0x0020, 0x9056);
+const SEGMENT_IDENTIFICATION: Tag = Tag(0x0062, 0x000A);
+const REFERENCED_SEGMENT_NUMBER: Tag = Tag(0x0062, 0x000B);
 /// Philips private per-frame sequence holding the MR image attributes.
 const PHILIPS_PER_FRAME: Tag = Tag(0x2005, 0x140F);
 /// Philips private "scale slope" (MRScaleSlope).
@@ -73,6 +75,29 @@ fn private_float(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
         _ => number(obj, tag)?,
     };
     v.is_finite().then_some(v)
+}
+
+/// Geometry from the functional groups of an object whose top level may
+/// lack it (a single-frame enhanced or parametric-map object, or a
+/// multi-frame object without per-frame positions): the one per-frame
+/// item when the file has one frame, falling back to the shared item. Only
+/// position, orientation and pixel measures are filled; the caller uses
+/// them where the top-level attributes are absent.
+pub fn shared_geometry(obj: &InMemDicomObject, frames: usize) -> FrameInfo {
+    let per_frame = items(obj, PER_FRAME);
+    let frame = if frames == 1 { per_frame.first() } else { None };
+    let shared = items(obj, SHARED).first();
+    let pos = macro_item(frame, shared, PLANE_POSITION);
+    let ori = macro_item(frame, shared, PLANE_ORIENTATION);
+    let meas = macro_item(frame, shared, PIXEL_MEASURES);
+    FrameInfo {
+        position: pos.and_then(|p| fixed::<3>(p, IPP)),
+        orientation: ori.and_then(|o| fixed::<6>(o, IOP)),
+        pixel_spacing: meas.and_then(|m| fixed::<2>(m, PIXEL_SPACING)),
+        slice_thickness: meas.and_then(|m| number(m, SLICE_THICKNESS)),
+        spacing_between_slices: meas.and_then(|m| number(m, SPACING_BETWEEN_SLICES)),
+        ..FrameInfo::default()
+    }
 }
 
 /// Per-frame information of an enhanced multi-frame object; empty when the
@@ -135,6 +160,10 @@ pub fn frame_info(obj: &InMemDicomObject, frames: usize) -> Vec<FrameInfo> {
                     .and_then(|c| number(c, TEMPORAL_POSITION_INDEX))
                     .filter(|v| v.fract() == 0.0 && v.abs() < 9.0e15)
                     .map(|v| v as i64),
+                segment: macro_item(f, shared, SEGMENT_IDENTIFICATION)
+                    .and_then(|s| number(s, REFERENCED_SEGMENT_NUMBER))
+                    .filter(|n| n.fract() == 0.0 && (0.0..=65535.0).contains(n))
+                    .map(|n| n as u16),
             }
         })
         .collect()

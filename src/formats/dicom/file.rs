@@ -140,7 +140,7 @@ fn plain_pixels<'a>(
     }
     let n = pixel::check_native(info, data.len(), limits).ok()?;
     let words = data.get(..n.checked_mul(2)?)?;
-    if modality::modality_lut(obj, false).ok()?.is_some() {
+    if modality::modality_lut(obj, false).ok()?.is_some() || super::rtdose::dose_grid_scaling(obj).is_some() {
         return None;
     }
     let rescale = match (number(obj, tags::RESCALE_SLOPE), number(obj, tags::RESCALE_INTERCEPT)) {
@@ -541,6 +541,14 @@ fn finish_read(
         } else {
             stored
         }
+    } else if let Some(g) = super::rtdose::dose_grid_scaling(&obj) {
+        // RT Dose: dose = stored × DoseGridScaling (PS3.3 C.8.8.3.4.1).
+        rescale = Some([g, 0.0]);
+        if decode {
+            modality::rescale(stored, g, 0.0)
+        } else {
+            stored
+        }
     } else {
         if obj.get(tags::RESCALE_SLOPE).is_some() || obj.get(tags::RESCALE_INTERCEPT).is_some() {
             warnings.push("RescaleSlope/RescaleIntercept are malformed and were ignored".to_string());
@@ -556,20 +564,32 @@ fn finish_read(
     let units = match text(&obj, tags::RESCALE_TYPE) {
         Some(t) if t != "US" => Some(t),
         _ if modality_name.as_deref() == Some("CT") && info.samples_per_pixel == 1 => Some("HU".to_string()),
+        _ if rescale.is_some() && super::rtdose::dose_grid_scaling(&obj).is_some() => super::rtdose::dose_units(&obj),
         _ => None,
     };
     let windows = match (numbers(&obj, tags::WINDOW_CENTER), numbers(&obj, tags::WINDOW_WIDTH)) {
         (Some(c), Some(w)) => c.iter().zip(&w).map(|(&center, &width)| Window { center, width }).collect(),
         _ => Vec::new(),
     };
-    let orientation = fixed::<6>(&obj, tags::IMAGE_ORIENTATION_PATIENT);
-    let slice_thickness = number(&obj, tags::SLICE_THICKNESS);
+    // Enhanced and parametric-map objects keep their geometry in the
+    // functional groups (PS3.3 C.7.6.16): used where the top level has none.
+    let groups = super::enhanced::shared_geometry(&obj, info.frames);
+    let position = fixed::<3>(&obj, tags::IMAGE_POSITION_PATIENT).or(groups.position);
+    let orientation = fixed::<6>(&obj, tags::IMAGE_ORIENTATION_PATIENT).or(groups.orientation);
+    let slice_thickness = number(&obj, tags::SLICE_THICKNESS).or(groups.slice_thickness);
+    let spacing_between_slices = number(&obj, tags::SPACING_BETWEEN_SLICES).or(groups.spacing_between_slices);
+    let pixel_spacing = fixed::<2>(&obj, tags::PIXEL_SPACING)
+        .or(groups.pixel_spacing)
+        .or_else(|| imager_pixel_spacing(&obj, &mut warnings));
     let mosaic = if info.frames == 1 && info.samples_per_pixel == 1 {
         super::mosaic::mosaic_attributes(&obj, big_endian, &mut warnings)
     } else {
         None
     };
-    let frame_info = if info.frames > 1 { super::enhanced::frame_info(&obj, info.frames) } else { Vec::new() };
+    let mut frame_info = if info.frames > 1 { super::enhanced::frame_info(&obj, info.frames) } else { Vec::new() };
+    if frame_info.is_empty() {
+        frame_info = super::rtdose::frame_positions(&obj, info.frames, position, orientation, &mut warnings);
+    }
     // PS3.3 C.7.6.3.1.5: a PALETTE COLOR image shows its stored values
     // through the palette; a palette that cannot be read leaves the
     // indices shown in grey, with a warning.
@@ -632,6 +652,7 @@ fn finish_read(
                 _ => None,
             }
         }),
+        segments: super::seg::segments(&obj),
     };
     Ok(Slice {
         file: name.to_string(),
@@ -644,11 +665,11 @@ fn finish_read(
         instance_number: int(&obj, tags::INSTANCE_NUMBER),
         acquisition_number: int(&obj, tags::ACQUISITION_NUMBER),
         echo_number: int(&obj, tags::ECHO_NUMBERS),
-        position: fixed::<3>(&obj, tags::IMAGE_POSITION_PATIENT),
+        position,
         orientation,
-        pixel_spacing: fixed::<2>(&obj, tags::PIXEL_SPACING),
+        pixel_spacing,
         slice_thickness,
-        spacing_between_slices: number(&obj, tags::SPACING_BETWEEN_SLICES),
+        spacing_between_slices,
         pixels,
         meta,
         photometric: (!info.photometric.is_empty()).then(|| info.photometric.clone()),
@@ -660,7 +681,37 @@ fn finish_read(
         volume_key: None,
         temporal_index: None,
         frame_number: None,
+        segmentation: super::seg::segmentation_type(&obj),
     })
+}
+
+/// A radiograph's pixel spacing when it has no PixelSpacing: ImagerPixelSpacing
+/// (0018,1164), measured at the detector, divided by
+/// EstimatedRadiographicMagnificationFactor (0018,1114) where present — the
+/// spacing at the patient, as PS3.3 C.8.11.7 (Mammography, DX) and 10.7.1.3
+/// describe. Said in `warnings`.
+fn imager_pixel_spacing(obj: &InMemDicomObject, warnings: &mut Vec<String>) -> Option<[f64; 2]> {
+    const IMAGER_PIXEL_SPACING: dicom_core::Tag = dicom_core::Tag(0x0018, 0x1164);
+    const MAGNIFICATION: dicom_core::Tag = dicom_core::Tag(0x0018, 0x1114);
+    let s = fixed::<2>(obj, IMAGER_PIXEL_SPACING).filter(|s| s.iter().all(|v| *v > 0.0))?;
+    match number(obj, MAGNIFICATION).filter(|m| *m > 0.0) {
+        Some(m) if m != 1.0 => {
+            warnings.push(format!("pixel spacing from ImagerPixelSpacing corrected for magnification {m}"));
+            Some(s.map(|v| v / m))
+        }
+        Some(_) => {
+            warnings.push("pixel spacing from ImagerPixelSpacing (magnification 1)".to_string());
+            Some(s)
+        }
+        None => {
+            warnings.push(
+                "pixel spacing from ImagerPixelSpacing, at the detector: no EstimatedRadiographicMagnificationFactor \
+                 to correct it to the patient"
+                    .to_string(),
+            );
+            Some(s)
+        }
+    }
 }
 
 /// Native-endian values of a big-endian file back to file-order bytes.
@@ -691,6 +742,133 @@ mod tests {
         assert_eq!(guess_syntax(b"\x08\x00\x05\x00\x0a\x00\x00\x00ISO_IR 100"), Some(pixel::IMPLICIT_VR_LE));
         assert_eq!(guess_syntax(b"\x5c\x01\x00\x00n+1\x00"), None);
         assert!(!looks_like_dicom(b""));
+    }
+
+    /// An explicit VR little-endian data set without file meta (read as
+    /// such by [`guess_syntax`]) from (group, element, VR, value) rows in
+    /// ascending tag order.
+    fn data_set(rows: &[(u16, u16, &[u8; 2], Vec<u8>)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (g, e, vr, v) in rows {
+            let mut v = v.clone();
+            if v.len() % 2 == 1 {
+                v.push(if matches!(&vr[..], b"OB" | b"UI") { 0 } else { b' ' });
+            }
+            out.extend_from_slice(&g.to_le_bytes());
+            out.extend_from_slice(&e.to_le_bytes());
+            out.extend_from_slice(&vr[..]);
+            if matches!(&vr[..], b"OB" | b"OW") {
+                out.extend_from_slice(&[0, 0]);
+                out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            } else {
+                out.extend_from_slice(&(v.len() as u16).to_le_bytes());
+            }
+            out.extend_from_slice(&v);
+        }
+        out
+    }
+
+    fn us(v: u16) -> Vec<u8> {
+        v.to_le_bytes().to_vec()
+    }
+
+    fn radiograph(magnification: Option<&str>) -> Vec<u8> {
+        let mut rows: Vec<(u16, u16, &[u8; 2], Vec<u8>)> = vec![(0x0008, 0x0060, b"CS", b"CR".to_vec())];
+        if let Some(m) = magnification {
+            rows.push((0x0018, 0x1114, b"DS", m.as_bytes().to_vec()));
+        }
+        rows.extend([
+            (0x0018, 0x1164, b"DS", b"0.15\\0.12".to_vec()),
+            (0x0028, 0x0002, b"US", us(1)),
+            (0x0028, 0x0004, b"CS", b"MONOCHROME2".to_vec()),
+            (0x0028, 0x0010, b"US", us(2)),
+            (0x0028, 0x0011, b"US", us(2)),
+            (0x0028, 0x0100, b"US", us(8)),
+            (0x0028, 0x0101, b"US", us(8)),
+            (0x0028, 0x0102, b"US", us(7)),
+            (0x0028, 0x0103, b"US", us(0)),
+            (0x7FE0, 0x0010, b"OB", vec![1, 2, 3, 4]),
+        ]);
+        data_set(&rows)
+    }
+
+    #[test]
+    fn radiograph_spacing_from_imager_pixel_spacing_and_magnification() {
+        let limits = Limits::default();
+        let s = read_slice(&radiograph(Some("1.25")), "cr", &limits).unwrap();
+        let ps = s.pixel_spacing.unwrap();
+        assert!((ps[0] - 0.12).abs() < 1e-12 && (ps[1] - 0.096).abs() < 1e-12, "{ps:?}");
+        assert!(
+            s.meta.warnings.iter().any(|w| w.contains("corrected for magnification 1.25")),
+            "{:?}",
+            s.meta.warnings
+        );
+        let s = read_slice(&radiograph(None), "cr", &limits).unwrap();
+        assert_eq!(s.pixel_spacing, Some([0.15, 0.12]));
+        assert!(s.meta.warnings.iter().any(|w| w.contains("at the detector")), "{:?}", s.meta.warnings);
+        // The volume says where its spacing came from, not "1 mm assumed".
+        let (series, errors) = super::super::series::assemble(
+            vec![read_slice(&radiograph(Some("1.25")), "cr", &limits).unwrap()],
+            &limits,
+        );
+        assert!(errors.is_empty());
+        let v = &series[0].volume;
+        assert!((v.geometry.spacing[0] - 0.096).abs() < 1e-12 && (v.geometry.spacing[1] - 0.12).abs() < 1e-12);
+        assert!(!v.meta.warnings.iter().any(|w| w.contains("1 mm")), "{:?}", v.meta.warnings);
+        // A malformed or zero magnification is not used.
+        let s = read_slice(&radiograph(Some("0")), "cr", &limits).unwrap();
+        assert_eq!(s.pixel_spacing, Some([0.15, 0.12]));
+    }
+
+    fn rt_dose(offsets: &str, ipp_z: &str) -> Vec<u8> {
+        let stored: Vec<u8> = [10u16, 20, 30, 40, 50, 60].iter().flat_map(|v| v.to_le_bytes()).collect();
+        data_set(&[
+            (0x0008, 0x0060, b"CS", b"RTDOSE".to_vec()),
+            (0x0020, 0x0032, b"DS", format!("1\\2\\{ipp_z}").into_bytes()),
+            (0x0020, 0x0037, b"DS", b"1\\0\\0\\0\\1\\0".to_vec()),
+            (0x0028, 0x0002, b"US", us(1)),
+            (0x0028, 0x0004, b"CS", b"MONOCHROME2".to_vec()),
+            (0x0028, 0x0008, b"IS", b"3".to_vec()),
+            (0x0028, 0x0010, b"US", us(1)),
+            (0x0028, 0x0011, b"US", us(2)),
+            (0x0028, 0x0030, b"DS", b"2\\2".to_vec()),
+            (0x0028, 0x0100, b"US", us(16)),
+            (0x0028, 0x0101, b"US", us(16)),
+            (0x0028, 0x0102, b"US", us(15)),
+            (0x0028, 0x0103, b"US", us(0)),
+            (0x3004, 0x0002, b"CS", b"GY".to_vec()),
+            (0x3004, 0x000C, b"DS", offsets.as_bytes().to_vec()),
+            (0x3004, 0x000E, b"DS", b"0.5".to_vec()),
+            (0x7FE0, 0x0010, b"OW", stored),
+        ])
+    }
+
+    #[test]
+    fn rt_dose_frames_at_their_offsets_in_gray() {
+        let limits = Limits::default();
+        // PS3.3 C.8.8.3.2: relative offsets (first 0), here descending, and
+        // absolute ones (first = z of ImagePositionPatient), uneven.
+        for (offsets, z, want_z, want_first) in
+            [("0\\-5\\-10", "-30", [-40.0, -35.0, -30.0], 50.0), ("-30\\-25\\-15", "-30", [-30.0, -25.0, -15.0], 10.0)]
+        {
+            let s = read_slice(&rt_dose(offsets, z), "dose", &limits).unwrap();
+            assert_eq!(s.meta.units.as_deref(), Some("Gy"));
+            assert_eq!(s.pixels.get_f64(0), Some(5.0));
+            let (series, errors) = super::super::series::assemble(vec![s], &limits);
+            assert!(errors.is_empty(), "{errors:?}");
+            let v = &series[0].volume;
+            assert_eq!(v.dims, [2, 1, 3, 1]);
+            let zs: Vec<f64> = match &v.meta.slice_positions {
+                Some(p) => p.iter().map(|d| v.geometry.origin[2] + d).collect(),
+                None => (0..3).map(|k| v.geometry.origin[2] + k as f64 * v.geometry.spacing[2]).collect(),
+            };
+            assert_eq!(zs, want_z, "{offsets}: {:?}", v.meta.warnings);
+            assert_eq!(v.value_at(0, 0, 0, 0), Some(want_first * 0.5));
+            assert!(!v.meta.warnings.iter().any(|w| w.contains("stacked")), "{:?}", v.meta.warnings);
+        }
+        // Fewer offsets than frames: stacked, and said so.
+        let s = read_slice(&rt_dose("0\\5", "0"), "dose", &limits).unwrap();
+        assert!(s.meta.warnings.iter().any(|w| w.contains("2 offsets for 3 frames")), "{:?}", s.meta.warnings);
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub mod modality;
 pub mod mosaic;
 mod palette;
 pub mod pixel;
+pub mod rtdose;
+pub mod seg;
 pub mod series;
 pub mod synth;
 pub mod tags;
@@ -79,6 +81,9 @@ pub struct Slice {
     pub temporal_index: Option<i64>,
     /// Frame (or mosaic tile) number in its file, for slices cut from one.
     pub frame_number: Option<usize>,
+    /// SegmentationType (0062,0001) of a DICOM Segmentation ("BINARY",
+    /// "FRACTIONAL"); None for other objects.
+    pub segmentation: Option<String>,
 }
 
 /// What a Siemens mosaic says about itself (CSA image header (0029,1010)
@@ -113,4 +118,6 @@ pub struct FrameInfo {
     pub volume_key: Option<String>,
     /// Order among frames at the same position.
     pub temporal_index: Option<i64>,
+    /// SegmentIdentificationSequence > ReferencedSegmentNumber (DICOM SEG).
+    pub segment: Option<u16>,
 }

@@ -119,6 +119,10 @@ fn expand_enhanced(mut s: Slice, decode: bool) -> Result<Vec<Slice>> {
     let pixels = std::mem::replace(&mut s.pixels, Voxels::U8(Vec::new()));
     let parts = if decode { frames_of(pixels, frame, info.len())? } else { vec![Voxels::U8(Vec::new()); info.len()] };
     let top = s.rescale;
+    // An RT Dose grid is a volume by itself: another copy of it (the same
+    // grid in another transfer syntax) or a single-frame dose of the same
+    // series must not be merged into it.
+    let own = (s.meta.modality.as_deref() == Some("RTDOSE")).then(|| format!("RT Dose grid {}", s.file));
     let mut out = Vec::with_capacity(parts.len());
     for (k, (mut pixels, fi)) in parts.into_iter().zip(info).enumerate() {
         let mut rescale = top;
@@ -140,7 +144,7 @@ fn expand_enhanced(mut s: Slice, decode: bool) -> Result<Vec<Slice>> {
             pixel_spacing: fi.pixel_spacing.or(s.pixel_spacing),
             slice_thickness: fi.slice_thickness.or(s.slice_thickness),
             spacing_between_slices: fi.spacing_between_slices.or(s.spacing_between_slices),
-            volume_key: fi.volume_key.or_else(|| s.volume_key.clone()),
+            volume_key: own.clone().or(fi.volume_key).or_else(|| s.volume_key.clone()),
             temporal_index: fi.temporal_index.or(s.temporal_index),
             rescale,
             pixels,
@@ -172,8 +176,16 @@ fn assemble_with(slices: Vec<Slice>, limits: &Limits, decode: bool) -> (Vec<Seri
     let mut groups: BTreeMap<GroupKey, Vec<Slice>> = BTreeMap::new();
     let mut multiframe = Vec::new();
     let mut errors = Vec::new();
+    let mut out = Vec::new();
     for s in slices {
         let name = s.file.clone();
+        if super::seg::is_multiframe_segmentation(&s) {
+            match super::seg::assemble(s, limits, decode) {
+                Ok(series) => out.extend(series),
+                Err(e) => errors.push(e.in_file(name)),
+            }
+            continue;
+        }
         let expanded = if s.mosaic.is_some() && s.frames == 1 {
             expand_mosaic(s, limits, decode)
         } else if s.frames > 1 && s.frame_info.len() == s.frames && s.frame_info.iter().all(|f| f.position.is_some()) {
@@ -198,7 +210,6 @@ fn assemble_with(slices: Vec<Slice>, limits: &Limits, decode: bool) -> (Vec<Seri
     for k in groups.keys() {
         *per_uid.entry((k.0.clone(), k.2.clone())).or_default() += 1;
     }
-    let mut out = Vec::new();
     for (key, group) in groups {
         let first_file = group.first().map(|s| s.file.clone()).unwrap_or_default();
         let split = per_uid.get(&(key.0.clone(), key.2.clone())).copied().unwrap_or(1);
@@ -567,6 +578,7 @@ mod tests {
             volume_key: None,
             temporal_index: None,
             frame_number: None,
+            segmentation: None,
             samples_per_pixel: 1,
             series_uid: Some("1.2.3".into()),
             sop_instance_uid: None,
@@ -655,6 +667,82 @@ mod tests {
         let w = main.volume.meta.warnings.join("\n");
         assert!(w.contains("1 missing slice"), "{w}");
         assert!(w.contains("split into 2 volumes"), "{w}");
+    }
+
+    /// A segmentation file of 2×3 frames at the given (z, segment, pixels).
+    fn segmentation(frames: &[(f64, u16, [u8; 6])]) -> Slice {
+        let mut s = slice("seg.dcm", [1.0, 0.0, 0.0, 0.0, 1.0, 0.0], [0.0; 3], 1, 0);
+        s.frames = frames.len();
+        s.segmentation = Some("BINARY".into());
+        s.spacing_between_slices = None;
+        s.slice_thickness = Some(2.0);
+        s.pixels = Voxels::U8(frames.iter().flat_map(|f| f.2).collect());
+        s.frame_info = frames
+            .iter()
+            .map(|&(z, n, _)| super::super::FrameInfo {
+                position: Some([5.0, 6.0, z]),
+                segment: Some(n),
+                ..Default::default()
+            })
+            .collect();
+        s.meta.segments = vec![
+            crate::volume::Segment { number: 1, label: Some("liver".into()), ..Default::default() },
+            crate::volume::Segment { number: 2, label: Some("tumour".into()), ..Default::default() },
+        ];
+        s
+    }
+
+    #[test]
+    fn segmentation_frames_go_to_their_positions_with_gaps_as_zero() {
+        // Segment 1 at z 0 and 2, segment 2 at z 8 (not at a position of
+        // segment 1): no overlap possible → one label map of 5 slices.
+        let s =
+            segmentation(&[(8.0, 2, [1, 1, 0, 0, 0, 0]), (0.0, 1, [1, 0, 0, 0, 0, 0]), (2.0, 1, [0, 1, 0, 0, 0, 1])]);
+        for decode in [true, false] {
+            let (series, errs) = assemble_with(vec![s.clone()], &Limits::default(), decode);
+            assert!(errs.is_empty(), "{errs:?}");
+            assert_eq!(series.len(), 1);
+            let v = &series[0].volume;
+            assert_eq!(v.dims, [3, 2, 5, 1]);
+            assert_eq!(v.geometry.origin, [5.0, 6.0, 0.0]);
+            assert_eq!(v.geometry.spacing[2], 2.0);
+            assert_eq!(v.meta.segments.iter().map(|g| g.number).collect::<Vec<_>>(), [1, 2]);
+            if decode {
+                assert_eq!(v.value_at(0, 0, 0, 0), Some(1.0));
+                assert_eq!(v.value_at(1, 0, 1, 0), Some(1.0));
+                assert_eq!(v.value_at(2, 1, 1, 0), Some(1.0));
+                assert_eq!(v.value_at(0, 0, 4, 0), Some(2.0));
+                assert_eq!(v.value_at(1, 0, 4, 0), Some(2.0));
+                for z in [2, 3] {
+                    assert!((0..6).all(|i| v.value_at(i % 3, i / 3, z, 0) == Some(0.0)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn segments_that_can_overlap_are_kept_apart() {
+        // Both segments have a frame at z 2: one binary volume per segment.
+        let s = segmentation(&[(0.0, 1, [1; 6]), (2.0, 1, [1; 6]), (2.0, 2, [0, 1, 1, 0, 0, 0])]);
+        let (series, errs) = assemble(vec![s], &Limits::default());
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(series.len(), 2);
+        let one = series.iter().find(|x| x.volume.meta.segments[0].number == 1).unwrap();
+        let two = series.iter().find(|x| x.volume.meta.segments[0].number == 2).unwrap();
+        assert_eq!(one.volume.dims, [3, 2, 2, 1]);
+        assert_eq!(two.volume.dims, [3, 2, 2, 1]);
+        assert_eq!(one.volume.value_at(1, 0, 1, 0), Some(1.0));
+        assert_eq!(two.volume.value_at(1, 0, 1, 0), Some(1.0));
+        assert_eq!(two.volume.value_at(0, 0, 1, 0), Some(0.0));
+        assert_eq!(two.volume.value_at(1, 0, 0, 0), Some(0.0));
+        assert_ne!(one.key, two.key);
+        assert!(two.volume.meta.series_description.as_deref().unwrap_or("").contains("tumour"));
+        // A frame off the grid is refused, not stacked.
+        let s = segmentation(&[(0.0, 1, [1; 6]), (2.0, 1, [1; 6]), (3.0, 1, [1; 6])]);
+        let s = Slice { spacing_between_slices: Some(2.0), ..s };
+        let (series, errs) = assemble(vec![s], &Limits::default());
+        assert!(series.is_empty() && errs.len() == 1, "{errs:?}");
+        assert!(errs[0].message.contains("not on the 2.000 mm grid"), "{}", errs[0].message);
     }
 
     #[test]
