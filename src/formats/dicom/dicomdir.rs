@@ -40,7 +40,7 @@ pub struct Reference {
 
 /// The files a DICOMDIR lists, in record order, without duplicates.
 pub fn references(bytes: &[u8]) -> Result<Vec<Reference>> {
-    let (obj, _ts) = super::file::parse_object(bytes)
+    let (obj, _ts) = super::parse::parse_object(bytes)
         .map_err(|e| Error::new(e.kind, format!("DICOMDIR (an index of the file set, not an image): {}", e.message)))?;
     references_of(&obj)
 }

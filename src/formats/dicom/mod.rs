@@ -11,6 +11,7 @@ pub mod lazy;
 pub mod modality;
 pub mod mosaic;
 mod palette;
+mod parse;
 pub mod pixel;
 pub mod rtdose;
 pub mod seg;

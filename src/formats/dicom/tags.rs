@@ -32,7 +32,7 @@ const MAX_ROWS: usize = 20_000;
 
 /// The rows of `bytes` (one DICOM file), with its transfer syntax first.
 pub fn list_tags(bytes: &[u8]) -> Result<Vec<TagRow>> {
-    let (obj, uid) = super::file::parse_object(bytes)?;
+    let (obj, uid) = super::parse::parse_object(bytes)?;
     let mut rows = vec![TagRow {
         tag: "(0002,0010)".into(),
         vr: "UI".into(),
