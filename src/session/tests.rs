@@ -171,6 +171,60 @@ fn processing_keeps_a_new_volume_in_its_own_units() {
     assert_eq!(clip.range, Some([-1000.0, -900.0]));
 }
 
+/// A processed volume's exports say what was done: the name (series number,
+/// description, then `_1mm_norm`), the sidecar's ProcessingChain, and
+/// ImageType DERIVED\SECONDARY; the original's exports are unchanged.
+#[test]
+fn processed_exports_are_named_and_recorded_by_what_was_done() {
+    let (mut s, id) = listed();
+    s.open_with(id, &mut fetch).unwrap();
+    let mm = s.process(id, &ProcessStep::Resample { spacing: [1.0, 1.0, 1.0], interp: Interpolator::Linear }).unwrap();
+    let norm = s.process(mm.id, &ProcessStep::Normalize { how: NormalizeHow::Minmax }).unwrap();
+    let req = ExportRequest::new("nii.gz");
+    let original = s.export_plan(id, &req).unwrap();
+    assert!(original.opts.processing.is_empty());
+    let done = s.export_plan(norm.id, &req).unwrap();
+    assert_eq!(done.stem, format!("{}_1mm_norm", original.stem), "the processed volume's name");
+    assert_eq!(s.export_plan(mm.id, &req).unwrap().stem, format!("{}_1mm", original.stem));
+    let z = ProcessStep::Normalize { how: NormalizeHow::Zscore };
+    let clipped = s.process(id, &ProcessStep::Clip { lo: -1000.0, hi: 400.0 }).unwrap();
+    let zs = s.process(clipped.id, &z).unwrap();
+    assert_eq!(s.export_plan(zs.id, &req).unwrap().stem, format!("{}_clip_zscore", original.stem));
+
+    let sidecar = |vol: usize| -> serde_json::Value {
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        s.export_to(vol, &ExportRequest::new("nii"), &mut |name, piece| {
+            match files.last_mut() {
+                Some((n, b)) if n == name => b.extend_from_slice(piece),
+                _ => files.push((name.to_string(), piece.to_vec())),
+            }
+            Ok(())
+        })
+        .unwrap();
+        let (_, json) = files.iter().find(|(n, _)| n.ends_with(".json")).expect("a sidecar");
+        serde_json::from_slice(json).unwrap()
+    };
+    let plain = sidecar(id);
+    assert!(plain.get("ProcessingChain").is_none());
+    assert_ne!(plain["ImageType"][0], "DERIVED");
+    let j = sidecar(norm.id);
+    assert_eq!(
+        j["ProcessingChain"],
+        serde_json::json!([
+            {"op": "resample", "spacing": [1.0, 1.0, 1.0], "interp": "linear"},
+            {"op": "normalize", "how": "minmax"}
+        ])
+    );
+    assert_eq!(j["ImageType"][0], "DERIVED");
+    assert_eq!(j["ImageType"][1], "SECONDARY");
+    assert_eq!(s.volume(norm.id).unwrap().meta.acquisition.image_type[..2], ["DERIVED", "SECONDARY"]);
+    assert_eq!(s.origin(norm.id), id, "a result of a result comes from the files' volume");
+    // Freeing a processed volume forgets its chain.
+    s.free_volume(norm.id);
+    assert!(s.processing(norm.id).is_empty());
+    assert_eq!(s.processing(mm.id).len(), 1);
+}
+
 #[test]
 fn one_mapping_from_an_export_request_to_options() {
     use crate::export::png_stack::PngMode;
