@@ -265,6 +265,24 @@ fn one_mapping_from_an_export_request_to_options() {
     assert_eq!(bytes, direct);
 }
 
+/// The repetition time of a 3-D acquisition is not a time step: the page is
+/// told each field for what it is; a 4-D series keeps its time step.
+#[test]
+fn a_3d_acquisition_has_a_repetition_time_and_no_time_step() {
+    let mut v = Volume::test_line(crate::Voxels::F32(vec![0.0; 8]), Some("MR"), None, Vec::new());
+    v.dims = [2, 2, 2, 1];
+    v.meta.time_step = Some(2.3);
+    v.meta.acquisition.repetition_time_ms = Some(2300.0);
+    v.meta.acquisition.echo_time_ms = Some(2.98);
+    let info = VolumeInfo::of(0, &v);
+    assert_eq!(info.time_step, None);
+    assert_eq!(info.repetition_time, Some(2.3));
+    assert_eq!(info.echo_time, Some(0.00298));
+    v.dims = [2, 1, 1, 4];
+    v.meta.time_step = Some(2.0);
+    assert_eq!(VolumeInfo::of(0, &v).time_step, Some(2.0));
+}
+
 #[test]
 fn warm_up_reads_a_series_and_keeps_nothing() {
     assert_eq!(warm_up(), 512 * 512 * 24);
