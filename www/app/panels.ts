@@ -126,10 +126,14 @@ export class Panels {
     this.export.setEnabled(on);
   }
 
-  /** New volumes replaced the old: their labels and process chain are gone. */
+  /** New volumes replaced the old: their labels and process chain are gone,
+   * and what was kept by volume id (3-D texture and mesh, tags) is forgotten:
+   * the new engine's ids start again from 0. */
   volumesReplaced(): void {
     this.labelLegend.replaceChildren();
     this.process.reset();
+    this.view3d.volumesReplaced();
+    this.tags.update(null);
   }
 
   /** Nothing on screen. */
