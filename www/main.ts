@@ -72,9 +72,11 @@ const series: SeriesList = new SeriesList(client, store, {
 });
 
 const drop: Drop = new Drop(client, store, {
-  replaced: (old) => {
+  // The old volumes went with the engine worker that held them (drop.ts:
+  // new files are read in a worker of their own, adopted when they found
+  // volumes); nothing is freed, their ids mean nothing to the new engine.
+  replaced: () => {
     panels.volumesReplaced();
-    for (const v of old) void client.call({ kind: 'free', vol: v.id }).catch(() => {});
     series.thumbs.reset();
     series.fill();
   },

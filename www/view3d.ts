@@ -262,6 +262,14 @@ export class View3D {
   }
 
   /** A new volume is shown: drop what belonged to the old one. */
+  /** The volumes were replaced by those of a new engine worker, whose ids
+   * start again from 0: what was made for an id is not for the volume the
+   * same id now names. */
+  volumesReplaced(): void {
+    this.textureFor = -1;
+    this.meshFor = -1;
+  }
+
   volumeChanged(): void {
     if (this.mode !== 'off') void this.setMode(this.mode);
   }

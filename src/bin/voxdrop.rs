@@ -20,6 +20,7 @@ mod cli {
     use std::path::{Path, PathBuf};
     use voxdrop::export::nifti::{write_nifti, NiftiOptions};
     use voxdrop::export::png_stack::PngMode;
+    use voxdrop::export::provenance::Step;
     use voxdrop::export::{self, naming, ExportOptions, OutputFormat};
     use voxdrop::formats::Loaded;
     use voxdrop::session::{ExportRequest, PngChoice};
@@ -507,6 +508,9 @@ mod cli {
         /// Print each stage's wall time (read, resample, normalise, write) to stderr.
         #[arg(long)]
         timings: bool,
+        /// Write no JSON sidecar (by default OUT.json records the processing chain).
+        #[arg(long)]
+        no_sidecar: bool,
     }
 
     fn numbers<const N: usize>(s: &str, what: &str) -> Result<[f64; N], Error> {
@@ -539,6 +543,8 @@ mod cli {
         };
         let mut vol = one_volume(&a.paths)?;
         lap("read");
+        // What is done, as the page's Process panel records it (export::provenance).
+        let mut chain: Vec<Step> = Vec::new();
         let interp: rs::Interpolator = a.interp.parse()?;
         let fill = rs::default_fill(&vol);
         let mut mask_vol = match &a.mask {
@@ -558,11 +564,13 @@ mod cli {
                 let region = crop::mask_region(&vol, &crop::mask_from_labels(m, None), a.margin)?;
                 vol = crop::crop(&vol, region, fill, &limits)?;
                 mask_vol = Some(crop::crop(m, region, 0.0, &limits)?);
+                chain.push(Step::Crop { margin: a.margin });
             }
         }
         if let Some(r) = &a.resample {
             let target = numbers::<3>(r, "resample")?;
             vol = rs::resample_to_spacing(&vol, target, interp, fill, &limits)?;
+            chain.push(Step::Resample { spacing: target, interp });
             if let Some(m) = &mask_vol {
                 mask_vol = Some(rs::resample_to_spacing(m, target, rs::Interpolator::Nearest, 0.0, &limits)?);
             }
@@ -572,25 +580,44 @@ mod cli {
         let clip = a.clip.as_deref().map(|c| numbers::<2>(c, "clip")).transpose()?;
         match (a.normalize.as_deref(), clip) {
             (None, None) => {}
-            (None, Some([lo, hi])) => vol = norm::clip(&vol, lo, hi, &limits)?,
+            (None, Some([lo, hi])) => {
+                vol = norm::clip(&vol, lo, hi, &limits)?;
+                chain.push(Step::Clip { lo, hi });
+            }
             (Some("minmax"), Some([lo, hi])) => {
-                vol = norm::normalize(&vol, norm::Normalize::ClipMinMax { lo, hi }, None, &limits)?
+                vol = norm::normalize(&vol, norm::Normalize::ClipMinMax { lo, hi }, None, &limits)?;
+                chain.push(Step::Normalize { how: "minmax".into(), range: Some([lo, hi]), masked: false });
             }
             (Some(how), clip) => {
                 if let Some([lo, hi]) = clip {
                     vol = norm::clip(&vol, lo, hi, &limits)?;
+                    chain.push(Step::Clip { lo, hi });
                 }
-                let how = match how {
+                let kind = match how {
                     "minmax" => norm::Normalize::MinMax,
                     "zscore" => norm::Normalize::ZScore,
                     other => return Err(Error::parameter(format!("--normalize {other:?}: minmax or zscore"))),
                 };
-                vol = norm::normalize(&vol, how, mask.as_deref(), &limits)?;
+                vol = norm::normalize(&vol, kind, mask.as_deref(), &limits)?;
+                chain.push(Step::Normalize { how: how.into(), range: None, masked: mask.is_some() });
             }
         }
         lap("normalise");
         let gzip = a.output.to_string_lossy().to_ascii_lowercase().ends_with(".gz");
+        if !chain.is_empty() {
+            voxdrop::export::provenance::mark_derived(&mut vol.meta);
+        }
         write_one(&vol, &a.output, gzip)?;
+        if !a.no_sidecar {
+            let name = a.output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let stem = name.strip_suffix(".gz").unwrap_or(&name);
+            let stem = stem.strip_suffix(".nii").unwrap_or(stem);
+            let json = a.output.with_file_name(format!("{stem}.json"));
+            let opts = ExportOptions { processing: chain, ..Default::default() };
+            std::fs::write(&json, voxdrop::export::sidecar_bytes(&vol, &opts)?)
+                .map_err(|e| Error::io(format!("{}: {e}", json.display())))?;
+            eprintln!("wrote {}", json.display());
+        }
         lap("write");
         if a.timings {
             let line: Vec<String> = stages.iter().map(|(n, s)| format!("{n} {s:.3} s")).collect();

@@ -16,6 +16,7 @@ pub mod npy;
 pub mod nrrd;
 pub mod pgzip;
 pub mod png_stack;
+pub mod provenance;
 pub mod sidecar;
 pub mod zip;
 
@@ -173,6 +174,9 @@ pub struct ExportOptions {
     pub no_sidecar: bool,
     /// PNG options (PngZip only).
     pub png: png_stack::PngOptions,
+    /// What was done to the volume since it was read, oldest first: recorded
+    /// in the sidecar (`ProcessingChain`, ImageType DERIVED).
+    pub processing: Vec<provenance::Step>,
 }
 
 /// One output file.
@@ -276,7 +280,7 @@ pub fn sidecar_bytes(vol: &Volume, opts: &ExportOptions) -> Result<Vec<u8>> {
 }
 
 fn sidecar_with(vol: &Volume, opts: &ExportOptions, extra: sidecar::Fields) -> Result<Vec<u8>> {
-    let mut fields = sidecar::sidecar(&vol.meta, opts.keep_phi);
+    let mut fields = sidecar::sidecar_processed(&vol.meta, opts.keep_phi, &opts.processing);
     fields.extend(extra);
     sidecar::fields_to_bytes(&fields)
 }

@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::provenance::{self, Step};
 use crate::error::{Error, Result};
 use crate::volume::Meta;
 
@@ -52,6 +53,13 @@ pub type Fields = Vec<(String, Value)>;
 
 /// The sidecar fields, in dcm2niix's order.
 pub fn sidecar(meta: &Meta, keep_phi: bool) -> Fields {
+    sidecar_processed(meta, keep_phi, &[])
+}
+
+/// The sidecar fields of a volume made from the files by `chain` (oldest
+/// step first; empty: the volume as read): the image is DERIVED (ImageType
+/// DERIVED\SECONDARY\…) and `ProcessingChain` lists the steps.
+pub fn sidecar_processed(meta: &Meta, keep_phi: bool, chain: &[Step]) -> Fields {
     let public = super::deid::public_meta(meta);
     let m = if keep_phi { meta } else { &public };
     let a = &m.acquisition;
@@ -71,8 +79,18 @@ pub fn sidecar(meta: &Meta, keep_phi: bool) -> Fields {
     put("SeriesDescription", m.series_description.clone().map(Value::from));
     put("ProtocolName", m.protocol_name.clone().map(Value::from));
     // dcm2niix splits values at '_' too ("ECHO_00" → "ECHO", "00").
-    let image_type: Vec<&str> = a.image_type.iter().flat_map(|v| v.split('_')).filter(|v| !v.is_empty()).collect();
+    let derived;
+    let image_type = if chain.is_empty() {
+        &a.image_type
+    } else {
+        derived = provenance::derived_image_type(&a.image_type);
+        &derived
+    };
+    let image_type: Vec<&str> = image_type.iter().flat_map(|v| v.split('_')).filter(|v| !v.is_empty()).collect();
     put("ImageType", (!image_type.is_empty()).then(|| json!(image_type)));
+    if !chain.is_empty() {
+        put("ProcessingChain", serde_json::to_value(chain).ok());
+    }
     put("SeriesNumber", m.series_number.map(Value::from));
     if keep_phi {
         put("AcquisitionTime", a.acquisition_time.clone().map(Value::from));
@@ -132,5 +150,37 @@ mod tests {
         assert_eq!(manufacturer_name("Philips Medical Systems"), "Philips");
         assert_eq!(g6(2435.37 / 1000.0), json!(2.43537));
         assert_eq!(g6(5000.0 / 1000.0), json!(5));
+    }
+
+    /// A processed volume's sidecar says what was done, and that the image is derived.
+    #[test]
+    fn processing_chain_and_derived_image_type() {
+        use crate::ops::resample::Interpolator;
+        let mut meta = Meta { modality: Some("CT".into()), ..Meta::default() };
+        meta.acquisition.image_type = ["ORIGINAL", "PRIMARY", "AXIAL"].map(String::from).to_vec();
+        let get = |f: &Fields, k: &str| f.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let plain = sidecar(&meta, false);
+        assert_eq!(get(&plain, "ImageType"), Some(json!(["ORIGINAL", "PRIMARY", "AXIAL"])));
+        assert_eq!(get(&plain, "ProcessingChain"), None);
+        let chain = [
+            Step::Resample { spacing: [1.0, 1.0, 1.0], interp: Interpolator::Linear },
+            Step::Normalize { how: "minmax".into(), range: None, masked: false },
+        ];
+        let done = sidecar_processed(&meta, false, &chain);
+        assert_eq!(get(&done, "ImageType"), Some(json!(["DERIVED", "SECONDARY", "AXIAL"])));
+        assert_eq!(
+            get(&done, "ProcessingChain"),
+            Some(json!([
+                {"op": "resample", "spacing": [1.0, 1.0, 1.0], "interp": "linear"},
+                {"op": "normalize", "how": "minmax"}
+            ]))
+        );
+        // A volume without ImageType (a NIfTI) gets DERIVED\SECONDARY once processed.
+        let nifti = sidecar_processed(&Meta::default(), false, &chain[..1]);
+        assert_eq!(get(&nifti, "ImageType"), Some(json!(["DERIVED", "SECONDARY"])));
+        let text = String::from_utf8(fields_to_bytes(&done).unwrap()).unwrap();
+        // One line, as the other fields (keys in serde_json's order).
+        let line = text.lines().find(|l| l.contains("\"ProcessingChain\"")).unwrap();
+        assert!(line.contains(r#"{"interp":"linear","op":"resample","spacing":[1.0,1.0,1.0]}"#), "{text}");
     }
 }

@@ -50,7 +50,13 @@ pub struct VolumeInfo {
     pub manufacturer: Option<String>,
     pub transfer_syntax: Option<String>,
     pub slice_thickness: Option<f64>,
+    /// Seconds between the volumes of a 4-D series; null for a 3-D one (a
+    /// 3-D acquisition's TR is its `repetition_time`, not a time step).
     pub time_step: Option<f64>,
+    /// RepetitionTime (0018,0080) in seconds (TR), when the files gave one.
+    pub repetition_time: Option<f64>,
+    /// EchoTime (0018,0081) in seconds (TE), when the files gave one.
+    pub echo_time: Option<f64>,
     /// False when the direction matrix is oblique (views follow the nearest patient axes).
     pub axis_aligned: bool,
     /// DICOM: the series' first file, for the tag browser.
@@ -143,7 +149,9 @@ impl VolumeInfo {
             manufacturer: m.manufacturer.clone(),
             transfer_syntax: m.transfer_syntax.clone(),
             slice_thickness: m.slice_thickness,
-            time_step: m.time_step,
+            time_step: m.time_step.filter(|_| vol.dims[3] > 1),
+            repetition_time: m.acquisition.repetition_time_ms.map(|ms| ms / 1000.0),
+            echo_time: m.acquisition.echo_time_ms.map(|ms| ms / 1000.0),
             axis_aligned: vol.geometry.is_axis_aligned(1e-4),
             source_file: m.source_file.clone(),
             photometric: m.photometric.clone(),

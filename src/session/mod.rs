@@ -22,6 +22,7 @@ pub use view3d::{MeshInfo, MeshOptions, ProjectionSpec, TextureInfo};
 use std::collections::HashMap;
 
 use crate::error::{Error, Result};
+use crate::export::provenance::Step;
 use crate::export::{ExportOptions, OutputFormat};
 use crate::formats::{ArrivalFill, Fetch, LazySeries, Listed, Loader, Parsed, Prepared, SeriesFill};
 use crate::limits::Limits;
@@ -97,6 +98,10 @@ pub struct Session {
     labels: Option<(usize, Volume)>,
     /// The last iso-surface made ([`Session::iso_surface`]).
     mesh: crate::ops::mesh::Mesh,
+    /// Each processed volume's origin (the volume read from the files it
+    /// was made from) and what was done to it since, oldest step first
+    /// ([`Session::process`]); none for a volume as read.
+    processing: HashMap<usize, (usize, Vec<Step>)>,
 }
 
 impl Session {
@@ -377,6 +382,7 @@ impl Session {
             *slot = None;
         }
         self.listed.remove(&vol);
+        self.processing.remove(&vol);
         if self.filling.as_ref().is_some_and(|(v, _)| *v == vol) {
             self.filling = None;
         }
@@ -564,8 +570,25 @@ impl Session {
                 normalize::normalize(v, Normalize::ZScore, None, limits)
             }
         }?;
+        let mut out = out;
+        crate::export::provenance::mark_derived(&mut out.meta);
+        let origin = self.origin(vol);
+        let mut chain = self.processing(vol).to_vec();
+        chain.push(step.recorded());
         let id = self.push_volume(out);
+        self.processing.insert(id, (origin, chain));
         Ok(VolumeInfo::of(id, self.volume(id)?))
+    }
+
+    /// What was done to volume `vol` since its files were read, oldest step
+    /// first: empty for a volume as read.
+    pub fn processing(&self, vol: usize) -> &[Step] {
+        self.processing.get(&vol).map_or(&[], |(_, chain)| chain.as_slice())
+    }
+
+    /// The volume read from the files `vol` was made from (itself when it was read).
+    pub fn origin(&self, vol: usize) -> usize {
+        self.processing.get(&vol).map_or(vol, |(origin, _)| *origin)
     }
 
     // ------------------------------------------------------------ export
@@ -582,9 +605,11 @@ impl Session {
         Ok(ExportPlan {
             source,
             labels: req.labels,
-            stem: req.stem(&image.meta, vol)?,
+            // Named as its origin is (the series number, else the origin's
+            // place), then what was done.
+            stem: req.stem_processed(&image.meta, self.origin(vol), self.processing(vol))?,
             format: req.output_format()?,
-            opts: req.options()?,
+            opts: ExportOptions { processing: self.processing(vol).to_vec(), ..req.options()? },
         })
     }
 

@@ -8,6 +8,7 @@ use tsify::Tsify;
 
 use crate::error::{Error, Result};
 use crate::export::png_stack::{PngMode, PngOptions};
+use crate::export::provenance::{self, Step};
 use crate::export::{naming, ExportOptions, OutputFormat};
 use crate::ops::window::VoiFunction;
 use crate::render::{Colormap, Display};
@@ -58,6 +59,25 @@ pub enum ProcessStep {
     Resample { spacing: [f64; 3], interp: crate::ops::resample::Interpolator },
     Clip { lo: f64, hi: f64 },
     Normalize { how: NormalizeHow },
+}
+
+impl ProcessStep {
+    /// The step as the sidecar records it and the file name says it.
+    pub fn recorded(&self) -> Step {
+        match *self {
+            ProcessStep::Resample { spacing, interp } => Step::Resample { spacing, interp },
+            ProcessStep::Clip { lo, hi } => Step::Clip { lo, hi },
+            ProcessStep::Normalize { how } => Step::Normalize {
+                how: match how {
+                    NormalizeHow::Minmax => "minmax",
+                    NormalizeHow::Zscore => "zscore",
+                }
+                .into(),
+                range: None,
+                masked: false,
+            },
+        }
+    }
 }
 
 /// PNG stacks: how values become PNG values.
@@ -147,14 +167,23 @@ impl ExportRequest {
             keep_phi: self.keep_phi,
             no_sidecar: !self.sidecar,
             png: PngOptions { axis: self.axis, mode },
+            processing: Vec::new(),
         })
     }
 
     /// The output's file name without extension, from the series (never the
     /// patient unless `keep_phi`); `index` stands in for a missing series number.
     pub fn stem(&self, meta: &Meta, index: usize) -> Result<String> {
+        self.stem_processed(meta, index, &[])
+    }
+
+    /// [`ExportRequest::stem`] of a volume made by `chain` from the files:
+    /// what was done follows the series' name (`4_T1_1mm_norm`).
+    pub fn stem_processed(&self, meta: &Meta, index: usize, chain: &[Step]) -> Result<String> {
         let pattern = self.pattern.as_deref().unwrap_or(naming::DEFAULT_PATTERN);
         let mut stem = naming::file_stem(pattern, meta, index, self.keep_phi)?;
+        // Digits, '.', 'x' and letters joined by '_': nothing to sanitise.
+        stem.push_str(&provenance::suffix(chain));
         if self.labels {
             stem.push_str("_labels");
         }

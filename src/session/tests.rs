@@ -172,6 +172,61 @@ fn processing_keeps_a_new_volume_in_its_own_units() {
     assert_eq!(clip.range, Some([-1000.0, -900.0]));
 }
 
+/// A processed volume's exports say what was done: the name (series number,
+/// description, then `_1mm_norm`), the sidecar's ProcessingChain, and
+/// ImageType DERIVED\SECONDARY; the original's exports are unchanged.
+#[test]
+fn processed_exports_are_named_and_recorded_by_what_was_done() {
+    let (mut s, id) = listed();
+    s.open_with(id, &mut fetch).unwrap();
+    let mm = s.process(id, &ProcessStep::Resample { spacing: [1.0, 1.0, 1.0], interp: Interpolator::Linear }).unwrap();
+    let norm = s.process(mm.id, &ProcessStep::Normalize { how: NormalizeHow::Minmax }).unwrap();
+    let req = ExportRequest::new("nii.gz");
+    assert!(s.export_plan(id, &req).unwrap().opts.processing.is_empty());
+    let original = s.export_plan(id, &req).unwrap().stem;
+    let done = s.export_plan(norm.id, &req).unwrap();
+    assert_eq!(done.stem, format!("{original}_1mm_norm"), "the processed volume's name");
+    assert_eq!(done.opts.processing.len(), 2);
+    assert_eq!(s.export_plan(mm.id, &req).unwrap().stem, format!("{original}_1mm"));
+    let z = ProcessStep::Normalize { how: NormalizeHow::Zscore };
+    let clipped = s.process(id, &ProcessStep::Clip { lo: -1000.0, hi: 400.0 }).unwrap();
+    let zs = s.process(clipped.id, &z).unwrap();
+    assert_eq!(s.export_plan(zs.id, &req).unwrap().stem, format!("{original}_clip_zscore"));
+
+    let sidecar = |vol: usize| -> serde_json::Value {
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        s.export_to(vol, &ExportRequest::new("nii"), &mut |name, piece| {
+            match files.last_mut() {
+                Some((n, b)) if n == name => b.extend_from_slice(piece),
+                _ => files.push((name.to_string(), piece.to_vec())),
+            }
+            Ok(())
+        })
+        .unwrap();
+        let (_, json) = files.iter().find(|(n, _)| n.ends_with(".json")).expect("a sidecar");
+        serde_json::from_slice(json).unwrap()
+    };
+    let plain = sidecar(id);
+    assert!(plain.get("ProcessingChain").is_none());
+    assert_ne!(plain["ImageType"][0], "DERIVED");
+    let j = sidecar(norm.id);
+    assert_eq!(
+        j["ProcessingChain"],
+        serde_json::json!([
+            {"op": "resample", "spacing": [1.0, 1.0, 1.0], "interp": "linear"},
+            {"op": "normalize", "how": "minmax"}
+        ])
+    );
+    assert_eq!(j["ImageType"][0], "DERIVED");
+    assert_eq!(j["ImageType"][1], "SECONDARY");
+    assert_eq!(s.volume(norm.id).unwrap().meta.acquisition.image_type[..2], ["DERIVED", "SECONDARY"]);
+    assert_eq!(s.origin(norm.id), id, "a result of a result comes from the files' volume");
+    // Freeing a processed volume forgets its chain.
+    s.free_volume(norm.id);
+    assert!(s.processing(norm.id).is_empty());
+    assert_eq!(s.processing(mm.id).len(), 1);
+}
+
 #[test]
 fn one_mapping_from_an_export_request_to_options() {
     use crate::export::png_stack::PngMode;
@@ -210,6 +265,24 @@ fn one_mapping_from_an_export_request_to_options() {
     assert_eq!(done.files.len(), 1);
     let direct = crate::export::nifti::write_nifti(s.volume(id).unwrap(), Default::default()).unwrap();
     assert_eq!(bytes, direct);
+}
+
+/// The repetition time of a 3-D acquisition is not a time step: the page is
+/// told each field for what it is; a 4-D series keeps its time step.
+#[test]
+fn a_3d_acquisition_has_a_repetition_time_and_no_time_step() {
+    let mut v = Volume::test_line(crate::Voxels::F32(vec![0.0; 8]), Some("MR"), None, Vec::new());
+    v.dims = [2, 2, 2, 1];
+    v.meta.time_step = Some(2.3);
+    v.meta.acquisition.repetition_time_ms = Some(2300.0);
+    v.meta.acquisition.echo_time_ms = Some(2.98);
+    let info = VolumeInfo::of(0, &v);
+    assert_eq!(info.time_step, None);
+    assert_eq!(info.repetition_time, Some(2.3));
+    assert_eq!(info.echo_time, Some(0.00298));
+    v.dims = [2, 1, 1, 4];
+    v.meta.time_step = Some(2.0);
+    assert_eq!(VolumeInfo::of(0, &v).time_step, Some(2.0));
 }
 
 #[test]

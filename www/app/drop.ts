@@ -14,9 +14,9 @@ const DROP_POLICY = dropPolicy(location.search);
 
 /** What reading files needs from the rest of the page. */
 export interface DropHost {
-  /** New volumes were read: the old ones are gone (series list, panels). */
+  /** New volumes were read and their engine adopted: the old ones are gone with the old engine (series list, panels). */
   replaced(old: VolumeInfo[]): void;
-  /** Nothing is left after a cancel: an empty series list and no views. */
+  /** Nothing is open after a cancel: an empty series list and no views. */
   cleared(): void;
   show(vol: VolumeInfo): Promise<void>;
   /** Thumbnails wait while files are read. */
@@ -143,7 +143,7 @@ export class Drop {
     const host = this.host;
     if (files.length === 0) return;
     // A new set dropped while another is being read replaces it: the old
-    // reading is cancelled cleanly (the worker is stopped, nothing is kept).
+    // reading is cancelled cleanly (its worker is stopped, nothing of it is kept).
     if (s.phase === 'reading') {
       s.queueDrop(files, quiet);
       this.client.cancel();
@@ -158,22 +158,33 @@ export class Drop {
     s.startReading();
     host.holdThumbs();
     if (!quiet) host.clearMessages();
+    // The files are read in a second engine worker beside the one holding
+    // the study on screen (engine-client.ts): a Cancel, a failure or a drop
+    // with no image stops only that worker, and the study that was open —
+    // its volumes, processing results and labels, the series list, the
+    // views and their window — stays as it was. Only a drop that found
+    // volumes replaces it.
+    const kept = (): string => (s.volumes.length > 0 ? ' The study that was open is kept.' : '');
     try {
+      let stackSpacing: [number, number, number] | undefined;
       if (files.some((f) => /\.(png|jpe?g|tiff?)$/i.test(f.name))) {
         const spacing = (document.getElementById('stack-spacing') as HTMLInputElement | null)?.value.trim().split(/[\s,]+/).map(Number) ?? [];
         if (spacing.length === 3 && spacing.every((v) => Number.isFinite(v) && v > 0)) {
-          await this.client.call({ kind: 'stackSpacing', spacing: [spacing[0] ?? 1, spacing[1] ?? 1, spacing[2] ?? 1] });
+          stackSpacing = [spacing[0] ?? 1, spacing[1] ?? 1, spacing[2] ?? 1];
         } else {
           host.message('Image-stack spacing: give three positive numbers in mm (x y slice); 1 1 1 is used.', 'warning');
         }
       }
       // DICOM series are listed from their headers; each is decoded when first shown.
-      const info = await this.client.loadFiles(files, ({ done, total }) => host.progress(done, total, `reading ${done}/${total} files`), {
+      const info = await this.client.loadBeside(files, ({ done, total }) => host.progress(done, total, `reading ${done}/${total} files`), {
         policy: DROP_POLICY,
         onPreview: (p) => this.showPreview(p, files.length),
+        stackSpacing,
       });
       host.reportErrors(info.errors);
       if (info.volumes.length > 0) {
+        // The new worker becomes the engine; the old one, and its volumes, go.
+        this.client.adopt();
         host.replaced(s.setVolumes(info.volumes, files));
         const readable = files.length - info.errors.filter((e) => e.file).length;
         if (!quiet) {
@@ -182,16 +193,17 @@ export class Drop {
         }
         const first = info.volumes[0];
         if (first) await host.show(first);
-      } else if (info.errors.length === 0) {
-        host.message('No image found in these files.', 'warning');
+      } else {
+        this.client.discard();
+        if (info.errors.length === 0) host.message(`No image found in these files.${kept()}`, 'warning');
+        else if (s.volumes.length > 0) host.message(`No image could be read from these files.${kept()}`, 'warning');
       }
     } catch (err) {
       if (err instanceof CancelledError) {
-        host.message(s.dropQueued ? 'Reading cancelled: the files dropped since are read instead.' : 'Reading cancelled. Nothing was kept.', 'warning');
-        s.forgetVolumes();
-        host.cleared();
+        host.message(s.dropQueued ? 'Reading cancelled: the files dropped since are read instead.' : `Reading cancelled.${kept() || ' Nothing was kept.'}`, 'warning');
+        if (s.volumes.length === 0) host.cleared();
       } else {
-        host.message(`Reading failed: ${errText(err)}`, 'error');
+        host.message(`Reading failed: ${errText(err)}${kept()}`, 'error');
       }
     } finally {
       this.hidePreview();

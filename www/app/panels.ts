@@ -126,10 +126,14 @@ export class Panels {
     this.export.setEnabled(on);
   }
 
-  /** New volumes replaced the old: their labels and process chain are gone. */
+  /** New volumes replaced the old: their labels and process chain are gone,
+   * and what was kept by volume id (3-D texture and mesh, tags) is forgotten:
+   * the new engine's ids start again from 0. */
   volumesReplaced(): void {
     this.labelLegend.replaceChildren();
     this.process.reset();
+    this.view3d.volumesReplaced();
+    this.tags.update(null);
   }
 
   /** Nothing on screen. */
@@ -210,7 +214,10 @@ export class Panels {
       ['Samples', vol.sample_type + (vol.components > 1 ? ` × ${vol.components}` : '')],
       ['Range', vol.range ? `${fmt(vol.range[0])} … ${fmt(vol.range[1])}${vol.units ? ` ${vol.units}` : ''}` : null],
       ['Transfer syntax', vol.transfer_syntax],
-      ['Time step', vol.time_step !== null ? `${fmt(vol.time_step)} s` : null],
+      // A 4-D series' time between volumes; a 3-D acquisition's TR is its repetition time, not a time step.
+      ['Time step', vol.time_step !== null && vol.dims[3] > 1 ? `${fmt(vol.time_step)} s between volumes` : null],
+      ['Repetition time (TR)', vol.repetition_time !== null ? `${fmt(vol.repetition_time * 1000)} ms` : null],
+      ['Echo time (TE)', vol.echo_time !== null ? `${fmt(vol.echo_time * 1000)} ms` : null],
       ['Patient', p.name],
       ['Patient ID', p.id],
       ['Birth date', p.birth_date],

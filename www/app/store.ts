@@ -10,7 +10,9 @@ import type { Point } from '../viewport';
  * - `starting`: the page is loading (engine, sample); a drop is taken;
  * - `idle`: ready for anything;
  * - `reading`: files are being read and listed (a drop, the sample, a
- *   reload after a cancel); a new drop cancels the reading and replaces it;
+ *   reload after a cancel), in an engine worker beside the one holding the
+ *   study on screen, which stays until the files read have volumes (a
+ *   Cancel keeps it); a new drop cancels the reading and replaces it;
  * - `opening`: a listed series is being decoded because it was clicked
  *   (`opens` counts the opens in flight); a drop is taken and wins;
  * - `labels`: a label overlay is being read;
@@ -219,16 +221,18 @@ export class Store {
     return this.redraw !== 'idle' || this.showing > 0;
   }
 
-  /** The engine stopped (cancel, crash): its volumes are gone. */
+  /** The main engine stopped (a cancelled job or open, a crash): its volumes are gone. */
   forgetVolumes(): void {
     this.volumes = [];
     this.vol = null;
   }
 
-  /** A new set of volumes was read from `files`. */
+  /** A new set of volumes was read from `files`, in a new engine: the one
+   * on screen is no longer there to draw (until the first new one is shown). */
   setVolumes(volumes: VolumeInfo[], files: NamedFile[]): VolumeInfo[] {
     const old = this.volumes;
     this.volumes = volumes;
+    this.vol = null;
     this.files = files;
     this.labelsFor = null;
     return old;

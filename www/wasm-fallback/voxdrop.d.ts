@@ -244,7 +244,19 @@ export interface VolumeInfo {
     manufacturer: string | null;
     transfer_syntax: string | null;
     slice_thickness: number | null;
+    /**
+     * Seconds between the volumes of a 4-D series; null for a 3-D one (a
+     * 3-D acquisition's TR is its `repetition_time`, not a time step).
+     */
     time_step: number | null;
+    /**
+     * RepetitionTime (0018,0080) in seconds (TR), when the files gave one.
+     */
+    repetition_time: number | null;
+    /**
+     * EchoTime (0018,0081) in seconds (TE), when the files gave one.
+     */
+    echo_time: number | null;
     /**
      * False when the direction matrix is oblique (views follow the nearest patient axes).
      */
