@@ -66,6 +66,22 @@ fn macro_item<'a>(
     frame.and_then(|f| items(f, tag).first()).or_else(|| shared.and_then(|s| items(s, tag).first()))
 }
 
+/// A frame's position, orientation and pixel measures, from its own
+/// functional-group item, else the shared one.
+fn frame_geometry(frame: Option<&InMemDicomObject>, shared: Option<&InMemDicomObject>) -> FrameInfo {
+    let pos = macro_item(frame, shared, PLANE_POSITION);
+    let ori = macro_item(frame, shared, PLANE_ORIENTATION);
+    let meas = macro_item(frame, shared, PIXEL_MEASURES);
+    FrameInfo {
+        position: pos.and_then(|p| fixed::<3>(p, IPP)),
+        orientation: ori.and_then(|o| fixed::<6>(o, IOP)),
+        pixel_spacing: meas.and_then(|m| fixed::<2>(m, PIXEL_SPACING)),
+        slice_thickness: meas.and_then(|m| number(m, SLICE_THICKNESS)),
+        spacing_between_slices: meas.and_then(|m| number(m, SPACING_BETWEEN_SLICES)),
+        ..FrameInfo::default()
+    }
+}
+
 /// A float from a private element that may be FL/FD or read as UN bytes.
 fn private_float(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
     let v = match prim(obj, tag)? {
@@ -87,17 +103,7 @@ pub fn shared_geometry(obj: &InMemDicomObject, frames: usize) -> FrameInfo {
     let per_frame = items(obj, PER_FRAME);
     let frame = if frames == 1 { per_frame.first() } else { None };
     let shared = items(obj, SHARED).first();
-    let pos = macro_item(frame, shared, PLANE_POSITION);
-    let ori = macro_item(frame, shared, PLANE_ORIENTATION);
-    let meas = macro_item(frame, shared, PIXEL_MEASURES);
-    FrameInfo {
-        position: pos.and_then(|p| fixed::<3>(p, IPP)),
-        orientation: ori.and_then(|o| fixed::<6>(o, IOP)),
-        pixel_spacing: meas.and_then(|m| fixed::<2>(m, PIXEL_SPACING)),
-        slice_thickness: meas.and_then(|m| number(m, SLICE_THICKNESS)),
-        spacing_between_slices: meas.and_then(|m| number(m, SPACING_BETWEEN_SLICES)),
-        ..FrameInfo::default()
-    }
+    frame_geometry(frame, shared)
 }
 
 /// Per-frame information of an enhanced multi-frame object; empty when the
@@ -113,9 +119,6 @@ pub fn frame_info(obj: &InMemDicomObject, frames: usize) -> Vec<FrameInfo> {
         .iter()
         .map(|f| {
             let f = Some(f);
-            let pos = macro_item(f, shared, PLANE_POSITION);
-            let ori = macro_item(f, shared, PLANE_ORIENTATION);
-            let meas = macro_item(f, shared, PIXEL_MEASURES);
             let pvt = macro_item(f, shared, PIXEL_VALUE_TRANSFORMATION);
             let content = macro_item(f, shared, FRAME_CONTENT);
             let ftype =
@@ -149,11 +152,6 @@ pub fn frame_info(obj: &InMemDicomObject, frames: usize) -> Vec<FrameInfo> {
                 key.push_str(&format!(" stack={st}"));
             }
             FrameInfo {
-                position: pos.and_then(|p| fixed::<3>(p, IPP)),
-                orientation: ori.and_then(|o| fixed::<6>(o, IOP)),
-                pixel_spacing: meas.and_then(|m| fixed::<2>(m, PIXEL_SPACING)),
-                slice_thickness: meas.and_then(|m| number(m, SLICE_THICKNESS)),
-                spacing_between_slices: meas.and_then(|m| number(m, SPACING_BETWEEN_SLICES)),
                 rescale,
                 volume_key: (!key.is_empty()).then_some(key),
                 temporal_index: content
@@ -164,6 +162,7 @@ pub fn frame_info(obj: &InMemDicomObject, frames: usize) -> Vec<FrameInfo> {
                     .and_then(|s| number(s, REFERENCED_SEGMENT_NUMBER))
                     .filter(|n| n.fract() == 0.0 && (0.0..=65535.0).contains(n))
                     .map(|n| n as u16),
+                ..frame_geometry(f, shared)
             }
         })
         .collect()
